@@ -1,0 +1,242 @@
+//! The streaming analyzer: blocks in, one [`Frame`] per hop out, no allocation after `new`.
+
+use std::sync::Arc;
+
+use realfft::num_complex::Complex32;
+use realfft::{RealFftPlanner, RealToComplex};
+
+use crate::config::{AnalysisParams, AnalyzerConfig, ConfigError, TOP_DB};
+use crate::features::{power_to_db, rms, spectral_shape, zero_crossing_rate};
+use crate::filters::{
+    chroma_filterbank, dct_ortho, fft_frequencies, hann, mel_filterbank, MelBand,
+};
+use crate::frame::Frame;
+use crate::input::InputStage;
+use crate::onset::OnsetStrength;
+
+/// Real-time contract: after [`StreamingAnalyzer::new`], `process_*`, `flush` and the sink
+/// calls they make never allocate, lock or panic; blocks may be any length and change
+/// between calls; NaN/Inf input is replaced by silence and counted.
+pub struct StreamingAnalyzer {
+    input: InputStage,
+    core: FrameCore,
+}
+
+impl StreamingAnalyzer {
+    pub fn new(config: &AnalyzerConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let a = &config.analysis;
+        Ok(Self {
+            input: InputStage::new(config.input_sample_rate, a.sample_rate, config.channels)?,
+            core: FrameCore::new(a, config.input_sample_rate),
+        })
+    }
+
+    /// Analyzes interleaved samples (`channels` per frame).
+    pub fn process_interleaved(&mut self, block: &[f32], sink: &mut impl FnMut(&Frame)) {
+        let core = &mut self.core;
+        self.input
+            .push_interleaved(block, &mut |mono| core.push(mono, sink));
+    }
+
+    /// Analyzes one slice per channel.
+    pub fn process_planar<S: AsRef<[f32]>>(&mut self, planes: &[S], sink: &mut impl FnMut(&Frame)) {
+        let core = &mut self.core;
+        self.input
+            .push_planar(planes, &mut |mono| core.push(mono, sink));
+    }
+
+    /// Ends the stream: emits the frames librosa's end padding produces, so a whole signal
+    /// gives `1 + len / hop_length` frames at the analysis rate. Call once, at the end.
+    pub fn flush(&mut self, sink: &mut impl FnMut(&Frame)) {
+        let core = &mut self.core;
+        self.input.flush(&mut |mono| core.push(mono, sink));
+        self.core.finish(sink);
+    }
+
+    pub fn params(&self) -> &AnalysisParams {
+        &self.core.params
+    }
+
+    /// Frames emitted so far.
+    pub fn frames_emitted(&self) -> u64 {
+        self.core.next_index
+    }
+
+    /// Analysis-rate samples received so far (the signal length librosa would see).
+    pub fn analysis_samples(&self) -> u64 {
+        self.core.real_samples
+    }
+
+    /// NaN or infinite input samples replaced by silence so far.
+    pub fn non_finite_samples(&self) -> u64 {
+        self.input.non_finite_samples()
+    }
+}
+
+/// Frames the analysis-rate signal (centred, zero-padded like librosa) and computes features.
+struct FrameCore {
+    params: AnalysisParams,
+    input_rate: f64,
+    buffer: Vec<f32>,
+    filled: usize,
+    real_samples: u64,
+    ended: bool,
+    next_index: u64,
+    window: Vec<f32>,
+    windowed: Vec<f32>,
+    fft: Arc<dyn RealToComplex<f32>>,
+    fft_scratch: Vec<Complex32>,
+    magnitude: Vec<f32>,
+    frequencies: Vec<f32>,
+    mel_bands: Vec<MelBand>,
+    chroma_bank: Vec<[f32; 12]>,
+    dct: Vec<Vec<f32>>,
+    db_floor: f32,
+    onset: OnsetStrength,
+    frame: Frame,
+}
+
+impl FrameCore {
+    fn new(params: &AnalysisParams, input_rate: u32) -> Self {
+        let sr = params.sample_rate as f64;
+        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(params.n_fft);
+        Self {
+            input_rate: input_rate as f64,
+            // librosa centres frame 0 on sample 0: n_fft / 2 zeros come first.
+            filled: params.n_fft / 2,
+            buffer: vec![0.0; params.n_fft],
+            real_samples: 0,
+            ended: false,
+            next_index: 0,
+            window: hann(params.n_fft),
+            windowed: vec![0.0; params.n_fft],
+            fft_scratch: fft.make_scratch_vec(),
+            fft,
+            magnitude: vec![0.0; params.n_bins()],
+            frequencies: fft_frequencies(sr, params.n_fft)
+                .into_iter()
+                .map(|f| f as f32)
+                .collect(),
+            mel_bands: mel_filterbank(sr, params.n_fft, params.n_mels),
+            chroma_bank: chroma_filterbank(sr, params.n_fft, params.tuning as f64),
+            dct: dct_ortho(params.n_mfcc, params.n_mels),
+            db_floor: params
+                .clip_peak_db
+                .map_or(f32::NEG_INFINITY, |p| p - TOP_DB),
+            onset: OnsetStrength::new(params.n_mels, params.n_fft, params.hop_length),
+            frame: Frame::new(params),
+            params: params.clone(),
+        }
+    }
+
+    fn push(&mut self, mut samples: &[f32], sink: &mut impl FnMut(&Frame)) {
+        if !self.ended {
+            self.real_samples += samples.len() as u64;
+        }
+        let n_fft = self.params.n_fft;
+        while !samples.is_empty() {
+            let n = (n_fft - self.filled).min(samples.len());
+            self.buffer[self.filled..self.filled + n].copy_from_slice(&samples[..n]);
+            self.filled += n;
+            samples = &samples[n..];
+            if self.filled == n_fft {
+                self.analyze_frame();
+                sink(&self.frame);
+                let hop = self.params.hop_length;
+                self.buffer.copy_within(hop.., 0);
+                self.filled -= hop;
+            }
+        }
+    }
+
+    fn finish(&mut self, sink: &mut impl FnMut(&Frame)) {
+        if self.ended || self.real_samples == 0 {
+            return;
+        }
+        self.ended = true;
+        // librosa pads n_fft / 2 zeros at the end too; push them in hop-sized pieces.
+        let mut left = self.params.n_fft / 2;
+        let zeros = [0.0f32; 64];
+        while left > 0 {
+            let n = left.min(zeros.len());
+            self.push(&zeros[..n], sink);
+            left -= n;
+        }
+    }
+
+    fn analyze_frame(&mut self) {
+        let p = &self.params;
+        let (n_fft, hop) = (p.n_fft, p.hop_length);
+        let index = self.next_index;
+        self.next_index += 1;
+        let f = &mut self.frame;
+        f.index = index;
+        let centre = index * hop as u64;
+        f.time = centre as f64 / p.sample_rate as f64;
+        f.position = (f.time * self.input_rate).round() as u64;
+
+        // Time-domain features on the raw (zero-padded) frame.
+        let start = centre as i64 - (n_fft / 2) as i64;
+        let real_start = (-start).clamp(0, n_fft as i64) as usize;
+        let real_end = (self.real_samples as i64 - start).clamp(real_start as i64, n_fft as i64);
+        f.rms = rms(&self.buffer);
+        f.zero_crossing_rate = zero_crossing_rate(&self.buffer, real_start..real_end as usize);
+
+        // Spectrum.
+        for ((w, &x), &win) in self.windowed.iter_mut().zip(&self.buffer).zip(&self.window) {
+            *w = x * win;
+        }
+        if self
+            .fft
+            .process_with_scratch(&mut self.windowed, &mut f.spectrum, &mut self.fft_scratch)
+            .is_err()
+        {
+            f.spectrum.fill(Complex32::new(0.0, 0.0));
+        }
+        for (pw, c) in f.power.iter_mut().zip(&f.spectrum) {
+            *pw = c.norm_sqr();
+        }
+
+        // Mel, log-mel, MFCC.
+        for (m, band) in f.mel.iter_mut().zip(&self.mel_bands) {
+            *m = band
+                .weights
+                .iter()
+                .zip(&f.power[band.start..])
+                .map(|(w, p)| w * p)
+                .sum();
+        }
+        for (l, &m) in f.log_mel.iter_mut().zip(&f.mel) {
+            *l = power_to_db(m, self.db_floor);
+        }
+        for (c, row) in f.mfcc.iter_mut().zip(&self.dct) {
+            *c = row.iter().zip(&f.log_mel).map(|(a, b)| a * b).sum();
+        }
+
+        // Chroma, each frame scaled to a maximum of 1 (left as is when silent).
+        let mut chroma = [0f32; 12];
+        for (column, &pw) in self.chroma_bank.iter().zip(&f.power) {
+            for (c, w) in chroma.iter_mut().zip(column) {
+                *c += w * pw;
+            }
+        }
+        let peak = chroma.iter().fold(0f32, |a, &b| a.max(b.abs()));
+        let norm = if peak < f32::MIN_POSITIVE { 1.0 } else { peak };
+        for (out, c) in f.chroma.iter_mut().zip(chroma) {
+            *out = c / norm;
+        }
+
+        let shape = spectral_shape(
+            &f.power,
+            &mut self.magnitude,
+            &self.frequencies,
+            p.roll_percent,
+        );
+        f.centroid = shape.centroid;
+        f.bandwidth = shape.bandwidth;
+        f.rolloff = shape.rolloff;
+        f.flatness = shape.flatness;
+        f.onset_strength = self.onset.next(&f.log_mel);
+    }
+}

@@ -1,0 +1,231 @@
+//! Streaming librosa `effects.hpss`: median filters of 31 frames across time (harmonic) and
+//! 31 bins across frequency (percussive) on `|STFT|`, soft masks with power 2, and inverse
+//! STFTs. It runs 15 frames behind its input and keeps only those frames, so clips of any
+//! length take the same memory.
+
+use std::sync::Arc;
+
+use realfft::num_complex::Complex32;
+use realfft::{ComplexToReal, RealFftPlanner};
+
+use crate::filters::hann;
+
+const KERNEL: usize = 31;
+const HALF: usize = KERNEL / 2;
+
+pub struct HpssStream {
+    n_bins: usize,
+    /// The last `KERNEL` input frames, slot `index % KERNEL`.
+    spectra: Vec<Vec<Complex32>>,
+    magnitudes: Vec<Vec<f32>>,
+    frames_in: usize,
+    frames_out: usize,
+    window_values: Vec<f32>,
+    harmonic_mag: Vec<f32>,
+    harmonic: OverlapAdd,
+    percussive: OverlapAdd,
+    masked: Vec<Complex32>,
+}
+
+impl HpssStream {
+    pub fn new(n_fft: usize, hop_length: usize) -> Self {
+        let n_bins = n_fft / 2 + 1;
+        Self {
+            n_bins,
+            spectra: vec![vec![Complex32::new(0.0, 0.0); n_bins]; KERNEL],
+            magnitudes: vec![vec![0.0; n_bins]; KERNEL],
+            frames_in: 0,
+            frames_out: 0,
+            window_values: Vec::with_capacity(KERNEL),
+            harmonic_mag: vec![0.0; n_bins],
+            harmonic: OverlapAdd::new(n_fft, hop_length),
+            percussive: OverlapAdd::new(n_fft, hop_length),
+            masked: vec![Complex32::new(0.0, 0.0); n_bins],
+        }
+    }
+
+    /// Adds the next STFT frame; `out(harmonic, percussive)` receives finished samples of the
+    /// centred, padded signal (the caller drops the first `n_fft / 2`).
+    pub fn push(&mut self, spectrum: &[Complex32], out: &mut impl FnMut(&[f32], &[f32])) {
+        let slot = self.frames_in % KERNEL;
+        self.spectra[slot].copy_from_slice(spectrum);
+        for (m, c) in self.magnitudes[slot].iter_mut().zip(spectrum) {
+            *m = c.norm();
+        }
+        self.frames_in += 1;
+        while self.frames_out + HALF < self.frames_in {
+            self.separate_next(None, out);
+        }
+    }
+
+    /// Separates the remaining frames, reflecting at the end like `scipy.ndimage` does.
+    pub fn finish(&mut self, out: &mut impl FnMut(&[f32], &[f32])) {
+        let total = self.frames_in;
+        while self.frames_out < total {
+            self.separate_next(Some(total), out);
+        }
+        self.harmonic.finish();
+        self.percussive.finish();
+        out(self.harmonic.ready(), self.percussive.ready());
+    }
+
+    fn separate_next(&mut self, total: Option<usize>, out: &mut impl FnMut(&[f32], &[f32])) {
+        let t = self.frames_out;
+        // Frames past the current input mirror back once the length is known; before that,
+        // `push` only gets here when the whole window exists.
+        let n_frames = total.unwrap_or(usize::MAX);
+        for k in 0..self.n_bins {
+            self.window_values.clear();
+            for j in 0..KERNEL {
+                let frame = reflect(t as i64 + j as i64 - HALF as i64, n_frames);
+                self.window_values.push(self.magnitudes[frame % KERNEL][k]);
+            }
+            self.harmonic_mag[k] = median(&mut self.window_values);
+        }
+        let slot = t % KERNEL;
+        let magnitude = &self.magnitudes[slot];
+        let spectrum = &self.spectra[slot];
+
+        // Percussive: median across frequency of this frame, then the soft masks.
+        for k in 0..self.n_bins {
+            self.window_values.clear();
+            for j in 0..KERNEL {
+                let bin = reflect(k as i64 + j as i64 - HALF as i64, self.n_bins);
+                self.window_values.push(magnitude[bin]);
+            }
+            let p = median(&mut self.window_values);
+            let h = self.harmonic_mag[k];
+            let (mask_h, mask_p) = soft_masks(h, p);
+            self.masked[k] = spectrum[k] * mask_h;
+            // Reuse the harmonic buffer for the percussive mask; the harmonic value is spent.
+            self.harmonic_mag[k] = mask_p;
+        }
+        self.harmonic.add_frame(&mut self.masked);
+        for ((m, c), &mask_p) in self.masked.iter_mut().zip(spectrum).zip(&self.harmonic_mag) {
+            *m = c * mask_p;
+        }
+        self.percussive.add_frame(&mut self.masked);
+        self.frames_out += 1;
+        out(self.harmonic.ready(), self.percussive.ready());
+    }
+}
+
+/// `scipy.ndimage` "reflect" boundary: `d c b a | a b c d | d c b a`.
+fn reflect(index: i64, len: usize) -> usize {
+    if len == usize::MAX {
+        return if index < 0 { -index - 1 } else { index } as usize;
+    }
+    let period = 2 * len as i64;
+    let i = index.rem_euclid(period);
+    (if i >= len as i64 { period - 1 - i } else { i }) as usize
+}
+
+fn median(values: &mut [f32]) -> f32 {
+    let mid = values.len() / 2;
+    *values.select_nth_unstable_by(mid, f32::total_cmp).1
+}
+
+/// librosa `util.softmask(x, ref, power=2, split_zeros=True)` for both masks.
+fn soft_masks(h: f32, p: f32) -> (f32, f32) {
+    let z = h.max(p);
+    if z < f32::MIN_POSITIVE {
+        return (0.5, 0.5);
+    }
+    let (h2, p2) = ((h / z).powi(2), (p / z).powi(2));
+    (h2 / (h2 + p2), p2 / (h2 + p2))
+}
+
+/// Inverse STFT by overlap-add, normalized by the summed squared window like librosa `istft`.
+struct OverlapAdd {
+    hop: usize,
+    inverse: Arc<dyn ComplexToReal<f32>>,
+    scratch: Vec<Complex32>,
+    time: Vec<f32>,
+    window: Vec<f32>,
+    sum: Vec<f32>,
+    window_sum: Vec<f32>,
+    out: Vec<f32>,
+    ready_len: usize,
+}
+
+impl OverlapAdd {
+    fn new(n_fft: usize, hop: usize) -> Self {
+        let inverse = RealFftPlanner::<f32>::new().plan_fft_inverse(n_fft);
+        Self {
+            hop,
+            scratch: inverse.make_scratch_vec(),
+            inverse,
+            time: vec![0.0; n_fft],
+            window: hann(n_fft),
+            sum: vec![0.0; n_fft],
+            window_sum: vec![0.0; n_fft],
+            out: vec![0.0; n_fft],
+            ready_len: 0,
+        }
+    }
+
+    fn add_frame(&mut self, spectrum: &mut [Complex32]) {
+        let n = self.time.len();
+        // numpy's irfft ignores these imaginary parts; realfft insists they are zero.
+        spectrum[0].im = 0.0;
+        spectrum[n / 2].im = 0.0;
+        if self
+            .inverse
+            .process_with_scratch(spectrum, &mut self.time, &mut self.scratch)
+            .is_err()
+        {
+            self.time.fill(0.0);
+        }
+        let scale = 1.0 / n as f32;
+        for i in 0..n {
+            let w = self.window[i];
+            self.sum[i] += self.time[i] * scale * w;
+            self.window_sum[i] += w * w;
+        }
+        self.take(self.hop);
+    }
+
+    fn finish(&mut self) {
+        self.take(self.time.len() - self.hop);
+    }
+
+    /// Moves the first `n` accumulated samples, which no later frame touches, to `out`.
+    fn take(&mut self, n: usize) {
+        for i in 0..n {
+            let w = self.window_sum[i];
+            self.out[i] = if w > f32::MIN_POSITIVE {
+                self.sum[i] / w
+            } else {
+                self.sum[i]
+            };
+        }
+        self.ready_len = n;
+        self.sum.copy_within(n.., 0);
+        self.window_sum.copy_within(n.., 0);
+        let len = self.sum.len();
+        self.sum[len - n..].fill(0.0);
+        self.window_sum[len - n..].fill(0.0);
+    }
+
+    fn ready(&self) -> &[f32] {
+        &self.out[..self.ready_len]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reflect_matches_scipy() {
+        let got: Vec<usize> = (-4..8).map(|i| reflect(i, 4)).collect();
+        assert_eq!(got, vec![3, 2, 1, 0, 0, 1, 2, 3, 3, 2, 1, 0]);
+    }
+
+    #[test]
+    fn masks_split_energy_and_halve_silence() {
+        assert_eq!(soft_masks(0.0, 0.0), (0.5, 0.5));
+        let (h, p) = soft_masks(3.0, 1.0);
+        assert!((h - 0.9).abs() < 1e-6 && (p - 0.1).abs() < 1e-6);
+    }
+}

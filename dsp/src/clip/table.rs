@@ -1,0 +1,308 @@
+//! The GTZAN feature table (`features_30_sec.csv`): means and variances over a whole clip,
+//! computed in two passes so that memory does not grow with the clip. The first pass finds
+//! what librosa derives from the whole clip (the mel peak behind `top_db`, the chroma tuning);
+//! the second runs the streaming analyzer with both known and accumulates the statistics.
+
+use crate::analyzer::StreamingAnalyzer;
+use crate::clip::hpss::HpssStream;
+use crate::clip::tempo::tempo;
+use crate::clip::tuning::TuningEstimator;
+use crate::config::{AnalyzerConfig, ConfigError};
+use crate::features::power_to_db;
+use crate::frame::Frame;
+
+/// Number of MFCCs in the table.
+pub const TABLE_MFCCS: usize = 20;
+
+/// Running mean and population variance (numpy `mean`, `var`), accumulated in f64.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MeanVar {
+    count: u64,
+    mean: f64,
+    m2: f64,
+}
+
+impl MeanVar {
+    pub fn add(&mut self, x: f64) {
+        self.count += 1;
+        let delta = x - self.mean;
+        self.mean += delta / self.count as f64;
+        self.m2 += delta * (x - self.mean);
+    }
+
+    pub fn mean(&self) -> f64 {
+        self.mean
+    }
+
+    pub fn var(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.m2 / self.count as f64
+        }
+    }
+}
+
+/// One row of the GTZAN feature table, without file name and label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureTable {
+    /// Samples at the analysis rate (22 050 Hz by default), like the CSV's `length`.
+    pub length: u64,
+    pub chroma_stft: MeanVar,
+    pub rms: MeanVar,
+    pub spectral_centroid: MeanVar,
+    pub spectral_bandwidth: MeanVar,
+    pub rolloff: MeanVar,
+    pub zero_crossing_rate: MeanVar,
+    /// The harmonic waveform of `effects.hpss`.
+    pub harmony: MeanVar,
+    /// The percussive waveform of `effects.hpss`.
+    pub perceptr: MeanVar,
+    pub tempo: f32,
+    pub mfcc: [MeanVar; TABLE_MFCCS],
+    /// The chroma tuning estimated in the first pass, in semitones.
+    pub tuning: f32,
+}
+
+impl FeatureTable {
+    /// Column names in `features_30_sec.csv` order, `filename` and `label` excluded.
+    pub fn column_names() -> Vec<String> {
+        let mut names = vec!["length".to_string()];
+        for base in [
+            "chroma_stft",
+            "rms",
+            "spectral_centroid",
+            "spectral_bandwidth",
+            "rolloff",
+            "zero_crossing_rate",
+            "harmony",
+            "perceptr",
+        ] {
+            names.push(format!("{base}_mean"));
+            names.push(format!("{base}_var"));
+        }
+        names.push("tempo".to_string());
+        for i in 1..=TABLE_MFCCS {
+            names.push(format!("mfcc{i}_mean"));
+            names.push(format!("mfcc{i}_var"));
+        }
+        names
+    }
+
+    /// Values in [`FeatureTable::column_names`] order.
+    pub fn values(&self) -> Vec<f64> {
+        let mut values = vec![self.length as f64];
+        for stat in [
+            &self.chroma_stft,
+            &self.rms,
+            &self.spectral_centroid,
+            &self.spectral_bandwidth,
+            &self.rolloff,
+            &self.zero_crossing_rate,
+            &self.harmony,
+            &self.perceptr,
+        ] {
+            values.push(stat.mean());
+            values.push(stat.var());
+        }
+        values.push(self.tempo as f64);
+        for stat in &self.mfcc {
+            values.push(stat.mean());
+            values.push(stat.var());
+        }
+        values
+    }
+}
+
+/// Audio that can be played from the start more than once: a decoded file, a buffer.
+pub trait Replay {
+    type Error;
+    fn sample_rate(&self) -> u32;
+    fn channels(&self) -> usize;
+    /// Plays the whole clip from the start as interleaved blocks.
+    fn play(&mut self, block: &mut dyn FnMut(&[f32])) -> Result<(), Self::Error>;
+}
+
+/// An in-memory interleaved signal.
+pub struct Samples<'a> {
+    pub samples: &'a [f32],
+    pub sample_rate: u32,
+    pub channels: usize,
+}
+
+impl Replay for Samples<'_> {
+    type Error = std::convert::Infallible;
+    fn sample_rate(&self) -> u32 {
+        self.sample_rate
+    }
+    fn channels(&self) -> usize {
+        self.channels
+    }
+    fn play(&mut self, block: &mut dyn FnMut(&[f32])) -> Result<(), Self::Error> {
+        for chunk in self.samples.chunks(4096 * self.channels) {
+            block(chunk);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+pub enum TableError<E> {
+    Config(ConfigError),
+    Source(E),
+    /// The clip holds no samples.
+    Empty,
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for TableError<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Config(e) => write!(f, "{e}"),
+            Self::Source(e) => write!(f, "{e}"),
+            Self::Empty => write!(f, "no audio samples"),
+        }
+    }
+}
+
+impl<E: std::fmt::Debug + std::fmt::Display> std::error::Error for TableError<E> {}
+
+/// What the first pass learns about the whole clip.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClipScan {
+    /// `10 log10` of the largest mel power in the clip (librosa's `log_spec.max()`).
+    pub peak_db: f32,
+    /// Chroma tuning (librosa `estimate_tuning` on the power spectrogram).
+    pub tuning: f32,
+}
+
+/// Computes the feature table of a clip with analysis parameters from `base` (its input
+/// rate and channels are taken from the clip).
+pub fn feature_table<R: Replay>(
+    clip: &mut R,
+    base: &AnalyzerConfig,
+) -> Result<FeatureTable, TableError<R::Error>> {
+    let mut config = base.clone();
+    config.input_sample_rate = clip.sample_rate();
+    config.channels = clip.channels();
+    let scan = scan(clip, &config)?;
+    config.analysis.tuning = scan.tuning;
+    config.analysis.clip_peak_db = Some(scan.peak_db);
+    accumulate(clip, &config, scan.tuning)
+}
+
+/// The first pass: the clip's mel peak and chroma tuning.
+pub fn scan<R: Replay>(
+    clip: &mut R,
+    config: &AnalyzerConfig,
+) -> Result<ClipScan, TableError<R::Error>> {
+    let mut analyzer = StreamingAnalyzer::new(config).map_err(TableError::Config)?;
+    let a = analyzer.params().clone();
+    let mut tuning = TuningEstimator::new(a.sample_rate, a.n_fft);
+    let mut peak = 0f32;
+    let mut sink = |frame: &Frame| {
+        peak = frame.mel.iter().fold(peak, |p, &m| p.max(m));
+        tuning.push(&frame.power);
+    };
+    clip.play(&mut |block| analyzer.process_interleaved(block, &mut sink))
+        .map_err(TableError::Source)?;
+    analyzer.flush(&mut sink);
+    if analyzer.analysis_samples() == 0 {
+        return Err(TableError::Empty);
+    }
+    Ok(ClipScan {
+        peak_db: power_to_db(peak, f32::NEG_INFINITY),
+        tuning: tuning.estimate(),
+    })
+}
+
+fn accumulate<R: Replay>(
+    clip: &mut R,
+    config: &AnalyzerConfig,
+    tuning: f32,
+) -> Result<FeatureTable, TableError<R::Error>> {
+    let mut analyzer = StreamingAnalyzer::new(config).map_err(TableError::Config)?;
+    let a = analyzer.params().clone();
+    let mut table = FeatureTable {
+        length: 0,
+        chroma_stft: MeanVar::default(),
+        rms: MeanVar::default(),
+        spectral_centroid: MeanVar::default(),
+        spectral_bandwidth: MeanVar::default(),
+        rolloff: MeanVar::default(),
+        zero_crossing_rate: MeanVar::default(),
+        harmony: MeanVar::default(),
+        perceptr: MeanVar::default(),
+        tempo: 0.0,
+        mfcc: [MeanVar::default(); TABLE_MFCCS],
+        tuning,
+    };
+    let mut onset_envelope = Vec::new();
+    let mut hpss = HpssStream::new(a.n_fft, a.hop_length);
+    let mut hpss_samples = HpssSamples::new(a.n_fft / 2);
+    {
+        let table = &mut table;
+        let mut sink = |frame: &Frame| {
+            for &c in &frame.chroma {
+                table.chroma_stft.add(c as f64);
+            }
+            table.rms.add(frame.rms as f64);
+            table.spectral_centroid.add(frame.centroid as f64);
+            table.spectral_bandwidth.add(frame.bandwidth as f64);
+            table.rolloff.add(frame.rolloff as f64);
+            table
+                .zero_crossing_rate
+                .add(frame.zero_crossing_rate as f64);
+            for (stat, &c) in table.mfcc.iter_mut().zip(&frame.mfcc) {
+                stat.add(c as f64);
+            }
+            onset_envelope.push(frame.onset_strength);
+            hpss.push(&frame.spectrum, &mut |h, p| {
+                hpss_samples.add(h, p, u64::MAX)
+            });
+        };
+        clip.play(&mut |block| analyzer.process_interleaved(block, &mut sink))
+            .map_err(TableError::Source)?;
+        analyzer.flush(&mut sink);
+    }
+    table.length = analyzer.analysis_samples();
+    if table.length == 0 {
+        return Err(TableError::Empty);
+    }
+    let length = table.length;
+    hpss.finish(&mut |h, p| hpss_samples.add(h, p, length));
+    table.harmony = hpss_samples.harmonic;
+    table.perceptr = hpss_samples.percussive;
+    table.tempo = tempo(&onset_envelope, a.sample_rate, a.hop_length);
+    Ok(table)
+}
+
+/// Statistics of the separated waveforms, dropping the centring pad and anything past the end.
+struct HpssSamples {
+    skip: u64,
+    position: u64,
+    harmonic: MeanVar,
+    percussive: MeanVar,
+}
+
+impl HpssSamples {
+    fn new(pad: usize) -> Self {
+        Self {
+            skip: pad as u64,
+            position: 0,
+            harmonic: MeanVar::default(),
+            percussive: MeanVar::default(),
+        }
+    }
+
+    fn add(&mut self, harmonic: &[f32], percussive: &[f32], length: u64) {
+        for (&h, &p) in harmonic.iter().zip(percussive) {
+            let index = self.position;
+            self.position += 1;
+            if index < self.skip || index - self.skip >= length {
+                continue;
+            }
+            self.harmonic.add(h as f64);
+            self.percussive.add(p as f64);
+        }
+    }
+}
