@@ -5,7 +5,7 @@ use std::sync::Arc;
 use realfft::num_complex::Complex32;
 use realfft::{RealFftPlanner, RealToComplex};
 
-use crate::config::{AnalysisParams, AnalyzerConfig, ConfigError, TOP_DB};
+use crate::config::{AnalysisParams, AnalyzerConfig, ConfigError, PadMode, TOP_DB};
 use crate::features::{power_to_db, rms, spectral_shape, zero_crossing_rate};
 use crate::filters::{
     chroma_filterbank, dct_ortho, fft_frequencies, hann, mel_filterbank, MelBand,
@@ -82,6 +82,11 @@ struct FrameCore {
     filled: usize,
     real_samples: u64,
     ended: bool,
+    /// Reflect padding: the first `n_fft / 2 + 1` samples, held until the mirror can be built.
+    head: Vec<f32>,
+    started: bool,
+    /// Reflect padding: the mirrored end of the signal, built at `finish`.
+    tail: Vec<f32>,
     next_index: u64,
     window: Vec<f32>,
     windowed: Vec<f32>,
@@ -103,11 +108,14 @@ impl FrameCore {
         let fft = RealFftPlanner::<f32>::new().plan_fft_forward(params.n_fft);
         Self {
             input_rate: input_rate as f64,
-            // librosa centres frame 0 on sample 0: n_fft / 2 zeros come first.
+            // librosa centres frame 0 on sample 0: n_fft / 2 padding samples come first.
             filled: params.n_fft / 2,
             buffer: vec![0.0; params.n_fft],
             real_samples: 0,
             ended: false,
+            head: Vec::with_capacity(params.n_fft / 2 + 1),
+            started: params.pad_mode == PadMode::Constant,
+            tail: vec![0.0; params.n_fft / 2],
             next_index: 0,
             window: hann(params.n_fft),
             windowed: vec![0.0; params.n_fft],
@@ -134,6 +142,32 @@ impl FrameCore {
         if !self.ended {
             self.real_samples += samples.len() as u64;
         }
+        if !self.started {
+            let n = (self.head.capacity() - self.head.len()).min(samples.len());
+            self.head.extend_from_slice(&samples[..n]);
+            samples = &samples[n..];
+            if self.head.len() < self.head.capacity() {
+                return;
+            }
+            self.start_reflected(sink);
+        }
+        self.feed(samples, sink);
+    }
+
+    /// Mirrors the held head around sample 0 (numpy "reflect": `x[2] x[1] | x[0] x[1] ...`).
+    fn start_reflected(&mut self, sink: &mut impl FnMut(&Frame)) {
+        let half = self.params.n_fft / 2;
+        let n = self.head.len();
+        for (j, slot) in self.buffer[..half].iter_mut().enumerate() {
+            *slot = self.head[reflect_index(j as i64 - half as i64, n)];
+        }
+        self.started = true;
+        let head = std::mem::take(&mut self.head);
+        self.feed(&head, sink);
+        self.head = head;
+    }
+
+    fn feed(&mut self, mut samples: &[f32], sink: &mut impl FnMut(&Frame)) {
         let n_fft = self.params.n_fft;
         while !samples.is_empty() {
             let n = (n_fft - self.filled).min(samples.len());
@@ -154,15 +188,28 @@ impl FrameCore {
         if self.ended || self.real_samples == 0 {
             return;
         }
-        self.ended = true;
-        // librosa pads n_fft / 2 zeros at the end too; push them in hop-sized pieces.
-        let mut left = self.params.n_fft / 2;
-        let zeros = [0.0f32; 64];
-        while left > 0 {
-            let n = left.min(zeros.len());
-            self.push(&zeros[..n], sink);
-            left -= n;
+        if !self.started {
+            // Shorter than the head: the mirror is built from what there is.
+            self.start_reflected(sink);
         }
+        self.ended = true;
+        let half = self.params.n_fft / 2;
+        match self.params.pad_mode {
+            // librosa pads n_fft / 2 zeros at the end too.
+            PadMode::Constant => self.tail.fill(0.0),
+            PadMode::Reflect => {
+                // The last real samples are still in the buffer (it holds >= n_fft / 2 + 1,
+                // or the whole signal when shorter).
+                let n = (self.real_samples as usize).min(self.filled);
+                let last = &self.buffer[self.filled - n..self.filled];
+                for (j, slot) in self.tail.iter_mut().enumerate() {
+                    *slot = last[reflect_index((n + j) as i64, n)];
+                }
+            }
+        }
+        let tail = std::mem::take(&mut self.tail);
+        self.feed(&tail[..half], sink);
+        self.tail = tail;
     }
 
     fn analyze_frame(&mut self) {
@@ -237,6 +284,16 @@ impl FrameCore {
         f.bandwidth = shape.bandwidth;
         f.rolloff = shape.rolloff;
         f.flatness = shape.flatness;
-        f.onset_strength = self.onset.next(&f.log_mel);
+        (f.onset_strength, f.onset_strength_median) = self.onset.next(&f.log_mel);
     }
+}
+
+/// numpy "reflect" (no edge repeat) index into a signal of `len` samples.
+fn reflect_index(index: i64, len: usize) -> usize {
+    if len <= 1 {
+        return 0;
+    }
+    let period = 2 * (len as i64 - 1);
+    let i = index.rem_euclid(period);
+    (if i >= len as i64 { period - i } else { i }) as usize
 }

@@ -24,6 +24,19 @@ pub struct AnalysisParams {
     /// clips log-mel values to `peak - 80 dB` over the whole clip; a live stream cannot know the
     /// peak, so it leaves this `None` and only applies the `amin = 1e-10` floor.
     pub clip_peak_db: Option<f32>,
+    /// How the signal is padded so that frame `t` is centred on sample `t * hop_length`.
+    pub pad_mode: PadMode,
+}
+
+/// numpy padding modes librosa's centred framing uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PadMode {
+    /// Zeros (librosa >= 0.10, and the only mode a live stream can start with at once).
+    #[default]
+    Constant,
+    /// Mirror around the first and last sample (librosa < 0.10, which made the GTZAN table);
+    /// the first frame waits for `n_fft / 2 + 1` samples.
+    Reflect,
 }
 
 /// `power_to_db`'s `top_db`.
@@ -40,6 +53,7 @@ impl Default for AnalysisParams {
             roll_percent: 0.85,
             tuning: 0.0,
             clip_peak_db: None,
+            pad_mode: PadMode::Constant,
         }
     }
 }

@@ -98,6 +98,22 @@ pub fn spectral_shape(
     }
 }
 
+/// numpy's median (mean of the middle two for an even count); reorders `values`.
+pub fn median(values: &mut [f32]) -> f32 {
+    let n = values.len();
+    if n == 0 {
+        return 0.0;
+    }
+    let mid = n / 2;
+    let (lower_half, &mut upper, _) = values.select_nth_unstable_by(mid, f32::total_cmp);
+    if n % 2 == 1 {
+        upper
+    } else {
+        let lower = lower_half.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+        (lower + upper) / 2.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +137,12 @@ mod tests {
         let freqs: Vec<f32> = (0..9).map(|k| k as f32 * 100.0).collect();
         let s = spectral_shape(&power, &mut [0.0; 9], &freqs, 0.85);
         assert_eq!((s.centroid, s.bandwidth, s.rolloff), (300.0, 0.0, 300.0));
+    }
+
+    #[test]
+    fn median_matches_numpy() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct Frame {
     pub flatness: f32,
     /// librosa `onset_strength` for this frame (mean positive log-mel flux, centred).
     pub onset_strength: f32,
+    /// The same flux with the median over bands, as librosa's `beat_track` computes it.
+    pub onset_strength_median: f32,
 }
 
 impl Frame {
@@ -60,6 +62,7 @@ impl Frame {
             rolloff: 0.0,
             flatness: 0.0,
             onset_strength: 0.0,
+            onset_strength_median: 0.0,
         }
     }
 }

@@ -15,5 +15,5 @@ pub mod input;
 pub mod onset;
 
 pub use analyzer::StreamingAnalyzer;
-pub use config::{AnalysisParams, AnalyzerConfig, ConfigError};
+pub use config::{AnalysisParams, AnalyzerConfig, ConfigError, PadMode};
 pub use frame::Frame;

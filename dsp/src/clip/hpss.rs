@@ -80,7 +80,7 @@ impl HpssStream {
                 let frame = reflect(t as i64 + j as i64 - HALF as i64, n_frames);
                 self.window_values.push(self.magnitudes[frame % KERNEL][k]);
             }
-            self.harmonic_mag[k] = median(&mut self.window_values);
+            self.harmonic_mag[k] = crate::features::median(&mut self.window_values);
         }
         let slot = t % KERNEL;
         let magnitude = &self.magnitudes[slot];
@@ -93,7 +93,7 @@ impl HpssStream {
                 let bin = reflect(k as i64 + j as i64 - HALF as i64, self.n_bins);
                 self.window_values.push(magnitude[bin]);
             }
-            let p = median(&mut self.window_values);
+            let p = crate::features::median(&mut self.window_values);
             let h = self.harmonic_mag[k];
             let (mask_h, mask_p) = soft_masks(h, p);
             self.masked[k] = spectrum[k] * mask_h;
@@ -118,11 +118,6 @@ fn reflect(index: i64, len: usize) -> usize {
     let period = 2 * len as i64;
     let i = index.rem_euclid(period);
     (if i >= len as i64 { period - 1 - i } else { i }) as usize
-}
-
-fn median(values: &mut [f32]) -> f32 {
-    let mid = values.len() / 2;
-    *values.select_nth_unstable_by(mid, f32::total_cmp).1
 }
 
 /// librosa `util.softmask(x, ref, power=2, split_zeros=True)` for both masks.

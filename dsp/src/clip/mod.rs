@@ -7,5 +7,5 @@ pub mod tempo;
 pub mod tuning;
 
 pub use table::{
-    feature_table, scan, ClipScan, FeatureTable, MeanVar, Replay, Samples, TableError,
+    feature_table, scan, ClipScan, FeatureTable, MeanVar, Replay, Samples, TableError, TableStyle,
 };

@@ -7,7 +7,7 @@ use crate::analyzer::StreamingAnalyzer;
 use crate::clip::hpss::HpssStream;
 use crate::clip::tempo::tempo;
 use crate::clip::tuning::TuningEstimator;
-use crate::config::{AnalyzerConfig, ConfigError};
+use crate::config::{AnalyzerConfig, ConfigError, PadMode};
 use crate::features::power_to_db;
 use crate::frame::Frame;
 
@@ -175,19 +175,36 @@ pub struct ClipScan {
     pub tuning: f32,
 }
 
+/// Which librosa the table agrees with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TableStyle {
+    /// As `features_30_sec.csv` was made (librosa < 0.10): reflect padding, and the old
+    /// `istft`, which left the last `len - hop * (frames - 1)` separated samples at zero.
+    /// The default, so tables line up with the GTZAN data models are trained on.
+    #[default]
+    Gtzan,
+    /// librosa 0.10 and later: zero padding, exact-length `istft`.
+    Librosa,
+}
+
 /// Computes the feature table of a clip with analysis parameters from `base` (its input
-/// rate and channels are taken from the clip).
+/// rate, channels and padding are taken from the clip and `style`).
 pub fn feature_table<R: Replay>(
     clip: &mut R,
     base: &AnalyzerConfig,
+    style: TableStyle,
 ) -> Result<FeatureTable, TableError<R::Error>> {
     let mut config = base.clone();
     config.input_sample_rate = clip.sample_rate();
     config.channels = clip.channels();
+    config.analysis.pad_mode = match style {
+        TableStyle::Gtzan => PadMode::Reflect,
+        TableStyle::Librosa => PadMode::Constant,
+    };
     let scan = scan(clip, &config)?;
     config.analysis.tuning = scan.tuning;
     config.analysis.clip_peak_db = Some(scan.peak_db);
-    accumulate(clip, &config, scan.tuning)
+    accumulate(clip, &config, scan.tuning, style)
 }
 
 /// The first pass: the clip's mel peak and chroma tuning.
@@ -219,6 +236,7 @@ fn accumulate<R: Replay>(
     clip: &mut R,
     config: &AnalyzerConfig,
     tuning: f32,
+    style: TableStyle,
 ) -> Result<FeatureTable, TableError<R::Error>> {
     let mut analyzer = StreamingAnalyzer::new(config).map_err(TableError::Config)?;
     let a = analyzer.params().clone();
@@ -255,7 +273,7 @@ fn accumulate<R: Replay>(
             for (stat, &c) in table.mfcc.iter_mut().zip(&frame.mfcc) {
                 stat.add(c as f64);
             }
-            onset_envelope.push(frame.onset_strength);
+            onset_envelope.push(frame.onset_strength_median);
             hpss.push(&frame.spectrum, &mut |h, p| {
                 hpss_samples.add(h, p, u64::MAX)
             });
@@ -269,10 +287,20 @@ fn accumulate<R: Replay>(
         return Err(TableError::Empty);
     }
     let length = table.length;
-    hpss.finish(&mut |h, p| hpss_samples.add(h, p, length));
+    let kept = match style {
+        TableStyle::Gtzan => (a.hop_length as u64 * (onset_envelope.len() as u64 - 1)).min(length),
+        TableStyle::Librosa => length,
+    };
+    hpss.finish(&mut |h, p| hpss_samples.add(h, p, kept));
+    hpss_samples.add_zeros(length - kept);
     table.harmony = hpss_samples.harmonic;
     table.perceptr = hpss_samples.percussive;
-    table.tempo = tempo(&onset_envelope, a.sample_rate, a.hop_length);
+    // librosa `beat_track`: median-aggregated onsets, and no tempo at all when they are all zero.
+    table.tempo = if onset_envelope.iter().all(|&o| o == 0.0) {
+        0.0
+    } else {
+        tempo(&onset_envelope, a.sample_rate, a.hop_length)
+    };
     Ok(table)
 }
 
@@ -303,6 +331,13 @@ impl HpssSamples {
             }
             self.harmonic.add(h as f64);
             self.percussive.add(p as f64);
+        }
+    }
+
+    fn add_zeros(&mut self, n: u64) {
+        for _ in 0..n {
+            self.harmonic.add(0.0);
+            self.percussive.add(0.0);
         }
     }
 }

@@ -69,7 +69,7 @@ impl TuningEstimator {
             return 0.0;
         }
         let mut magnitudes: Vec<f32> = self.peaks.iter().map(|p| p.0).collect();
-        let threshold = median(&mut magnitudes);
+        let threshold = crate::features::median(&mut magnitudes);
         let mut counts = [0u32; RESOLUTION_BINS];
         for &(magnitude, frequency) in &self.peaks {
             if magnitude < threshold {
@@ -101,21 +101,6 @@ fn parabolic_shift(left: f32, centre: f32, right: f32) -> f32 {
         0.0
     } else {
         -b / a
-    }
-}
-
-/// numpy's median: the mean of the two middle values for an even count.
-fn median(values: &mut [f32]) -> f32 {
-    let n = values.len();
-    let mid = n / 2;
-    let (_, &mut upper, _) = values.select_nth_unstable_by(mid, f32::total_cmp);
-    if n % 2 == 1 {
-        upper
-    } else {
-        let lower = values[..mid]
-            .iter()
-            .fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-        (lower + upper) / 2.0
     }
 }
 
