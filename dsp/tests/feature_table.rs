@@ -38,18 +38,16 @@ pub fn column_errors(
                 ((g - w).abs(), 0.0)
             } else if name == "tempo" {
                 ((g - w).abs(), TEMPO_BPM)
-            } else if name.starts_with("spectral_bandwidth") {
-                let scale = if name.ends_with("_mean") {
-                    w.abs()
-                } else {
-                    w.abs().max(1e-12)
-                };
-                ((g - w).abs() / scale, BANDWIDTH_REL)
             } else if let Some(base) = name.strip_suffix("_mean") {
                 let std = value(&format!("{base}_var")).sqrt();
                 ((g - w).abs() / std.max(w.abs()).max(1e-12), MEAN_REL_TO_STD)
             } else {
                 ((g - w).abs() / w.abs().max(1e-12), VAR_REL)
+            };
+            let tolerance = if name.starts_with("spectral_bandwidth") {
+                BANDWIDTH_REL
+            } else {
+                tolerance
             };
             (name.clone(), error, tolerance)
         })
