@@ -250,7 +250,7 @@ fn clip_features_match_librosa() {
         let bpm = tempo(&onsets, 22050, 512);
         report.check(
             &r("tempo (BPM)"),
-            (bpm - load(name, "tempo").data[0]).abs() as f64,
+            (bpm - load(name, "tempo").data[0] as f64).abs(),
             0.01,
         );
 

@@ -46,6 +46,8 @@ pub enum DecodeError {
     Truncated(f64),
     #[error("corrupt audio at {at:.2} s: {reason}")]
     Corrupt { at: f64, reason: String },
+    #[error("empty: no audio samples")]
+    Empty,
     #[error("the channel count changes mid-stream ({from} to {to})")]
     ChannelsChanged { from: usize, to: usize },
 }
@@ -64,12 +66,14 @@ fn open(path: &Path) -> Result<Stream, DecodeError> {
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
     }
-    let format_options = FormatOptions {
-        enable_gapless: true,
-        ..Default::default()
-    };
+    // Decoders trim encoder delay and padding by default (gapless), like libsndfile does.
     let reader = symphonia::default::get_probe()
-        .probe(&hint, source, format_options, MetadataOptions::default())
+        .probe(
+            &hint,
+            source,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
         .map_err(|e| DecodeError::Format(e.to_string()))?;
     let track = reader
         .default_track(TrackType::Audio)

@@ -1,2 +1,13 @@
-//! End-to-end tests of Mirador as users run it: the `mirador` binary on real and generated
-//! files (see `tests/tests/`). The library itself is empty.
+//! End-to-end tests of Mirador on real audio (see `tests/tests/`): whole files through
+//! decoding, analysis and the feature table, checked against published reference data.
+//! The library itself only locates the shared data set.
+
+use std::path::PathBuf;
+
+/// `../shared/data` beside the repository, or `$MIRADOR_DATA`.
+pub fn data_dir() -> PathBuf {
+    match std::env::var_os("MIRADOR_DATA") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"),
+    }
+}

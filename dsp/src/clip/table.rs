@@ -58,7 +58,7 @@ pub struct FeatureTable {
     pub harmony: MeanVar,
     /// The percussive waveform of `effects.hpss`.
     pub perceptr: MeanVar,
-    pub tempo: f32,
+    pub tempo: f64,
     pub mfcc: [MeanVar; TABLE_MFCCS],
     /// The chroma tuning estimated in the first pass, in semitones.
     pub tuning: f32,
@@ -105,7 +105,7 @@ impl FeatureTable {
             values.push(stat.mean());
             values.push(stat.var());
         }
-        values.push(self.tempo as f64);
+        values.push(self.tempo);
         for stat in &self.mfcc {
             values.push(stat.mean());
             values.push(stat.var());

@@ -11,7 +11,7 @@ const STD_OCTAVES: f64 = 1.0;
 const MAX_TEMPO: f64 = 320.0;
 
 /// Global tempo in BPM of a whole onset envelope (`onset_strength` frames at `hop_length`).
-pub fn tempo(onset_envelope: &[f32], sample_rate: u32, hop_length: usize) -> f32 {
+pub fn tempo(onset_envelope: &[f32], sample_rate: u32, hop_length: usize) -> f64 {
     let frame_rate = sample_rate as f64 / hop_length as f64;
     let win = (AC_SECONDS * frame_rate).floor() as usize;
     let n = onset_envelope.len();
@@ -72,7 +72,7 @@ pub fn tempo(onset_envelope: &[f32], sample_rate: u32, hop_length: usize) -> f32
     if best.1 == 0 {
         return 0.0;
     }
-    (60.0 * frame_rate / best.1 as f64) as f32
+    60.0 * frame_rate / best.1 as f64
 }
 
 /// numpy `pad(mode="linear_ramp", end_values=0)` with `width` on both sides.

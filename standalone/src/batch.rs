@@ -1,0 +1,106 @@
+//! Batch analysis: finds the audio files under the given paths and analyzes them in parallel,
+//! reporting each failure on one line and carrying on with the rest.
+
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use mirador_dsp::clip::{feature_table, FeatureTable, TableError, TableStyle};
+use mirador_dsp::AnalyzerConfig;
+use rayon::prelude::*;
+
+use crate::decode::{AudioFile, AudioInfo, DecodeError};
+
+/// Extensions picked up when searching folders (a file named explicitly is always tried).
+const AUDIO_EXTENSIONS: [&str; 8] = ["wav", "wave", "flac", "mp3", "ogg", "oga", "m4a", "mp4"];
+
+/// One analyzed file.
+pub struct Analysis {
+    pub path: PathBuf,
+    pub info: AudioInfo,
+    /// Decoded frames per channel.
+    pub frames: u64,
+    pub table: FeatureTable,
+}
+
+pub struct Outcome {
+    /// In path order.
+    pub analyses: Vec<Analysis>,
+    pub failures: usize,
+}
+
+pub fn run(paths: &[PathBuf], style: TableStyle) -> Outcome {
+    let mut failures = 0;
+    let mut files = Vec::new();
+    for path in paths {
+        match find_audio(path) {
+            Ok(found) => files.extend(found),
+            Err(e) => {
+                eprintln!("mirador: {}: {e}", path.display());
+                failures += 1;
+            }
+        }
+    }
+    let progress = ProgressBar::new(files.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} files, {elapsed} {wide_msg}")
+            .expect("static template"),
+    );
+    let results: Vec<Result<Analysis, String>> = files
+        .par_iter()
+        .map(|path| {
+            let result = analyze_file(path, style);
+            if let Err(e) = &result {
+                progress.suspend(|| eprintln!("mirador: {}: {e}", path.display()));
+            }
+            progress.inc(1);
+            result
+        })
+        .collect();
+    progress.finish_and_clear();
+    let mut analyses = Vec::with_capacity(results.len());
+    for result in results {
+        match result {
+            Ok(a) => analyses.push(a),
+            Err(_) => failures += 1,
+        }
+    }
+    Outcome { analyses, failures }
+}
+
+/// A file as is; a folder's audio files, recursively, in sorted order.
+fn find_audio(path: &Path) -> Result<Vec<PathBuf>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(path)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let is_audio = entry
+            .path()
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+        if entry.file_type().is_file() && is_audio {
+            files.push(entry.into_path());
+        }
+    }
+    Ok(files)
+}
+
+fn analyze_file(path: &Path, style: TableStyle) -> Result<Analysis, String> {
+    let mut file = AudioFile::open(path).map_err(|e| e.to_string())?;
+    let config = AnalyzerConfig::new(file.info().sample_rate, file.info().channels);
+    let table = feature_table(&mut file, &config, style).map_err(|e| match e {
+        TableError::Empty => DecodeError::Empty.to_string(),
+        other => other.to_string(),
+    })?;
+    Ok(Analysis {
+        path: path.to_path_buf(),
+        info: file.info().clone(),
+        frames: file.decoded_frames,
+        table,
+    })
+}

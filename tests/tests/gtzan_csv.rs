@@ -1,0 +1,83 @@
+//! The feature table of the 10 GTZAN originals in `shared/data/gtzan/full`, decoded and
+//! analyzed as `mirador analyze` does, against their rows in `features_30_sec.csv` (librosa
+//! on the same audio). Run with `--nocapture` for the error of every column.
+
+use std::collections::HashMap;
+
+use mirador_dsp::clip::{FeatureTable, TableStyle};
+use mirador_standalone::batch;
+use mirador_tests::data_dir;
+
+/// Largest relative error accepted per column (means are taken relative to the column's
+/// standard deviation when that is larger: harmony and perceptr means sit near zero).
+/// Measured: at most 2.3e-6, except rolloff_var at 9e-6, where one frame's 85 % crossing
+/// lands one FFT bin away.
+fn tolerance(column: &str) -> f64 {
+    match column {
+        "length" | "tempo" => 0.0,
+        c if c.starts_with("rolloff") => 5e-5,
+        _ => 1e-5,
+    }
+}
+
+#[test]
+fn feature_table_matches_features_30_sec_csv() {
+    let data = data_dir().join("gtzan");
+    assert!(
+        data.is_dir(),
+        "GTZAN data not found at {}; set MIRADOR_DATA",
+        data.display()
+    );
+    let mut reader = csv::Reader::from_path(data.join("features_30_sec.csv")).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows: HashMap<String, Vec<String>> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[0].trim_end_matches(".wav").to_string(),
+                r.iter().map(String::from).collect(),
+            )
+        })
+        .collect();
+
+    let outcome = batch::run(&[data.join("full")], TableStyle::Gtzan);
+    assert_eq!(outcome.failures, 0);
+    assert_eq!(outcome.analyses.len(), 10);
+
+    let columns = FeatureTable::column_names();
+    let mut worst = vec![(0f64, String::new()); columns.len()];
+    for analysis in &outcome.analyses {
+        let stem = analysis
+            .path
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let row = &rows[&stem];
+        let value = |column: &str| -> f64 {
+            let i = header.iter().position(|h| h == column).unwrap();
+            row[i].parse().unwrap()
+        };
+        for ((column, got), slot) in columns.iter().zip(analysis.table.values()).zip(&mut worst) {
+            let want = value(column);
+            let scale = match column.strip_suffix("_mean") {
+                Some(base) => value(&format!("{base}_var")).sqrt().max(want.abs()),
+                None => want.abs(),
+            };
+            let error = (got - want).abs() / scale.max(1e-12);
+            if error >= slot.0 {
+                *slot = (error, stem.clone());
+            }
+        }
+    }
+    println!("{:<26} {:>10}  clip", "column", "max error");
+    let mut failed = Vec::new();
+    for (column, (error, clip)) in columns.iter().zip(&worst) {
+        println!("{column:<26} {error:>10.2e}  {clip}");
+        if !(*error <= tolerance(column)) {
+            failed.push(format!("{column}: {error:.2e} ({clip})"));
+        }
+    }
+    assert!(failed.is_empty(), "over tolerance: {failed:?}");
+}
