@@ -12,15 +12,19 @@ use crate::filters::hann;
 
 const KERNEL: usize = 31;
 const HALF: usize = KERNEL / 2;
+/// Frames kept: the filter window plus the frame that just left it (for sliding medians).
+const RING: usize = KERNEL + 1;
 
 pub struct HpssStream {
     n_bins: usize,
-    /// The last `KERNEL` input frames, slot `index % KERNEL`.
+    /// The last `RING` input frames, slot `index % RING`.
     spectra: Vec<Vec<Complex32>>,
     magnitudes: Vec<Vec<f32>>,
     frames_in: usize,
     frames_out: usize,
-    window_values: Vec<f32>,
+    /// Per bin, the sorted time window of the last separated frame.
+    time_windows: Vec<SlidingMedian>,
+    windows_frame: Option<usize>,
     harmonic_mag: Vec<f32>,
     harmonic: OverlapAdd,
     percussive: OverlapAdd,
@@ -32,11 +36,12 @@ impl HpssStream {
         let n_bins = n_fft / 2 + 1;
         Self {
             n_bins,
-            spectra: vec![vec![Complex32::new(0.0, 0.0); n_bins]; KERNEL],
-            magnitudes: vec![vec![0.0; n_bins]; KERNEL],
+            spectra: vec![vec![Complex32::new(0.0, 0.0); n_bins]; RING],
+            magnitudes: vec![vec![0.0; n_bins]; RING],
             frames_in: 0,
             frames_out: 0,
-            window_values: Vec::with_capacity(KERNEL),
+            time_windows: vec![SlidingMedian::default(); n_bins],
+            windows_frame: None,
             harmonic_mag: vec![0.0; n_bins],
             harmonic: OverlapAdd::new(n_fft, hop_length),
             percussive: OverlapAdd::new(n_fft, hop_length),
@@ -47,7 +52,7 @@ impl HpssStream {
     /// Adds the next STFT frame; `out(harmonic, percussive)` receives finished samples of the
     /// centred, padded signal (the caller drops the first `n_fft / 2`).
     pub fn push(&mut self, spectrum: &[Complex32], out: &mut impl FnMut(&[f32], &[f32])) {
-        let slot = self.frames_in % KERNEL;
+        let slot = self.frames_in % RING;
         self.spectra[slot].copy_from_slice(spectrum);
         for (m, c) in self.magnitudes[slot].iter_mut().zip(spectrum) {
             *m = c.norm();
@@ -74,26 +79,38 @@ impl HpssStream {
         // Frames past the current input mirror back once the length is known; before that,
         // `push` only gets here when the whole window exists.
         let n_frames = total.unwrap_or(usize::MAX);
+        // Slide each bin's window by one frame where neither window touches an edge,
+        // otherwise gather it afresh.
+        let slides = t > HALF && t + HALF < n_frames && self.windows_frame == Some(t - 1);
         for k in 0..self.n_bins {
-            self.window_values.clear();
-            for j in 0..KERNEL {
-                let frame = reflect(t as i64 + j as i64 - HALF as i64, n_frames);
-                self.window_values.push(self.magnitudes[frame % KERNEL][k]);
+            let window = &mut self.time_windows[k];
+            if slides {
+                let leaving = self.magnitudes[(t - HALF - 1) % RING][k];
+                let entering = self.magnitudes[(t + HALF) % RING][k];
+                window.replace(leaving, entering);
+            } else {
+                let magnitudes = &self.magnitudes;
+                window.fill(|j| {
+                    let frame = reflect(t as i64 + j as i64 - HALF as i64, n_frames);
+                    magnitudes[frame % RING][k]
+                });
             }
-            self.harmonic_mag[k] = crate::features::median(&mut self.window_values);
+            self.harmonic_mag[k] = window.median();
         }
-        let slot = t % KERNEL;
+        self.windows_frame = Some(t);
+        let slot = t % RING;
         let magnitude = &self.magnitudes[slot];
         let spectrum = &self.spectra[slot];
 
         // Percussive: median across frequency of this frame, then the soft masks.
+        let mut bins = SlidingMedian::default();
         for k in 0..self.n_bins {
-            self.window_values.clear();
-            for j in 0..KERNEL {
-                let bin = reflect(k as i64 + j as i64 - HALF as i64, self.n_bins);
-                self.window_values.push(magnitude[bin]);
+            if k > HALF && k + HALF < self.n_bins {
+                bins.replace(magnitude[k - HALF - 1], magnitude[k + HALF]);
+            } else {
+                bins.fill(|j| magnitude[reflect(k as i64 + j as i64 - HALF as i64, self.n_bins)]);
             }
-            let p = crate::features::median(&mut self.window_values);
+            let p = bins.median();
             let h = self.harmonic_mag[k];
             let (mask_h, mask_p) = soft_masks(h, p);
             self.masked[k] = spectrum[k] * mask_h;
@@ -101,12 +118,59 @@ impl HpssStream {
             self.harmonic_mag[k] = mask_p;
         }
         self.harmonic.add_frame(&mut self.masked);
-        for ((m, c), &mask_p) in self.masked.iter_mut().zip(spectrum).zip(&self.harmonic_mag) {
+        for ((m, c), &mask_p) in self
+            .masked
+            .iter_mut()
+            .zip(spectrum)
+            .zip(&self.harmonic_mag)
+        {
             *m = c * mask_p;
         }
         self.percussive.add_frame(&mut self.masked);
         self.frames_out += 1;
         out(self.harmonic.ready(), self.percussive.ready());
+    }
+}
+
+/// A sorted window of `KERNEL` values whose median can be slid one value at a time.
+#[derive(Clone, Copy)]
+struct SlidingMedian {
+    sorted: [f32; KERNEL],
+}
+
+impl Default for SlidingMedian {
+    fn default() -> Self {
+        Self {
+            sorted: [0.0; KERNEL],
+        }
+    }
+}
+
+impl SlidingMedian {
+    fn fill(&mut self, value: impl Fn(usize) -> f32) {
+        for (j, slot) in self.sorted.iter_mut().enumerate() {
+            *slot = value(j);
+        }
+        self.sorted.sort_unstable_by(f32::total_cmp);
+    }
+
+    /// Swaps `leaving` (which must be in the window) for `entering`, keeping the order.
+    fn replace(&mut self, leaving: f32, entering: f32) {
+        let s = &mut self.sorted;
+        let at = s.partition_point(|x| x.total_cmp(&leaving).is_lt());
+        let to = s.partition_point(|x| x.total_cmp(&entering).is_lt());
+        if to > at {
+            // Shift the values between left by one; the new value goes just before `to`.
+            s.copy_within(at + 1..to, at);
+            s[to - 1] = entering;
+        } else {
+            s.copy_within(to..at, to + 1);
+            s[to] = entering;
+        }
+    }
+
+    fn median(&self) -> f32 {
+        self.sorted[HALF]
     }
 }
 
@@ -215,6 +279,19 @@ mod tests {
     fn reflect_matches_scipy() {
         let got: Vec<usize> = (-4..8).map(|i| reflect(i, 4)).collect();
         assert_eq!(got, vec![3, 2, 1, 0, 0, 1, 2, 3, 3, 2, 1, 0]);
+    }
+
+    #[test]
+    fn sliding_median_matches_sorting() {
+        let values: Vec<f32> = (0..200).map(|i| ((i * 7919) % 101) as f32 * 0.5).collect();
+        let mut window = SlidingMedian::default();
+        window.fill(|j| values[j]);
+        for start in 1..values.len() - KERNEL {
+            window.replace(values[start - 1], values[start + KERNEL - 1]);
+            let mut sorted = values[start..start + KERNEL].to_vec();
+            sorted.sort_by(f32::total_cmp);
+            assert_eq!(window.sorted.to_vec(), sorted, "window at {start}");
+        }
     }
 
     #[test]
