@@ -27,8 +27,11 @@ enum Command {
 #[derive(clap::Args)]
 struct AnalyzeArgs {
     /// Files or folders; folders are searched recursively for wav, flac, mp3, ogg and m4a.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "demo")]
     paths: Vec<PathBuf>,
+    /// Also analyze the bundled demo signal (30 s, C major, 120 BPM), written as demo.wav.
+    #[arg(long)]
+    demo: bool,
     /// Output format: csv (the columns of GTZAN's features_30_sec.csv, without label) or json
     /// (the same values plus file metadata).
     #[arg(long, value_enum, default_value_t = Format::Csv)]
@@ -43,6 +46,9 @@ struct AnalyzeArgs {
     /// made) or librosa (0.10 and later: zero padding).
     #[arg(long, value_enum, default_value_t = Style::Gtzan)]
     style: Style,
+    /// Print audio analyzed, speed and peak memory to standard error at the end.
+    #[arg(long)]
+    stats: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -72,7 +78,13 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let outcome = batch::run(&args.paths, style);
+    let started = std::time::Instant::now();
+    let mut outcome = batch::run(&args.paths, style);
+    if args.demo {
+        outcome
+            .analyses
+            .insert(0, mirador_standalone::demo::analysis(style));
+    }
     let written = match &args.output {
         Some(path) => std::fs::File::create(path)
             .map_err(|e| format!("cannot create {}: {e}", path.display()))
@@ -82,6 +94,9 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
     if let Err(e) = written {
         eprintln!("mirador: {e}");
         return ExitCode::from(2);
+    }
+    if args.stats {
+        print_stats(&outcome.analyses, started.elapsed().as_secs_f64());
     }
     if outcome.failures > 0 {
         eprintln!(
@@ -93,4 +108,25 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn print_stats(analyses: &[batch::Analysis], seconds: f64) {
+    let audio: f64 = analyses
+        .iter()
+        .map(|a| a.frames as f64 / a.info.sample_rate as f64)
+        .sum();
+    let peak = peak_memory_mib().map_or("unknown".into(), |m| format!("{m:.1}"));
+    eprintln!(
+        "mirador: {} files, {audio:.1} s of audio in {seconds:.2} s ({:.0}x real time), peak memory {peak} MiB",
+        analyses.len(),
+        audio / seconds.max(1e-9)
+    );
+}
+
+/// The process's peak resident memory (Linux `VmHWM`).
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }

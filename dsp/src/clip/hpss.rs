@@ -118,12 +118,7 @@ impl HpssStream {
             self.harmonic_mag[k] = mask_p;
         }
         self.harmonic.add_frame(&mut self.masked);
-        for ((m, c), &mask_p) in self
-            .masked
-            .iter_mut()
-            .zip(spectrum)
-            .zip(&self.harmonic_mag)
-        {
+        for ((m, c), &mask_p) in self.masked.iter_mut().zip(spectrum).zip(&self.harmonic_mag) {
             *m = c * mask_p;
         }
         self.percussive.add_frame(&mut self.masked);

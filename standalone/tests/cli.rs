@@ -1,0 +1,287 @@
+//! `mirador analyze` as a user runs it: formats, channel counts and sample rates, bad files
+//! (each named on one stderr line while the rest are still analyzed), exit codes, output.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn mirador(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mirador"))
+        .args(args)
+        .output()
+        .expect("run mirador")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mirador-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A chord pulsing twice a second, `seconds` long. Band-limited (smooth envelope), so it is
+/// the same music at every sample rate.
+fn music(rate: u32, seconds: f32) -> Vec<f32> {
+    (0..(rate as f32 * seconds) as usize)
+        .map(|i| {
+            let t = i as f32 / rate as f32;
+            let chord: f32 = [220.0f32, 277.18, 329.63]
+                .iter()
+                .map(|f| (2.0 * std::f32::consts::PI * f * t).sin())
+                .sum();
+            let pulse = 0.5 - 0.5 * (2.0 * std::f32::consts::PI * 2.0 * t).cos();
+            0.2 * chord * (0.2 + 0.8 * pulse)
+        })
+        .collect()
+}
+
+fn write_wav(path: &Path, rate: u32, channels: u16, float: bool, seconds: f32) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: if float { 32 } else { 16 },
+        sample_format: if float {
+            hound::SampleFormat::Float
+        } else {
+            hound::SampleFormat::Int
+        },
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for x in music(rate, seconds) {
+        for _ in 0..channels {
+            if float {
+                writer.write_sample(x).unwrap();
+            } else {
+                writer.write_sample((x * 32767.0) as i16).unwrap();
+            }
+        }
+    }
+    writer.finalize().unwrap();
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn json_files(out: &Output) -> Vec<serde_json::Value> {
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .expect("valid JSON")
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn csv_has_exactly_the_gtzan_columns() {
+    let dir = temp_dir("columns");
+    write_wav(&dir.join("a.wav"), 22050, 1, false, 3.0);
+    let out = mirador(&["analyze", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    let gtzan = "filename,length,chroma_stft_mean,chroma_stft_var,rms_mean,rms_var,\
+spectral_centroid_mean,spectral_centroid_var,spectral_bandwidth_mean,spectral_bandwidth_var,\
+rolloff_mean,rolloff_var,zero_crossing_rate_mean,zero_crossing_rate_var,harmony_mean,\
+harmony_var,perceptr_mean,perceptr_var,tempo";
+    let mfccs: String = (1..=20)
+        .map(|i| format!(",mfcc{i}_mean,mfcc{i}_var"))
+        .collect();
+    assert_eq!(header, format!("{gtzan}{mfccs}"));
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(row[0], "a.wav");
+    assert_eq!(row[1], "66150");
+    assert!(row[2..]
+        .iter()
+        .all(|v| v.parse::<f64>().unwrap().is_finite()));
+}
+
+#[test]
+fn channels_rates_and_formats_all_analyze_alike() {
+    let dir = temp_dir("formats");
+    // Float files carry the same music at every rate; 16-bit ones add rate-dependent noise.
+    write_wav(&dir.join("mono22.wav"), 22050, 1, true, 4.0);
+    write_wav(&dir.join("stereo44.wav"), 44100, 2, true, 4.0);
+    write_wav(&dir.join("int48.wav"), 48000, 1, false, 4.0);
+    write_wav(&dir.join("six96.wav"), 96000, 6, true, 4.0);
+    write_wav(&dir.join("phone8.wav"), 8000, 1, false, 4.0);
+    let out = mirador(&["analyze", "--format", "json", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let files = json_files(&out);
+    assert_eq!(files.len(), 5);
+    let by_name = |name: &str| {
+        files
+            .iter()
+            .find(|f| f["filename"] == name)
+            .unwrap()
+            .clone()
+    };
+    let six = by_name("six96.wav");
+    assert_eq!(six["channels"], 6);
+    assert_eq!(six["sample_rate"], 96000);
+    assert_eq!(six["codec"], "pcm_f32le");
+    assert!((six["duration_seconds"].as_f64().unwrap() - 4.0).abs() < 1e-9);
+    assert_eq!(by_name("int48.wav")["codec"], "pcm_s16le");
+
+    // The same music at other rates and channel counts: same table within resampling error.
+    let reference = by_name("mono22.wav")["features"].clone();
+    for name in ["stereo44.wav", "six96.wav"] {
+        let features = by_name(name)["features"].clone();
+        for column in [
+            "rms_mean",
+            "spectral_centroid_mean",
+            "chroma_stft_mean",
+            "mfcc1_mean",
+            "mfcc2_mean",
+        ] {
+            let (got, want) = (
+                features[column].as_f64().unwrap(),
+                reference[column].as_f64().unwrap(),
+            );
+            assert!(
+                (got - want).abs() <= 1e-2 * want.abs(),
+                "{name} {column}: {got} vs {want}"
+            );
+        }
+        assert_eq!(features["length"], reference["length"], "{name}");
+    }
+    // 8 kHz holds nothing above 4 kHz, but it analyzes, at the same length.
+    assert_eq!(
+        by_name("phone8.wav")["features"]["length"],
+        reference["length"]
+    );
+}
+
+#[test]
+fn bad_files_are_named_and_the_rest_still_analyzed() {
+    let dir = temp_dir("bad");
+    write_wav(&dir.join("good.wav"), 44100, 2, false, 2.0);
+    std::fs::write(dir.join("empty.wav"), b"").unwrap();
+    std::fs::write(
+        dir.join("noise.mp3"),
+        (0..5000u32)
+            .map(|i| (i * 7919 % 251) as u8)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    // A WAV header promising 2 s, cut after 0.5 s.
+    write_wav(&dir.join("full.wav"), 22050, 1, false, 2.0);
+    let bytes = std::fs::read(dir.join("full.wav")).unwrap();
+    std::fs::write(dir.join("truncated.wav"), &bytes[..44 + 22050]).unwrap();
+    std::fs::remove_file(dir.join("full.wav")).unwrap();
+    // A valid header with no samples.
+    write_wav(&dir.join("silent-header.wav"), 22050, 1, false, 0.0);
+    let text = dir.join("notes.txt");
+    std::fs::write(&text, "not audio").unwrap();
+    let missing = dir.join("missing.flac");
+
+    let out = mirador(&[
+        "analyze",
+        dir.to_str().unwrap(),
+        text.to_str().unwrap(),
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "exit code says some files failed"
+    );
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    for (name, reason) in [
+        ("empty.wav", "unknown or unsupported format"),
+        ("noise.mp3", ""),
+        ("truncated.wav", "truncated"),
+        ("silent-header.wav", "no audio samples"),
+        ("notes.txt", "unknown or unsupported format"),
+        ("missing.flac", "No such file"),
+    ] {
+        let matching: Vec<_> = lines.iter().filter(|l| l.contains(name)).collect();
+        assert_eq!(matching.len(), 1, "one line for {name} in:\n{err}");
+        assert!(matching[0].contains(reason), "{name}: {}", matching[0]);
+    }
+    assert!(err.contains("6 of 7 files failed"), "{err}");
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(csv.lines().count(), 2, "header and the good file:\n{csv}");
+    assert!(csv.lines().nth(1).unwrap().starts_with("good.wav,"));
+}
+
+#[test]
+fn output_file_and_usage_errors() {
+    let dir = temp_dir("output");
+    write_wav(&dir.join("a.wav"), 22050, 1, false, 1.0);
+    let target = dir.join("table.csv");
+    let out = mirador(&[
+        "analyze",
+        "-o",
+        target.to_str().unwrap(),
+        dir.join("a.wav").to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&target).unwrap().lines().count(), 2);
+
+    let out = mirador(&[
+        "analyze",
+        "-o",
+        "/nonexistent-dir/x.csv",
+        dir.join("a.wav").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot create"));
+    assert_eq!(
+        mirador(&["analyze"]).status.code(),
+        Some(2),
+        "no paths is a usage error"
+    );
+}
+
+#[test]
+fn demo_signal_analyzes_without_any_file() {
+    let out = mirador(&["analyze", "--demo", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let demo = &json_files(&out)[0];
+    let tempo = demo["features"]["tempo"].as_f64().unwrap();
+    assert!(
+        (tempo - 120.0).abs() < 3.0,
+        "the demo is a 120 BPM pattern, read {tempo}"
+    );
+}
+
+/// Decoding streams packet by packet: a 100 MB file is analyzed in far less memory.
+#[test]
+fn memory_stays_flat_for_a_large_file() {
+    let dir = temp_dir("large");
+    let path = dir.join("long.wav");
+    // 9.5 minutes of 44.1 kHz stereo 16-bit: 100 MB.
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 44100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(&path, spec).unwrap();
+    let second = music(44100, 1.0);
+    for _ in 0..570 {
+        for &x in &second {
+            let s = (x * 32767.0) as i16;
+            writer.write_sample(s).unwrap();
+            writer.write_sample(s).unwrap();
+        }
+    }
+    writer.finalize().unwrap();
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size > 100_000_000);
+
+    let out = mirador(&["analyze", "--stats", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::remove_file(&path).unwrap();
+    let err = stderr(&out);
+    println!("{err}");
+    let peak_mib: f64 = err
+        .split("peak memory ")
+        .nth(1)
+        .and_then(|rest| rest.split(" MiB").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no peak memory in {err}"));
+    assert!(peak_mib * 1e6 < size as f64 / 4.0, "peak {peak_mib} MiB");
+}
