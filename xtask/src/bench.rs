@@ -1,0 +1,144 @@
+//! `cargo xtask bench`: Mirador's speed against real time and against librosa, side by side.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use mirador_dsp::clip::{feature_table, Replay, Samples, TableStyle};
+use mirador_dsp::{AnalyzerConfig, Frame, StreamingAnalyzer};
+use mirador_standalone::decode::AudioFile;
+
+use crate::python;
+
+const RUNS: usize = 5;
+
+pub fn run(clip: Option<&str>) -> Result<()> {
+    let clip = match clip {
+        Some(path) => PathBuf::from(path),
+        None => python::repo_root().join("../shared/data/gtzan/full/blues.00000.flac"),
+    };
+    let mut file = AudioFile::open(&clip).with_context(|| format!("{}", clip.display()))?;
+    let (rate, channels) = (file.sample_rate(), file.channels());
+    let mut samples = Vec::new();
+    file.play(&mut |block| samples.extend_from_slice(block))?;
+    let seconds = samples.len() as f64 / channels as f64 / rate as f64;
+    println!(
+        "clip: {} ({seconds:.1} s, {rate} Hz, {channels} ch)\n",
+        clip.display()
+    );
+
+    println!("streaming analyzer, one thread (median of {RUNS} runs):");
+    println!(
+        "{:<34} {:>12} {:>14}",
+        "input", "x real time", "us per block"
+    );
+    for (label, rate, channels, block) in [
+        ("22.05 kHz mono, 512-sample blocks", rate, channels, 512),
+        ("48 kHz stereo, 64-sample blocks", 48000, 2, 64),
+        ("48 kHz stereo, 512-sample blocks", 48000, 2, 512),
+    ] {
+        let input = if rate == file.sample_rate() && channels == file.channels() {
+            samples.clone()
+        } else {
+            upsample_to_stereo(&samples, file.sample_rate(), rate)
+        };
+        let time = median(RUNS, || {
+            let config = AnalyzerConfig::new(rate, channels);
+            let mut analyzer = StreamingAnalyzer::new(&config).unwrap();
+            let mut sum = 0f32;
+            let start = Instant::now();
+            for chunk in input.chunks(block * channels) {
+                analyzer.process_interleaved(chunk, &mut |f: &Frame| sum += f.rms);
+            }
+            std::hint::black_box(sum);
+            start.elapsed().as_secs_f64()
+        });
+        let blocks = input.len() as f64 / (block * channels) as f64;
+        println!(
+            "{label:<34} {:>12.0} {:>14.2}",
+            seconds / time,
+            time / blocks * 1e6
+        );
+    }
+
+    println!("\nfeature table of the clip (both passes, decoding excluded):");
+    let rust = median(RUNS, || {
+        let start = Instant::now();
+        let mut clip = Samples {
+            samples: &samples,
+            sample_rate: rate,
+            channels,
+        };
+        std::hint::black_box(
+            feature_table(
+                &mut clip,
+                &AnalyzerConfig::new(rate, channels),
+                TableStyle::Gtzan,
+            )
+            .unwrap(),
+        );
+        start.elapsed().as_secs_f64()
+    });
+    let librosa = librosa_seconds(&clip)?;
+    println!(
+        "{:<34} {:>10.1} ms",
+        "mirador (Rust, one thread)",
+        rust * 1e3
+    );
+    println!(
+        "{:<34} {:>10.1} ms",
+        "librosa (same features, same clip)",
+        librosa * 1e3
+    );
+    println!(
+        "{:<34} {:>10.1} x",
+        "ratio librosa / mirador",
+        librosa / rust
+    );
+    Ok(())
+}
+
+fn librosa_seconds(clip: &std::path::Path) -> Result<f64> {
+    let script = python::repo_root().join("xtask/bench_librosa.py");
+    let output = Command::new(python::python()?)
+        .arg(script)
+        .arg(clip)
+        .arg(RUNS.to_string())
+        .output()
+        .context("running librosa")?;
+    if !output.status.success() {
+        bail!(
+            "librosa bench failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let line = String::from_utf8_lossy(&output.stdout);
+    let result: serde_json::Value = serde_json::from_str(line.trim())?;
+    result["seconds_per_run"]
+        .as_f64()
+        .context("no seconds_per_run from librosa")
+}
+
+fn median(runs: usize, mut measure: impl FnMut() -> f64) -> f64 {
+    let mut times: Vec<f64> = (0..runs).map(|_| measure()).collect();
+    times.sort_by(f64::total_cmp);
+    times[runs / 2]
+}
+
+/// Linear-interpolated copy of a mono clip at another rate, in two channels: load for the
+/// analyzer's resampler, not a listening test.
+fn upsample_to_stereo(mono: &[f32], from: u32, to: u32) -> Vec<f32> {
+    let n = (mono.len() as f64 * to as f64 / from as f64) as usize;
+    let step = from as f64 / to as f64;
+    (0..n)
+        .flat_map(|i| {
+            let x = i as f64 * step;
+            let (j, frac) = (x as usize, (x.fract()) as f32);
+            let a = mono[j.min(mono.len() - 1)];
+            let b = mono[(j + 1).min(mono.len() - 1)];
+            let v = a + (b - a) * frac;
+            [v, v]
+        })
+        .collect()
+}

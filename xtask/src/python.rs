@@ -1,0 +1,45 @@
+//! The pinned Python environment used to run the reference implementations (librosa).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// `$MIRADOR_PYTHON` if set, else `target/pyenv`, created from `dsp/golden/requirements.txt`
+/// on first use.
+pub fn python() -> Result<PathBuf> {
+    if let Some(python) = std::env::var_os("MIRADOR_PYTHON") {
+        return Ok(PathBuf::from(python));
+    }
+    let root = repo_root();
+    let venv = root.join("target/pyenv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        eprintln!(
+            "xtask: creating {} (librosa and its pinned dependencies)",
+            venv.display()
+        );
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        run(Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "-r"])
+            .arg(root.join("dsp/golden/requirements.txt")))?;
+    }
+    Ok(python)
+}
+
+fn run(command: &mut Command) -> Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("running {command:?}"))?;
+    if !status.success() {
+        bail!("{command:?} failed: {status}");
+    }
+    Ok(())
+}
