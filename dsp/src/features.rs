@@ -48,17 +48,17 @@ pub fn spectral_shape(
     roll_percent: f32,
 ) -> SpectralShape {
     let mut total = 0.0f64;
-    let mut log_sum = 0.0f64;
     let mut power_sum = 0.0f64;
+    let mut log_sum = LogSum::default();
     for (m, &p) in magnitude.iter_mut().zip(power) {
         *m = p.sqrt();
         total += *m as f64;
-        let floored = p.max(AMIN) as f64;
-        log_sum += floored.ln();
-        power_sum += floored;
+        let floored = p.max(AMIN);
+        log_sum.add(floored);
+        power_sum += floored as f64;
     }
     let n = power.len() as f64;
-    let flatness = ((log_sum / n).exp() / (power_sum / n)) as f32;
+    let flatness = ((log_sum.total() / n).exp() / (power_sum / n)) as f32;
 
     // librosa leaves an all-zero column unnormalized, which makes centroid and bandwidth 0.
     let norm = if total < f32::MIN_POSITIVE as f64 {
@@ -95,6 +95,44 @@ pub fn spectral_shape(
         bandwidth: spread.sqrt() as f32,
         rolloff,
         flatness,
+    }
+}
+
+/// Sum of natural logs of positive normal f32 values with one `ln` per 256 values: exponents
+/// are summed as integers and mantissas multiplied in f64 (256 factors below 2 stay finite).
+#[derive(Default)]
+struct LogSum {
+    exponents: i64,
+    mantissas: f64,
+    count: usize,
+    logs: f64,
+}
+
+impl LogSum {
+    fn add(&mut self, x: f32) {
+        let bits = x.to_bits();
+        self.exponents += ((bits >> 23) & 0xff) as i64 - 127;
+        let mantissa = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000) as f64;
+        self.mantissas = if self.count % 256 == 0 {
+            self.logs += if self.count > 0 {
+                self.mantissas.ln()
+            } else {
+                0.0
+            };
+            mantissa
+        } else {
+            self.mantissas * mantissa
+        };
+        self.count += 1;
+    }
+
+    fn total(&self) -> f64 {
+        let pending = if self.count > 0 {
+            self.mantissas.ln()
+        } else {
+            0.0
+        };
+        self.exponents as f64 * std::f64::consts::LN_2 + self.logs + pending
     }
 }
 
@@ -137,6 +175,21 @@ mod tests {
         let freqs: Vec<f32> = (0..9).map(|k| k as f32 * 100.0).collect();
         let s = spectral_shape(&power, &mut [0.0; 9], &freqs, 0.85);
         assert_eq!((s.centroid, s.bandwidth, s.rolloff), (300.0, 0.0, 300.0));
+    }
+
+    #[test]
+    fn log_sum_matches_ln() {
+        let values: Vec<f32> = (0..1025)
+            .map(|i| 1e-10 + (i as f32 * 0.37).sin().abs() * 1e3)
+            .collect();
+        let mut sum = LogSum::default();
+        values.iter().for_each(|&v| sum.add(v));
+        let want: f64 = values.iter().map(|&v| (v as f64).ln()).sum();
+        assert!(
+            (sum.total() - want).abs() < 1e-9 * want.abs(),
+            "{} vs {want}",
+            sum.total()
+        );
     }
 
     #[test]
