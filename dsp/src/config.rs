@@ -106,7 +106,8 @@ impl AnalyzerConfig {
                 n_mfcc: a.n_mfcc,
             });
         }
-        if !(a.roll_percent > 0.0 && a.roll_percent < 1.0) || !a.tuning.is_finite() {
+        let roll_ok = a.roll_percent > 0.0 && a.roll_percent < 1.0;
+        if !roll_ok || !a.tuning.is_finite() {
             return Err(ConfigError::Parameter);
         }
         Ok(())

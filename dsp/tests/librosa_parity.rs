@@ -43,7 +43,7 @@ impl Report {
         let mut failed = Vec::new();
         for (what, error, tolerance) in &self.rows {
             println!("{what:<40} {error:>12.3e} {tolerance:>12.1e}");
-            if !(*error <= *tolerance) {
+            if error.is_nan() || error > tolerance {
                 failed.push(what.clone());
             }
         }

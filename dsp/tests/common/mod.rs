@@ -52,12 +52,6 @@ pub fn exists(name: &str, array: &str) -> bool {
     fixture_dir(name).join(format!("{array}.npy")).exists()
 }
 
-/// Owned copy of the features of one frame.
-#[derive(Clone)]
-pub struct Features {
-    pub frame: Frame,
-}
-
 /// Runs a fresh analyzer over `samples` in blocks of `block` frames and returns every frame.
 pub fn analyze(config: &AnalyzerConfig, samples: &[f32], block: usize) -> Vec<Frame> {
     let mut analyzer = StreamingAnalyzer::new(config).unwrap();

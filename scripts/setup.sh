@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine lacks to build and test Mirador: the Debian build
+# packages (audio, X11 and GL headers for the live front ends). Safe to run repeatedly.
+set -euo pipefail
+
+packages=(
+  libasound2-dev libjack-jackd2-dev libx11-dev libxcursor-dev libxcb1-dev
+  libxcb-icccm4-dev libxcb-dri2-0-dev libx11-xcb-dev libgl1-mesa-dev libxkbcommon-dev
+  pkg-config
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust (rustup)" >&2; exit 1; }
