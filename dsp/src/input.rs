@@ -84,7 +84,7 @@ impl InputStage {
             for (i, frame) in chunk.chunks_exact(channels).enumerate() {
                 let mut sum = 0.0;
                 for &s in frame {
-                    sum += self.sanitize(s);
+                    sum += sanitize(s, &mut self.non_finite);
                 }
                 self.mono[i] = sum * scale;
             }
@@ -117,10 +117,6 @@ impl InputStage {
             self.emit_mono(n, out);
             start += n;
         }
-    }
-
-    fn sanitize(&mut self, s: f32) -> f32 {
-        sanitize(s, &mut self.non_finite)
     }
 
     fn emit_mono(&mut self, frames: usize, out: &mut impl FnMut(&[f32])) {

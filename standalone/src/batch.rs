@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use mirador_dsp::clip::{feature_table, FeatureTable, TableError, TableStyle};
+use mirador_dsp::clip::{feature_table, FeatureTable, TableStyle};
 use mirador_dsp::AnalyzerConfig;
 use rayon::prelude::*;
 
-use crate::decode::{AudioFile, AudioInfo, DecodeError};
+use crate::decode::{AudioFile, AudioInfo};
 
 /// Extensions picked up when searching folders (a file named explicitly is always tried).
 const AUDIO_EXTENSIONS: [&str; 8] = ["wav", "wave", "flac", "mp3", "ogg", "oga", "m4a", "mp4"];
@@ -93,10 +93,7 @@ fn find_audio(path: &Path) -> Result<Vec<PathBuf>, String> {
 fn analyze_file(path: &Path, style: TableStyle) -> Result<Analysis, String> {
     let mut file = AudioFile::open(path).map_err(|e| e.to_string())?;
     let config = AnalyzerConfig::new(file.info().sample_rate, file.info().channels);
-    let table = feature_table(&mut file, &config, style).map_err(|e| match e {
-        TableError::Empty => DecodeError::Empty.to_string(),
-        other => other.to_string(),
-    })?;
+    let table = feature_table(&mut file, &config, style).map_err(|e| e.to_string())?;
     Ok(Analysis {
         path: path.to_path_buf(),
         info: file.info().clone(),

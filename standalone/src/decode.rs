@@ -46,8 +46,6 @@ pub enum DecodeError {
     Truncated(f64),
     #[error("corrupt audio at {at:.2} s: {reason}")]
     Corrupt { at: f64, reason: String },
-    #[error("empty: no audio samples")]
-    Empty,
     #[error("the channel count changes mid-stream ({from} to {to})")]
     ChannelsChanged { from: usize, to: usize },
 }
