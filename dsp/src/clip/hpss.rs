@@ -24,7 +24,6 @@ pub struct HpssStream {
     frames_out: usize,
     /// Per bin, the sorted time window of the last separated frame.
     time_windows: Vec<SlidingMedian>,
-    windows_frame: Option<usize>,
     harmonic_mag: Vec<f32>,
     harmonic: OverlapAdd,
     percussive: OverlapAdd,
@@ -41,7 +40,6 @@ impl HpssStream {
             frames_in: 0,
             frames_out: 0,
             time_windows: vec![SlidingMedian::default(); n_bins],
-            windows_frame: None,
             harmonic_mag: vec![0.0; n_bins],
             harmonic: OverlapAdd::new(n_fft, hop_length),
             percussive: OverlapAdd::new(n_fft, hop_length),
@@ -79,36 +77,31 @@ impl HpssStream {
         // Frames past the current input mirror back once the length is known; before that,
         // `push` only gets here when the whole window exists.
         let n_frames = total.unwrap_or(usize::MAX);
-        // Slide each bin's window by one frame where neither window touches an edge,
-        // otherwise gather it afresh.
-        let slides = t > HALF && t + HALF < n_frames && self.windows_frame == Some(t - 1);
+        // Each bin's window slides by one frame: the mirrored indices make window(t) equal
+        // window(t - 1) less frame t - 16 plus frame t + 15, edges included.
+        let at = |offset: i64| reflect(t as i64 + offset, n_frames) % RING;
+        let (leaving, entering) = (at(-(HALF as i64) - 1), at(HALF as i64));
         for k in 0..self.n_bins {
             let window = &mut self.time_windows[k];
-            if slides {
-                let leaving = self.magnitudes[(t - HALF - 1) % RING][k];
-                let entering = self.magnitudes[(t + HALF) % RING][k];
-                window.replace(leaving, entering);
+            if t > 0 {
+                window.replace(self.magnitudes[leaving][k], self.magnitudes[entering][k]);
             } else {
                 let magnitudes = &self.magnitudes;
-                window.fill(|j| {
-                    let frame = reflect(t as i64 + j as i64 - HALF as i64, n_frames);
-                    magnitudes[frame % RING][k]
-                });
+                window.fill(|j| magnitudes[at(j as i64 - HALF as i64)][k]);
             }
             self.harmonic_mag[k] = window.median();
         }
-        self.windows_frame = Some(t);
         let slot = t % RING;
         let magnitude = &self.magnitudes[slot];
         let spectrum = &self.spectra[slot];
 
         // Percussive: median across frequency of this frame, then the soft masks.
         let mut bins = SlidingMedian::default();
+        let bin = |k: usize, offset: i64| magnitude[reflect(k as i64 + offset, self.n_bins)];
+        bins.fill(|j| bin(0, j as i64 - HALF as i64));
         for k in 0..self.n_bins {
-            if k > HALF && k + HALF < self.n_bins {
-                bins.replace(magnitude[k - HALF - 1], magnitude[k + HALF]);
-            } else {
-                bins.fill(|j| magnitude[reflect(k as i64 + j as i64 - HALF as i64, self.n_bins)]);
+            if k > 0 {
+                bins.replace(bin(k, -(HALF as i64) - 1), bin(k, HALF as i64));
             }
             let p = bins.median();
             let h = self.harmonic_mag[k];
@@ -150,10 +143,11 @@ impl SlidingMedian {
     }
 
     /// Swaps `leaving` (which must be in the window) for `entering`, keeping the order.
+    /// Magnitudes are finite (the input stage replaces NaN), so `<` orders them totally.
     fn replace(&mut self, leaving: f32, entering: f32) {
         let s = &mut self.sorted;
-        let at = s.partition_point(|x| x.total_cmp(&leaving).is_lt());
-        let to = s.partition_point(|x| x.total_cmp(&entering).is_lt());
+        let at = s.partition_point(|&x| x < leaving);
+        let to = s.partition_point(|&x| x < entering);
         if to > at {
             // Shift the values between left by one; the new value goes just before `to`.
             s.copy_within(at + 1..to, at);
