@@ -4,6 +4,7 @@
 //! it downmixes, resamples to the analysis rate and emits a [`Frame`] per hop into a caller's
 //! sink, without allocating after construction. [`clip`] adds what needs a whole clip:
 //! harmonic/percussive separation, global tempo, tuning and the GTZAN feature table.
+//! [`live`] runs the analyzer on an audio thread and the live analyses on a worker.
 
 pub mod analyzer;
 pub mod clip;
@@ -12,6 +13,7 @@ pub mod features;
 pub mod filters;
 pub mod frame;
 pub mod input;
+pub mod live;
 pub mod onset;
 
 pub use analyzer::StreamingAnalyzer;

@@ -99,16 +99,19 @@ impl HpssStream {
         let mut bins = SlidingMedian::default();
         let bin = |k: usize, offset: i64| magnitude[reflect(k as i64 + offset, self.n_bins)];
         bins.fill(|j| bin(0, j as i64 - HALF as i64));
-        for k in 0..self.n_bins {
+        let columns = self
+            .masked
+            .iter_mut()
+            .zip(spectrum)
+            .zip(&mut self.harmonic_mag);
+        for (k, ((masked, &value), harmonic)) in columns.enumerate() {
             if k > 0 {
                 bins.replace(bin(k, -(HALF as i64) - 1), bin(k, HALF as i64));
             }
-            let p = bins.median();
-            let h = self.harmonic_mag[k];
-            let (mask_h, mask_p) = soft_masks(h, p);
-            self.masked[k] = spectrum[k] * mask_h;
+            let (mask_h, mask_p) = soft_masks(*harmonic, bins.median());
+            *masked = value * mask_h;
             // Reuse the harmonic buffer for the percussive mask; the harmonic value is spent.
-            self.harmonic_mag[k] = mask_p;
+            *harmonic = mask_p;
         }
         self.harmonic.add_frame(&mut self.masked);
         for ((m, c), &mask_p) in self.masked.iter_mut().zip(spectrum).zip(&self.harmonic_mag) {

@@ -63,8 +63,7 @@ pub fn tempo(onset_envelope: &[f32], sample_rate: u32, hop_length: usize) -> f64
         if bpm >= MAX_TEMPO {
             continue;
         }
-        let prior = -0.5 * ((bpm.log2() - START_BPM.log2()) / STD_OCTAVES).powi(2);
-        let score = (1e6 * ac / n as f64).ln_1p() + prior;
+        let score = (1e6 * ac / n as f64).ln_1p() + log_normal_prior(bpm);
         if score > best.0 {
             best = (score, lag);
         }
@@ -73,6 +72,11 @@ pub fn tempo(onset_envelope: &[f32], sample_rate: u32, hop_length: usize) -> f64
         return 0.0;
     }
     60.0 * frame_rate / best.1 as f64
+}
+
+/// librosa's tempo prior: log-normal around 120 BPM with a standard deviation of one octave.
+pub fn log_normal_prior(bpm: f64) -> f64 {
+    -0.5 * ((bpm.log2() - START_BPM.log2()) / STD_OCTAVES).powi(2)
 }
 
 /// numpy `pad(mode="linear_ramp", end_values=0)` with `width` on both sides.
