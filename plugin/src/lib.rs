@@ -1,4 +1,7 @@
 //! Mirador inside a DAW: a nice-plug VST3/CLAP plugin that passes audio through untouched,
-//! runs `mirador-dsp` on the audio thread and draws the live view in an egui editor.
+//! runs `mirador-dsp`'s live engine and draws [`view`] in its editor. The view is the one
+//! the standalone app shows too.
 //!
-//! Empty until the live-analyzer issue lands.
+//! The plugin itself is still to come; the view is here.
+
+pub mod view;

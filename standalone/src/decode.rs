@@ -135,56 +135,86 @@ impl Replay for AudioFile {
     }
 
     fn play(&mut self, block: &mut dyn FnMut(&[f32])) -> Result<(), DecodeError> {
-        let mut stream = open(&self.path)?;
-        let channels = self.info.channels;
-        let rate = self.info.sample_rate as f64;
-        let mut interleaved: Vec<f32> = Vec::new();
-        let mut frames = 0u64;
+        let mut decoder = Decoder::open(&self.path)?;
+        while let Some(samples) = decoder.next_block()? {
+            block(samples);
+        }
+        self.decoded_frames = decoder.frames;
+        Ok(())
+    }
+}
+
+/// Decodes a file packet by packet into interleaved f32 blocks.
+pub struct Decoder {
+    stream: Stream,
+    interleaved: Vec<f32>,
+    /// Frames per channel delivered so far.
+    pub frames: u64,
+}
+
+impl Decoder {
+    pub fn open(path: &Path) -> Result<Self, DecodeError> {
+        Ok(Self {
+            stream: open(path)?,
+            interleaved: Vec::new(),
+            frames: 0,
+        })
+    }
+
+    pub fn info(&self) -> &AudioInfo {
+        &self.stream.info
+    }
+
+    /// The next decoded block, `None` at a clean end of stream.
+    pub fn next_block(&mut self) -> Result<Option<&[f32]>, DecodeError> {
+        let info = &self.stream.info;
+        let rate = info.sample_rate as f64;
+        let at = self.frames as f64 / rate;
         loop {
-            let packet = match stream.reader.next_packet() {
+            let packet = match self.stream.reader.next_packet() {
                 Ok(Some(packet)) => packet,
-                Ok(None) => break,
+                Ok(None) => {
+                    // Containers that state a length (WAV, FLAC) and deliver less were cut short.
+                    let short = info.declared_frames.is_some_and(|d| self.frames < d);
+                    if short && info.container != "ogg" {
+                        return Err(DecodeError::Truncated(at));
+                    }
+                    return Ok(None);
+                }
                 Err(SymphoniaError::IoError(e))
                     if e.kind() == std::io::ErrorKind::UnexpectedEof =>
                 {
-                    return Err(DecodeError::Truncated(frames as f64 / rate));
+                    return Err(DecodeError::Truncated(at));
                 }
                 Err(e) => {
                     return Err(DecodeError::Corrupt {
-                        at: frames as f64 / rate,
+                        at,
                         reason: e.to_string(),
                     })
                 }
             };
-            if packet.track_id != stream.track_id {
+            if packet.track_id != self.stream.track_id {
                 continue;
             }
-            let buffer = stream
+            let buffer = self
+                .stream
                 .decoder
                 .decode(&packet)
                 .map_err(|e| DecodeError::Corrupt {
-                    at: frames as f64 / rate,
+                    at,
                     reason: e.to_string(),
                 })?;
             let got = buffer.spec().channels().count();
-            if got != channels {
+            if got != info.channels {
                 return Err(DecodeError::ChannelsChanged {
-                    from: channels,
+                    from: info.channels,
                     to: got,
                 });
             }
-            interleaved.resize(buffer.samples_interleaved(), 0.0);
-            buffer.copy_to_slice_interleaved(&mut interleaved[..]);
-            frames += buffer.frames() as u64;
-            block(&interleaved);
+            self.interleaved.resize(buffer.samples_interleaved(), 0.0);
+            buffer.copy_to_slice_interleaved(&mut self.interleaved[..]);
+            self.frames += buffer.frames() as u64;
+            return Ok(Some(&self.interleaved));
         }
-        if let Some(declared) = self.info.declared_frames {
-            // Containers that state a length (WAV, FLAC) and deliver less were cut short.
-            if frames < declared && self.info.container != "ogg" {
-                return Err(DecodeError::Truncated(frames as f64 / rate));
-            }
-        }
-        self.decoded_frames = frames;
-        Ok(())
     }
 }
