@@ -7,6 +7,8 @@ packages=(
   libasound2-dev libjack-jackd2-dev libx11-dev libxcursor-dev libxcb1-dev
   libxcb-icccm4-dev libxcb-dri2-0-dev libx11-xcb-dev libgl1-mesa-dev libxkbcommon-dev
   pkg-config
+  # The GUI test: a virtual X server, software OpenGL, and a screenshot tool.
+  xvfb xauth libgl1-mesa-dri imagemagick
 )
 
 missing=()

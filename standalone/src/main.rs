@@ -22,6 +22,24 @@ enum Command {
     /// per file. Exit status: 0 when every file was analyzed, 1 when any file failed (the
     /// others are still written), 2 when nothing could be done (bad arguments, unwritable output).
     Analyze(AnalyzeArgs),
+    /// Play a file while its live analysis is drawn in a window.
+    Play(PlayArgs),
+}
+
+#[derive(clap::Args)]
+struct PlayArgs {
+    /// Audio file (wav, flac, mp3, ogg, m4a).
+    path: PathBuf,
+    /// Pace the analysis by the clock instead of a sound device (works where there is none).
+    /// Playback through the speakers is not built yet, so this is required for now.
+    #[arg(long)]
+    no_audio: bool,
+    /// Close the window after this many seconds.
+    #[arg(long)]
+    exit_after: Option<f64>,
+    /// When the window closes, write the last snapshot's numbers here as JSON.
+    #[arg(long)]
+    report: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -61,6 +79,61 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Analyze(args) => analyze(args),
+        Command::Play(args) => play(args),
+    }
+}
+
+fn play(args: PlayArgs) -> ExitCode {
+    if !args.no_audio {
+        eprintln!("mirador: playback through a sound device is not built yet; add --no-audio");
+        return ExitCode::from(2);
+    }
+    let fail = |e: &dyn std::fmt::Display| {
+        eprintln!("mirador: {}: {e}", args.path.display());
+        ExitCode::from(1)
+    };
+    let info = match mirador_standalone::decode::AudioFile::open(&args.path) {
+        Ok(file) => file.info().clone(),
+        Err(e) => return fail(&e),
+    };
+    let config = mirador_dsp::AnalyzerConfig::new(info.sample_rate, info.channels);
+    let (audio, worker, reader) = match mirador_dsp::live::engine(&config) {
+        Ok(engine) => engine,
+        Err(e) => return fail(&e),
+    };
+    if let Err(e) = worker.spawn() {
+        return fail(&e);
+    }
+    let (transport, _player) = match mirador_standalone::player::play(args.path.clone(), audio) {
+        Ok(playing) => playing,
+        Err(e) => return fail(&e),
+    };
+    let title = args
+        .path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let app = mirador_standalone::gui::PlayerApp {
+        title: title.clone(),
+        reader,
+        transport,
+        exit_after: args.exit_after,
+        report: args.report,
+        view: Default::default(),
+        settings: Default::default(),
+        started: std::time::Instant::now(),
+    };
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_inner_size([1100.0, 720.0])
+            .with_title(format!("Mirador - {title}")),
+        ..Default::default()
+    };
+    match eframe::run_native("Mirador", options, Box::new(|_| Ok(Box::new(app)))) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mirador: cannot open a window: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 

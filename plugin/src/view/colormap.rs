@@ -13,8 +13,16 @@ const STOPS: [(f32, [u8; 3]); 6] = [
 
 /// Colour of `value` in 0..=1 (clamped; NaN reads as 0).
 pub fn magma(value: f32) -> Color32 {
-    let v = if value.is_nan() { 0.0 } else { value.clamp(0.0, 1.0) };
-    let i = STOPS.iter().position(|s| s.0 >= v).unwrap_or(STOPS.len() - 1).max(1);
+    let v = if value.is_nan() {
+        0.0
+    } else {
+        value.clamp(0.0, 1.0)
+    };
+    let i = STOPS
+        .iter()
+        .position(|s| s.0 >= v)
+        .unwrap_or(STOPS.len() - 1)
+        .max(1);
     let ((a, ca), (b, cb)) = (STOPS[i - 1], STOPS[i]);
     let t = (v - a) / (b - a);
     let mix = |k: usize| (ca[k] as f32 + (cb[k] as f32 - ca[k] as f32) * t).round() as u8;
@@ -31,6 +39,10 @@ mod tests {
         assert_eq!(magma(1.0), Color32::from_rgb(252, 253, 191));
         assert_eq!(magma(f32::NAN), magma(0.0));
         let brightness = |c: Color32| c.r() as u32 + c.g() as u32 + c.b() as u32;
-        assert!((0..10).all(|i| brightness(magma(i as f32 / 10.0)) < brightness(magma((i + 1) as f32 / 10.0))));
+        assert!(
+            (0..10)
+                .all(|i| brightness(magma(i as f32 / 10.0))
+                    < brightness(magma((i + 1) as f32 / 10.0)))
+        );
     }
 }

@@ -73,12 +73,19 @@ impl View {
             let height = free * if panels == 1 { 1.0 } else { 0.5 };
             let rect = self.panel(ui, height, "mel", &[]);
             let columns: Vec<&[f32]> = snapshot.spectrogram.iter().map(|c| &c[..]).collect();
-            let top = columns.iter().flat_map(|c| c.iter()).fold(-100f32, |a, &b| a.max(b));
+            let top = columns
+                .iter()
+                .flat_map(|c| c.iter())
+                .fold(-100f32, |a, &b| a.max(b));
             self.spectrogram
                 .paint(ui, rect, &columns, width, 128, (top - 80.0, top));
         }
         let rest = (panels - usize::from(settings.spectrogram)).max(1) as f32;
-        let share = if settings.spectrogram { free * 0.5 } else { free };
+        let share = if settings.spectrogram {
+            free * 0.5
+        } else {
+            free
+        };
         if settings.chroma {
             let rect = self.panel(ui, share / rest, "chroma", &PITCH_NAMES);
             let columns: Vec<&[f32]> = snapshot.chroma.iter().map(|c| &c[..]).collect();
@@ -101,17 +108,31 @@ impl View {
                 snapshot.frames_received, snapshot.frames_dropped
             ))
             .small()
-            .color(if snapshot.frames_dropped > 0 { Color32::LIGHT_RED } else { Color32::GRAY }),
+            .color(if snapshot.frames_dropped > 0 {
+                Color32::LIGHT_RED
+            } else {
+                Color32::GRAY
+            }),
         );
     }
 
     /// Allocates a labelled panel row and returns the plot area.
     fn panel(&self, ui: &mut Ui, height: f32, title: &str, rows: &[&str]) -> Rect {
-        let (rect, _) = ui.allocate_exact_size(Vec2::new(ui.available_width(), height), Sense::hover());
+        let (rect, _) =
+            ui.allocate_exact_size(Vec2::new(ui.available_width(), height), Sense::hover());
         let plot = Rect::from_min_max(rect.min + Vec2::new(LABEL_WIDTH, 0.0), rect.max);
         let painter = ui.painter();
         let font = FontId::proportional(10.0);
-        painter.text(rect.left_top(), Align2::LEFT_TOP, title, font.clone(), Color32::GRAY);
+        // Panels with row names (chroma) need no title.
+        if rows.is_empty() {
+            painter.text(
+                rect.left_top(),
+                Align2::LEFT_TOP,
+                title,
+                font.clone(),
+                Color32::GRAY,
+            );
+        }
         for (i, name) in rows.iter().enumerate() {
             let y = plot.bottom() - (i as f32 + 0.5) * plot.height() / rows.len() as f32;
             painter.text(
@@ -153,7 +174,10 @@ impl View {
             big(ui, s.key.map_or("—".into(), |k| k.name()));
             ui.separator();
             ui.vertical(|ui| {
-                ui.label(format!("{} LUFS short-term", db(lufs.unwrap_or(f32::NEG_INFINITY))));
+                ui.label(format!(
+                    "{} LUFS short-term",
+                    db(lufs.unwrap_or(f32::NEG_INFINITY))
+                ));
                 ui.label(format!(
                     "{} LUFS momentary, {} dBTP",
                     db(s.loudness.momentary_lufs),

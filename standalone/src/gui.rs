@@ -1,0 +1,108 @@
+//! The standalone window: transport controls over the shared live view.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use mirador_dsp::live::{Control, Snapshot, SnapshotReader};
+use mirador_plugin::view::{View, ViewSettings};
+
+use crate::player::Transport;
+
+pub struct PlayerApp {
+    pub title: String,
+    pub reader: SnapshotReader,
+    pub transport: Arc<Transport>,
+    /// Close the window after this many seconds (for unattended runs).
+    pub exit_after: Option<f64>,
+    /// Where to write the last snapshot's summary as JSON when the window closes.
+    pub report: Option<PathBuf>,
+    pub view: View,
+    pub settings: ViewSettings,
+    pub started: Instant,
+}
+
+impl eframe::App for PlayerApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        if self.transport.take_seeked() {
+            self.reader.send(Control::Reset);
+        }
+        egui::Frame::central_panel(ui.style()).show(ui, |ui| {
+            self.transport_bar(ui);
+            ui.separator();
+            let now = self.transport.engine_time();
+            let snapshot = self.reader.read();
+            self.view.ui(ui, snapshot, now, &self.settings);
+        });
+        if self
+            .exit_after
+            .is_some_and(|s| self.started.elapsed().as_secs_f64() >= s)
+        {
+            if let Some(path) = &self.report {
+                if let Err(e) = std::fs::write(path, summary(self.reader.read()).to_string()) {
+                    eprintln!("mirador: cannot write {}: {e}", path.display());
+                }
+            }
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        ui.ctx().request_repaint();
+    }
+}
+
+impl PlayerApp {
+    fn transport_bar(&mut self, ui: &mut egui::Ui) {
+        let t = &self.transport;
+        ui.horizontal(|ui| {
+            let label = if t.is_paused() { "Play" } else { "Pause" };
+            if ui.button(label).clicked() {
+                t.set_paused(!t.is_paused());
+            }
+            let rate = t.sample_rate as f64;
+            let length = t.length.map_or(t.time(), |l| l as f64 / rate).max(t.time());
+            let mut at = t.time();
+            let slider = ui.add(
+                egui::Slider::new(&mut at, 0.0..=length.max(0.001))
+                    .show_value(false)
+                    .trailing_fill(true),
+            );
+            if slider.drag_stopped() || (slider.changed() && !slider.dragged()) {
+                t.seek((at * rate) as u64);
+            }
+            ui.label(format!("{} / {}", clock(t.time()), clock(length)));
+            ui.label(egui::RichText::new(&self.title).strong());
+            ui.separator();
+            let s = &mut self.settings;
+            ui.checkbox(&mut s.spectrogram, "mel");
+            ui.checkbox(&mut s.chroma, "chroma");
+            ui.checkbox(&mut s.mfcc, "MFCC");
+            ui.checkbox(&mut s.predictions, "predictions");
+        });
+    }
+}
+
+fn clock(seconds: f64) -> String {
+    let s = seconds.max(0.0) as u64;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+/// The numbers of a snapshot, for unattended checks.
+pub fn summary(s: &Snapshot) -> serde_json::Value {
+    serde_json::json!({
+        "time": s.time,
+        "frames_received": s.frames_received,
+        "frames_dropped": s.frames_dropped,
+        "tempo_bpm": s.tempo.map(|t| t.bpm),
+        "tempo_confidence": s.tempo.map(|t| t.confidence),
+        "key": s.key.map(|k| k.name()),
+        "mean_chroma": s.mean_chroma(),
+        "momentary_lufs": finite(s.loudness.momentary_lufs),
+        "short_term_lufs": finite(s.loudness.short_term_lufs),
+        "true_peak_dbtp": finite(s.loudness.true_peak_dbtp),
+        "rms": s.rms,
+        "centroid_hz": s.centroid,
+    })
+}
+
+fn finite(x: f32) -> Option<f32> {
+    x.is_finite().then_some(x)
+}
