@@ -70,6 +70,9 @@ impl PlayerApp {
             }
             ui.label(format!("{} / {}", clock(t.time()), clock(length)));
             ui.label(egui::RichText::new(&self.title).strong());
+            if let Some(error) = t.error() {
+                ui.colored_label(egui::Color32::LIGHT_RED, error);
+            }
             ui.separator();
             let s = &mut self.settings;
             ui.checkbox(&mut s.spectrogram, "mel");

@@ -104,7 +104,7 @@ fn play(args: PlayArgs) -> ExitCode {
     if let Err(e) = worker.spawn() {
         return fail(&e);
     }
-    let (transport, _player) = match mirador_standalone::player::play(args.path.clone(), audio) {
+    let transport = match mirador_standalone::player::play(args.path.clone(), audio) {
         Ok(playing) => playing,
         Err(e) => return fail(&e),
     };

@@ -4,8 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mirador_dsp::live::AudioStage;
@@ -30,6 +29,8 @@ pub struct Transport {
     seek_to: AtomicU64,
     /// Set by the player after a seek so the GUI can reset the worker's history.
     seeked: AtomicBool,
+    /// Why playback stopped early, if it did (a corrupt packet, a vanished file).
+    error: Mutex<Option<String>>,
 }
 
 impl Transport {
@@ -63,6 +64,10 @@ impl Transport {
         self.seek_to.store(frame, Ordering::Relaxed);
     }
 
+    pub fn error(&self) -> Option<String> {
+        self.error.lock().ok()?.clone()
+    }
+
     /// True once after each completed seek.
     pub fn take_seeked(&self) -> bool {
         self.seeked.swap(false, Ordering::Relaxed)
@@ -86,13 +91,21 @@ pub fn play(
         fed: AtomicU64::new(0),
         seek_to: AtomicU64::new(NO_SEEK),
         seeked: AtomicBool::new(false),
+        error: Mutex::new(None),
     });
     let shared = transport.clone();
-    let handle = std::thread::Builder::new()
+    std::thread::Builder::new()
         .name("mirador-player".into())
-        .spawn(move || run(path, decoder, &mut audio, &shared))
+        .spawn(move || {
+            if let Err(e) = run(path, decoder, &mut audio, &shared) {
+                if let Ok(mut error) = shared.error.lock() {
+                    *error = Some(e.to_string());
+                }
+                shared.finished.store(true, Ordering::Relaxed);
+            }
+        })
         .map_err(DecodeError::Open)?;
-    Ok((transport, handle))
+    Ok(transport)
 }
 
 fn run(
