@@ -75,10 +75,7 @@ impl Transport {
 }
 
 /// Starts playback of `path` into `audio`, paced by the wall clock.
-pub fn play(
-    path: PathBuf,
-    mut audio: AudioStage,
-) -> Result<(Arc<Transport>, JoinHandle<Result<(), DecodeError>>), DecodeError> {
+pub fn play(path: PathBuf, mut audio: AudioStage) -> Result<Arc<Transport>, DecodeError> {
     let decoder = Decoder::open(&path)?;
     let info = decoder.info().clone();
     let transport = Arc::new(Transport {
