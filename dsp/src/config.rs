@@ -122,6 +122,7 @@ pub enum ConfigError {
     Bands { n_mels: usize, n_mfcc: usize },
     Parameter,
     Resampler(String),
+    LoudnessMeter(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -141,6 +142,7 @@ impl fmt::Display for ConfigError {
             }
             Self::Parameter => write!(f, "roll_percent must be in (0, 1) and tuning finite"),
             Self::Resampler(e) => write!(f, "resampler: {e}"),
+            Self::LoudnessMeter(e) => write!(f, "loudness meter: {e}"),
         }
     }
 }

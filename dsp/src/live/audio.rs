@@ -1,11 +1,11 @@
-//! The audio-thread side of the live engine: analyzes each block, measures loudness, and
-//! pushes one [`LiveFrame`] per hop into a bounded ring. When the worker lags and the ring is
-//! full, the frame is dropped and counted; the audio thread never waits.
+//! The audio-thread side of the live engine: analyzes each block, pushes one [`LiveFrame`]
+//! per hop into a bounded ring, and copies the samples into a second ring for the worker's
+//! loudness meter. When the worker lags and a ring is full, what does not fit is dropped and
+//! counted; the audio thread never waits.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use ebur128::{EbuR128, Mode};
 use rtrb::Producer;
 
 use crate::analyzer::StreamingAnalyzer;
@@ -17,13 +17,15 @@ use crate::live::frame::LiveFrame;
 pub struct Counters {
     pub frames_sent: AtomicU64,
     pub frames_dropped: AtomicU64,
+    /// Interleaved samples the loudness ring had no room for.
+    pub samples_dropped: AtomicU64,
 }
 
 /// Real-time contract: `process_*` never allocates, locks, blocks or panics (tested).
 pub struct AudioStage {
     analyzer: StreamingAnalyzer,
-    loudness: EbuR128,
     producer: Producer<LiveFrame>,
+    samples: Producer<f32>,
     counters: Arc<Counters>,
     staging: LiveFrame,
     channels: usize,
@@ -33,15 +35,15 @@ pub struct AudioStage {
 impl AudioStage {
     pub(crate) fn new(
         analyzer: StreamingAnalyzer,
-        loudness: EbuR128,
         producer: Producer<LiveFrame>,
+        samples: Producer<f32>,
         counters: Arc<Counters>,
         channels: usize,
     ) -> Self {
         Self {
             analyzer,
-            loudness,
             producer,
+            samples,
             counters,
             staging: LiveFrame::default(),
             channels,
@@ -60,20 +62,15 @@ impl AudioStage {
             return;
         }
         let usable = block.len() - block.len() % self.channels;
-        // ebur128 rejects nothing we pass (frames are whole); an error would only skip metering.
-        let _ = self.loudness.add_frames_f32(&block[..usable]);
-        self.note_peak();
+        self.forward(usable, block[..usable].iter().copied());
         let Self {
             analyzer,
-            loudness,
             producer,
             counters,
             staging,
             ..
         } = self;
-        analyzer.process_interleaved(block, &mut |frame| {
-            send(frame, loudness, producer, counters, staging)
-        });
+        analyzer.process_interleaved(block, &mut |frame| send(frame, producer, counters, staging));
     }
 
     /// Analyzes one slice per channel.
@@ -81,49 +78,47 @@ impl AudioStage {
         if !self.enabled || planes.len() != self.channels {
             return;
         }
-        let _ = self.loudness.add_frames_planar_f32(planes);
-        self.note_peak();
+        let frames = planes.iter().map(|p| p.len()).min().unwrap_or(0);
+        let interleaved = (0..frames).flat_map(|i| planes.iter().map(move |p| p[i]));
+        self.forward(frames * self.channels, interleaved);
         let Self {
             analyzer,
-            loudness,
             producer,
             counters,
             staging,
             ..
         } = self;
         analyzer.process_planar(planes, &mut |frame| {
-            send(frame, loudness, producer, counters, staging)
+            send(frame, producer, counters, staging)
         });
     }
 
-    fn note_peak(&mut self) {
-        for channel in 0..self.channels as u32 {
-            if let Ok(peak) = self.loudness.prev_true_peak(channel) {
-                self.staging.true_peak = self.staging.true_peak.max(peak as f32);
-            }
+    /// Copies whole frames of samples to the worker's loudness ring, or counts them dropped.
+    fn forward(&mut self, n: usize, samples: impl Iterator<Item = f32>) {
+        let room = self.samples.slots() - self.samples.slots() % self.channels;
+        let fits = n.min(room);
+        if let Ok(chunk) = self.samples.write_chunk_uninit(fits) {
+            chunk.fill_from_iter(samples);
+        }
+        if fits < n {
+            let lost = (n - fits) as u64;
+            self.counters
+                .samples_dropped
+                .fetch_add(lost, Ordering::Relaxed);
         }
     }
 }
 
 fn send(
     frame: &Frame,
-    loudness: &EbuR128,
     producer: &mut Producer<LiveFrame>,
     counters: &Counters,
     staging: &mut LiveFrame,
 ) {
     staging.copy_features(frame);
-    staging.momentary_lufs = loudness.loudness_momentary().unwrap_or(f64::NEG_INFINITY) as f32;
-    staging.short_term_lufs = loudness.loudness_shortterm().unwrap_or(f64::NEG_INFINITY) as f32;
     if producer.push(*staging).is_ok() {
         counters.frames_sent.fetch_add(1, Ordering::Relaxed);
     } else {
         counters.frames_dropped.fetch_add(1, Ordering::Relaxed);
     }
-    staging.true_peak = 0.0;
-}
-
-/// The loudness meter the audio stage runs: momentary, short-term and true peak.
-pub(crate) fn loudness_meter(channels: usize, rate: u32) -> Result<EbuR128, ebur128::Error> {
-    EbuR128::new(channels as u32, rate, Mode::M | Mode::S | Mode::TRUE_PEAK)
 }

@@ -19,11 +19,6 @@ pub struct LiveFrame {
     pub rms: f32,
     pub centroid: f32,
     pub onset_strength: f32,
-    /// EBU R128 loudness when the frame was emitted, LUFS (-inf in silence).
-    pub momentary_lufs: f32,
-    pub short_term_lufs: f32,
-    /// Largest true peak since the previous frame, linear (1.0 = 0 dBTP).
-    pub true_peak: f32,
 }
 
 impl Default for LiveFrame {
@@ -38,15 +33,11 @@ impl Default for LiveFrame {
             rms: 0.0,
             centroid: 0.0,
             onset_strength: 0.0,
-            momentary_lufs: f32::NEG_INFINITY,
-            short_term_lufs: f32::NEG_INFINITY,
-            true_peak: 0.0,
         }
     }
 }
 
 impl LiveFrame {
-    /// Copies the per-frame features; loudness is filled in by the audio stage.
     pub fn copy_features(&mut self, frame: &Frame) {
         self.index = frame.index;
         self.position = frame.position;

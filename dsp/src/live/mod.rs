@@ -3,8 +3,9 @@
 //! ```text
 //! audio thread                      worker thread                   GUI thread
 //! AudioStage::process_*  --rtrb-->  Worker::poll  --triple buffer-->  SnapshotReader::read
-//!   (analyzer, loudness;              (history, tempo, beat,            (draws)
-//!    drops and counts when full)       key; publishes Snapshot)
+//!   (analyzer; frames and             (history, tempo, beat, key,       (draws)
+//!    samples, dropped and counted      EBU R128 loudness; publishes
+//!    when a ring is full)              Snapshot)
 //! ```
 //! The audio thread never blocks or allocates; positions on every frame and event are input
 //! sample indices, so what is drawn lines up with what is heard.
@@ -33,6 +34,8 @@ use crate::StreamingAnalyzer;
 pub const HISTORY_SECONDS: f64 = 10.0;
 /// Frames the ring holds before the audio thread starts dropping (about 6 s).
 pub const RING_FRAMES: usize = 256;
+/// Seconds of samples the loudness ring holds.
+const RING_SECONDS: f64 = 2.0;
 
 /// The GUI's end: the latest snapshot, and the way to steer the worker.
 pub struct SnapshotReader {
@@ -70,9 +73,9 @@ pub fn engine(
         });
     }
     let analyzer = StreamingAnalyzer::new(config)?;
-    let loudness = audio::loudness_meter(config.channels, config.input_sample_rate)
-        .map_err(|e| ConfigError::Resampler(format!("loudness meter: {e}")))?;
     let (producer, consumer) = rtrb::RingBuffer::new(RING_FRAMES);
+    let ring_samples = (RING_SECONDS * config.input_sample_rate as f64) as usize * config.channels;
+    let (sample_producer, sample_consumer) = rtrb::RingBuffer::new(ring_samples);
     let counters = Arc::new(Counters::default());
     let frame_rate = a.sample_rate as f64 / a.hop_length as f64;
     let initial = Snapshot::new(
@@ -82,15 +85,26 @@ pub fn engine(
     );
     let (input, output) = triple_buffer::TripleBuffer::new(&initial).split();
     let (control, control_rx) = crossbeam_channel::unbounded();
+    let worker = Worker::new(
+        consumer,
+        sample_consumer,
+        config.channels,
+        input,
+        control_rx,
+        counters.clone(),
+        initial,
+    )
+    .map_err(|e| ConfigError::LoudnessMeter(e.to_string()))?;
+    let audio = AudioStage::new(
+        analyzer,
+        producer,
+        sample_producer,
+        counters.clone(),
+        config.channels,
+    );
     Ok((
-        AudioStage::new(
-            analyzer,
-            loudness,
-            producer,
-            counters.clone(),
-            config.channels,
-        ),
-        Worker::new(consumer, input, control_rx, counters.clone(), initial),
+        audio,
+        worker,
         SnapshotReader {
             output,
             control,

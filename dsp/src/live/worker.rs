@@ -2,12 +2,14 @@
 //! publishes an immutable [`Snapshot`] through a triple buffer. Control messages arrive over
 //! a crossbeam channel.
 
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_channel::Receiver;
+use ebur128::{EbuR128, Mode};
 use rtrb::Consumer;
 
 use crate::live::audio::Counters;
@@ -33,12 +35,16 @@ pub enum Control {
 
 pub struct Worker {
     consumer: Consumer<LiveFrame>,
+    samples: Consumer<f32>,
+    loudness: EbuR128,
+    channels: usize,
+    /// True peak of each drained chunk with its length in frames, newest last (3 s held).
+    peaks: VecDeque<(f32, u64)>,
     publisher: triple_buffer::Input<Snapshot>,
     control: Receiver<Control>,
     counters: Arc<Counters>,
     state: Snapshot,
     onsets: Vec<f32>,
-    peaks: Vec<f32>,
     frames_since_tempo: u64,
     input_rate: f64,
     hop_seconds: f64,
@@ -47,24 +53,34 @@ pub struct Worker {
 impl Worker {
     pub(crate) fn new(
         consumer: Consumer<LiveFrame>,
+        samples: Consumer<f32>,
+        channels: usize,
         publisher: triple_buffer::Input<Snapshot>,
         control: Receiver<Control>,
         counters: Arc<Counters>,
         initial: Snapshot,
-    ) -> Self {
+    ) -> Result<Self, ebur128::Error> {
         let frame_rate = initial.frame_rate;
-        Self {
+        let loudness = EbuR128::new(
+            channels as u32,
+            initial.sample_rate,
+            Mode::M | Mode::S | Mode::TRUE_PEAK,
+        )?;
+        Ok(Self {
             consumer,
+            samples,
+            loudness,
+            channels,
+            peaks: VecDeque::new(),
             publisher,
             control,
             counters,
             input_rate: initial.sample_rate as f64,
             hop_seconds: 1.0 / frame_rate,
             onsets: Vec::with_capacity((TEMPO_SECONDS * frame_rate) as usize + 1),
-            peaks: Vec::new(),
             frames_since_tempo: 0,
             state: initial,
-        }
+        })
     }
 
     /// Handles every frame waiting and publishes the result if there was any. Returns the
@@ -75,9 +91,12 @@ impl Worker {
             self.take(&frame);
             handled += 1;
         }
+        self.feed_meter();
         let dropped = self.counters.frames_dropped.load(Ordering::Relaxed);
+        // Frames set the publishing cadence (about 43 per second), not polls.
         if handled > 0 || dropped != self.state.frames_dropped {
             self.state.frames_dropped = dropped;
+            self.read_meter();
             self.publish();
         }
         handled
@@ -113,7 +132,12 @@ impl Worker {
         s.key = None;
         self.onsets.clear();
         self.peaks.clear();
+        self.loudness.reset();
         while self.consumer.pop().is_ok() {}
+        let waiting = self.samples.slots();
+        if let Ok(chunk) = self.samples.read_chunk(waiting) {
+            chunk.commit_all();
+        }
         self.publish();
     }
 
@@ -127,17 +151,6 @@ impl Worker {
         s.mfcc.push(frame.mfcc);
         s.rms = frame.rms;
         s.centroid = frame.centroid;
-        s.loudness.momentary_lufs = frame.momentary_lufs;
-        s.loudness.short_term_lufs = frame.short_term_lufs;
-
-        // True peak held over the last 3 s.
-        let hold = (3.0 / self.hop_seconds) as usize;
-        self.peaks.push(frame.true_peak);
-        if self.peaks.len() > hold {
-            self.peaks.remove(0);
-        }
-        let peak = self.peaks.iter().fold(0f32, |a, &b| a.max(b));
-        s.loudness.true_peak_dbtp = 20.0 * peak.max(1e-10).log10();
 
         let window = self.onsets.capacity() - 1;
         if self.onsets.len() == window {
@@ -157,6 +170,51 @@ impl Worker {
             }
             self.state.key = estimate_key(&mean);
         }
+    }
+
+    /// Feeds the samples waiting to the loudness meter.
+    fn feed_meter(&mut self) {
+        let waiting = self.samples.slots() - self.samples.slots() % self.channels;
+        if waiting == 0 {
+            return;
+        }
+        let Ok(chunk) = self.samples.read_chunk(waiting) else {
+            return;
+        };
+        let (first, second) = chunk.as_slices();
+        let mut peak = 0f32;
+        for part in [first, second] {
+            // A slice may end mid-frame where the ring wraps; the meter takes whole frames.
+            let whole = part.len() - part.len() % self.channels;
+            if whole > 0 && self.loudness.add_frames_f32(&part[..whole]).is_ok() {
+                for channel in 0..self.channels as u32 {
+                    peak = peak.max(self.loudness.prev_true_peak(channel).unwrap_or(0.0) as f32);
+                }
+            }
+        }
+        chunk.commit_all();
+        let frames = (waiting / self.channels) as u64;
+        self.peaks.push_back((peak, frames));
+        let hold = 3 * self.state.sample_rate as u64;
+        while self.peaks.iter().map(|p| p.1).sum::<u64>()
+            > hold + self.peaks.front().map_or(0, |p| p.1)
+        {
+            self.peaks.pop_front();
+        }
+    }
+
+    fn read_meter(&mut self) {
+        let l = &mut self.state.loudness;
+        l.momentary_lufs = self
+            .loudness
+            .loudness_momentary()
+            .unwrap_or(f64::NEG_INFINITY) as f32;
+        l.short_term_lufs = self
+            .loudness
+            .loudness_shortterm()
+            .unwrap_or(f64::NEG_INFINITY) as f32;
+        let held = self.peaks.iter().fold(0f32, |a, p| a.max(p.0));
+        l.true_peak_dbtp = 20.0 * held.max(1e-10).log10();
     }
 
     fn update_rhythm(&mut self, newest: u64) {
