@@ -63,14 +63,7 @@ impl AudioStage {
         }
         let usable = block.len() - block.len() % self.channels;
         self.forward(usable, block[..usable].iter().copied());
-        let Self {
-            analyzer,
-            producer,
-            counters,
-            staging,
-            ..
-        } = self;
-        analyzer.process_interleaved(block, &mut |frame| send(frame, producer, counters, staging));
+        self.analyze(|analyzer, mut sink| analyzer.process_interleaved(block, &mut sink));
     }
 
     /// Analyzes one slice per channel.
@@ -81,6 +74,11 @@ impl AudioStage {
         let frames = planes.iter().map(|p| p.len()).min().unwrap_or(0);
         let interleaved = (0..frames).flat_map(|i| planes.iter().map(move |p| p[i]));
         self.forward(frames * self.channels, interleaved);
+        self.analyze(|analyzer, mut sink| analyzer.process_planar(planes, &mut sink));
+    }
+
+    /// Runs the analyzer with a sink that sends each frame to the worker.
+    fn analyze(&mut self, run: impl FnOnce(&mut StreamingAnalyzer, &mut dyn FnMut(&Frame))) {
         let Self {
             analyzer,
             producer,
@@ -88,7 +86,7 @@ impl AudioStage {
             staging,
             ..
         } = self;
-        analyzer.process_planar(planes, &mut |frame| {
+        run(analyzer, &mut |frame| {
             send(frame, producer, counters, staging)
         });
     }
