@@ -2,6 +2,8 @@
 //!
 //! - `bench [CLIP]`: the streaming analyzer's speed as a multiple of real time (one core), and
 //!   the 30 s feature table in Rust against librosa on the same clip, measured in this run.
+//! - `bundle mirador [--release]`: builds `target/bundled/Mirador.clap` and `Mirador.vst3`
+//!   (nice-plug-xtask; `mirador` names the `mirador-plugin` package).
 
 mod bench;
 mod python;
@@ -10,8 +12,18 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("bench") => bench::run(args.get(1).map(String::as_str)),
+        Some("bundle") => {
+            let args = args.into_iter().map(|a| {
+                if a == "mirador" {
+                    "mirador-plugin".to_string()
+                } else {
+                    a
+                }
+            });
+            nice_plug_xtask::main_with_args("cargo xtask", args)
+        }
         _ => {
-            eprintln!("usage: cargo xtask bench [CLIP]");
+            eprintln!("usage: cargo xtask bench [CLIP] | cargo xtask bundle mirador [--release]");
             std::process::exit(2);
         }
     }

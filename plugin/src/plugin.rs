@@ -1,0 +1,249 @@
+//! The plugin: parameters persisted with the host session, the engine built on activation,
+//! the audio passed through bit-exact, and the editor reading the worker's snapshots.
+
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use mirador_dsp::live::{engine, AudioStage, Control, SnapshotReader};
+use mirador_dsp::AnalyzerConfig;
+use nice_plug::prelude::*;
+use nice_plug_egui::{
+    create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier,
+};
+
+use crate::view::{View, ViewSettings};
+
+#[derive(Params)]
+pub struct MiradorParams {
+    /// Window size (this nice-plug-egui version cannot persist it with the session).
+    editor_state: Arc<EguiEditorState>,
+    #[id = "analysis"]
+    pub analysis: BoolParam,
+    #[id = "smoothing"]
+    pub smoothing: FloatParam,
+    #[id = "show-mel"]
+    pub show_mel: BoolParam,
+    #[id = "show-chroma"]
+    pub show_chroma: BoolParam,
+    #[id = "show-mfcc"]
+    pub show_mfcc: BoolParam,
+    #[id = "show-predictions"]
+    pub show_predictions: BoolParam,
+}
+
+impl Default for MiradorParams {
+    fn default() -> Self {
+        Self {
+            editor_state: EguiEditorState::from_size(
+                nice_plug::editor::dpi::LogicalSize::new(1000.0, 640.0),
+                1.0,
+            ),
+            analysis: BoolParam::new("Analysis", true),
+            smoothing: FloatParam::new(
+                "Display smoothing",
+                0.8,
+                FloatRange::Linear {
+                    min: 0.0,
+                    max: 0.99,
+                },
+            ),
+            show_mel: BoolParam::new("Show spectrogram", true),
+            show_chroma: BoolParam::new("Show chroma", true),
+            show_mfcc: BoolParam::new("Show MFCC", true),
+            show_predictions: BoolParam::new("Show predictions", true),
+        }
+    }
+}
+
+impl MiradorParams {
+    fn view_settings(&self) -> ViewSettings {
+        ViewSettings {
+            spectrogram: self.show_mel.value(),
+            chroma: self.show_chroma.value(),
+            mfcc: self.show_mfcc.value(),
+            predictions: self.show_predictions.value(),
+            smoothing: self.smoothing.value(),
+        }
+    }
+}
+
+/// What the audio side shares with the editor. The audio thread only touches the atomics.
+#[derive(Default)]
+struct Shared {
+    reader: Mutex<Option<SnapshotReader>>,
+    /// Samples processed since activation: the engine's timeline, for the beat indicator.
+    processed: AtomicU64,
+    sample_rate: AtomicU64,
+}
+
+pub struct Mirador {
+    params: Arc<MiradorParams>,
+    audio: Option<AudioStage>,
+    shared: Arc<Shared>,
+}
+
+impl Default for Mirador {
+    fn default() -> Self {
+        Self {
+            params: Arc::new(MiradorParams::default()),
+            audio: None,
+            shared: Arc::new(Shared::default()),
+        }
+    }
+}
+
+pub struct EditorApp {
+    params: Arc<MiradorParams>,
+    shared: Arc<Shared>,
+    view: View,
+    repaint: RepaintNotifier,
+}
+
+impl NiceEguiApp for EditorApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
+        let settings = self.params.view_settings();
+        let rate = self.shared.sample_rate.load(Ordering::Relaxed).max(1) as f64;
+        let now = self.shared.processed.load(Ordering::Relaxed) as f64 / rate;
+        egui::Frame::central_panel(ui.style()).show(ui, |ui| {
+            if let Ok(mut reader) = self.shared.reader.lock() {
+                match reader.as_mut() {
+                    Some(reader) => self.view.ui(ui, reader.read(), now, &settings),
+                    None => {
+                        ui.label("Waiting for the host to start audio.");
+                    }
+                }
+            }
+        });
+        // Draw continuously while open; nothing is drawn while the editor is closed.
+        self.repaint.request_repaint();
+    }
+}
+
+impl Plugin for Mirador {
+    const NAME: &'static str = "Mirador";
+    const VENDOR: &'static str = "Mirador";
+    const URL: &'static str = "";
+    const EMAIL: &'static str = "";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(1),
+            ..AudioIOLayout::const_default()
+        },
+    ];
+
+    type Editor = EguiEditor<EditorApp>;
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn editor(&mut self, _executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        let repaint = RepaintNotifier::new();
+        let app = EditorApp {
+            params: self.params.clone(),
+            shared: self.shared.clone(),
+            view: View::default(),
+            repaint: repaint.clone(),
+        };
+        let settings = EguiNiceSettings {
+            title: "Mirador".into(),
+            ..Default::default()
+        };
+        create_egui_editor(self.params.editor_state.clone(), repaint, settings, app)
+    }
+
+    fn activate(
+        &mut self,
+        layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        _context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        let channels = layout.main_input_channels.map_or(0, NonZeroU32::get) as usize;
+        let rate = buffer_config.sample_rate.round() as u32;
+        let Ok((audio, worker, reader)) = engine(&AnalyzerConfig::new(rate, channels)) else {
+            return false;
+        };
+        if worker.spawn().is_err() {
+            return false;
+        }
+        self.shutdown_worker();
+        if let Ok(mut slot) = self.shared.reader.lock() {
+            *slot = Some(reader);
+        }
+        self.shared
+            .sample_rate
+            .store(rate as u64, Ordering::Relaxed);
+        self.shared.processed.store(0, Ordering::Relaxed);
+        self.audio = Some(audio);
+        true
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        _context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        // The audio is only read: the host gets its input back unchanged.
+        if let Some(audio) = &mut self.audio {
+            audio.set_enabled(self.params.analysis.value());
+            match buffer.as_slice_immutable() {
+                [mono] => audio.process_planar(&[&mono[..]]),
+                [left, right] => audio.process_planar(&[&left[..], &right[..]]),
+                _ => {}
+            }
+        }
+        self.shared
+            .processed
+            .fetch_add(buffer.samples() as u64, Ordering::Relaxed);
+        ProcessStatus::Normal
+    }
+
+    fn deactivate(&mut self) {
+        self.audio = None;
+        self.shutdown_worker();
+    }
+}
+
+impl Mirador {
+    fn shutdown_worker(&mut self) {
+        if let Ok(mut slot) = self.shared.reader.lock() {
+            if let Some(reader) = slot.take() {
+                reader.send(Control::Shutdown);
+            }
+        }
+    }
+}
+
+impl ClapPlugin for Mirador {
+    const CLAP_ID: &'static str = "org.mirador.analyzer";
+    const CLAP_DESCRIPTION: Option<&'static str> = Some("Real-time music analysis");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Analyzer,
+        ClapFeature::Stereo,
+        ClapFeature::Mono,
+    ];
+}
+
+impl Vst3Plugin for Mirador {
+    const VST3_CLASS_ID: [u8; 16] = *b"MiradorAnalyzer1";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Fx, Vst3SubCategory::Analyzer];
+}
+
+nice_export_clap!(Mirador);
+nice_export_vst3!(Mirador);
