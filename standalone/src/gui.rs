@@ -97,7 +97,7 @@ pub fn summary(s: &Snapshot) -> serde_json::Value {
         "tempo_bpm": s.tempo.map(|t| t.bpm),
         "tempo_confidence": s.tempo.map(|t| t.confidence),
         "key": s.key.map(|k| k.name()),
-        "mean_chroma": s.mean_chroma(),
+        "mean_chroma": s.mean_chroma(usize::MAX),
         "momentary_lufs": finite(s.loudness.momentary_lufs),
         "short_term_lufs": finite(s.loudness.short_term_lufs),
         "true_peak_dbtp": finite(s.loudness.true_peak_dbtp),

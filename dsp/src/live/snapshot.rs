@@ -149,16 +149,17 @@ impl Snapshot {
         }
     }
 
-    /// The mean chroma over the history, each bin 0..1.
-    pub fn mean_chroma(&self) -> [f32; 12] {
+    /// The mean chroma of the newest `frames` frames (or the whole history), each bin 0..1.
+    pub fn mean_chroma(&self, frames: usize) -> [f32; 12] {
         let mut mean = [0f32; 12];
-        for column in self.chroma.iter() {
+        let mut n = 0;
+        for column in self.chroma.iter().rev().take(frames) {
             for (m, c) in mean.iter_mut().zip(column) {
                 *m += c;
             }
+            n += 1;
         }
-        let n = self.chroma.len().max(1) as f32;
-        mean.map(|m| m / n)
+        mean.map(|m| m / n.max(1) as f32)
     }
 }
 

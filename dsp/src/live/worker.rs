@@ -162,13 +162,7 @@ impl Worker {
             self.frames_since_tempo = 0;
             self.update_rhythm(frame.index);
             let key_frames = (KEY_SECONDS / self.hop_seconds) as usize;
-            let mut mean = [0f32; 12];
-            for column in self.state.chroma.iter().rev().take(key_frames) {
-                for (m, c) in mean.iter_mut().zip(column) {
-                    *m += c;
-                }
-            }
-            self.state.key = estimate_key(&mean);
+            self.state.key = estimate_key(&self.state.mean_chroma(key_frames));
         }
     }
 
