@@ -3,21 +3,29 @@
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use mirador_dsp::live::{engine, AudioStage, Control, SnapshotReader};
 use mirador_dsp::AnalyzerConfig;
+use nice_plug::editor::dpi::LogicalSize;
+use nice_plug::editor::ResizeHint;
 use nice_plug::prelude::*;
+use nice_plug_egui::baseview::WindowSize;
 use nice_plug_egui::{
     create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier,
 };
 
 use crate::view::{View, ViewSettings};
 
+const DEFAULT_EDITOR_SIZE: (u32, u32) = (1000, 640);
+const MIN_EDITOR_SIZE: (f32, f32) = (560.0, 360.0);
+
 #[derive(Params)]
 pub struct MiradorParams {
-    /// Window size (this nice-plug-egui version cannot persist it with the session).
-    editor_state: Arc<EguiEditorState>,
+    /// The editor's logical size in points, saved with the session. Kept here rather than in
+    /// an `EguiEditorState`, which nice-plug-egui cannot serialize.
+    #[persist = "editor-size"]
+    pub editor_size: Arc<RwLock<(u32, u32)>>,
     #[id = "analysis"]
     pub analysis: BoolParam,
     #[id = "smoothing"]
@@ -35,10 +43,7 @@ pub struct MiradorParams {
 impl Default for MiradorParams {
     fn default() -> Self {
         Self {
-            editor_state: EguiEditorState::from_size(
-                nice_plug::editor::dpi::LogicalSize::new(1000.0, 640.0),
-                1.0,
-            ),
+            editor_size: Arc::new(RwLock::new(DEFAULT_EDITOR_SIZE)),
             analysis: BoolParam::new("Analysis", true),
             smoothing: FloatParam::new(
                 "Display smoothing",
@@ -118,6 +123,15 @@ impl NiceEguiApp for EditorApp {
         // Draw continuously while open; nothing is drawn while the editor is closed.
         self.repaint.request_repaint();
     }
+
+    fn resized(&mut self, new_size: WindowSize) {
+        if let Ok(mut size) = self.params.editor_size.write() {
+            *size = (
+                new_size.logical.width.round() as u32,
+                new_size.logical.height.round() as u32,
+            );
+        }
+    }
 }
 
 impl Plugin for Mirador {
@@ -156,11 +170,19 @@ impl Plugin for Mirador {
             view: View::default(),
             repaint: repaint.clone(),
         };
-        let settings = EguiNiceSettings {
-            title: "Mirador".into(),
-            ..Default::default()
-        };
-        create_egui_editor(self.params.editor_state.clone(), repaint, settings, app)
+        let settings = EguiNiceSettings::new()
+            .with_tile("Mirador")
+            .with_resize_hint(
+                ResizeHint::resizable()
+                    .with_min_logical_size(LogicalSize::new(MIN_EDITOR_SIZE.0, MIN_EDITOR_SIZE.1)),
+            );
+        let (width, height) = self
+            .params
+            .editor_size
+            .read()
+            .map_or(DEFAULT_EDITOR_SIZE, |size| *size);
+        let state = EguiEditorState::from_size(LogicalSize::new(width as f32, height as f32), 1.0);
+        create_egui_editor(state, repaint, settings, app)
     }
 
     fn activate(

@@ -1,4 +1,5 @@
-//! The standalone window: transport controls over the shared live view.
+//! The standalone window: the shared live view under a bar for its source, a file's
+//! transport controls or the input device being listened to.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,12 +8,28 @@ use std::time::Instant;
 use mirador_dsp::live::{Control, Snapshot, SnapshotReader};
 use mirador_plugin::view::{View, ViewSettings};
 
+use crate::live::Input;
 use crate::player::Transport;
 
-pub struct PlayerApp {
+/// What the window analyzes.
+pub enum Source {
+    File(Arc<Transport>),
+    Input(Arc<Input>),
+}
+
+impl Source {
+    fn engine_time(&self) -> f64 {
+        match self {
+            Source::File(t) => t.engine_time(),
+            Source::Input(i) => i.engine_time(),
+        }
+    }
+}
+
+pub struct App {
     pub title: String,
     pub reader: SnapshotReader,
-    pub transport: Arc<Transport>,
+    pub source: Source,
     /// Close the window after this many seconds (for unattended runs).
     pub exit_after: Option<f64>,
     /// Where to write the last snapshot's summary as JSON when the window closes.
@@ -22,15 +39,28 @@ pub struct PlayerApp {
     pub started: Instant,
 }
 
-impl eframe::App for PlayerApp {
+impl eframe::App for App {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        if self.transport.take_seeked() {
-            self.reader.send(Control::Reset);
+        if let Source::File(t) = &self.source {
+            if t.take_seeked() {
+                self.reader.send(Control::Reset);
+            }
         }
         egui::Frame::central_panel(ui.style()).show(ui, |ui| {
-            self.transport_bar(ui);
+            ui.horizontal(|ui| {
+                match &self.source {
+                    Source::File(t) => transport_bar(ui, t, &self.title),
+                    Source::Input(i) => input_bar(ui, i),
+                }
+                ui.separator();
+                let s = &mut self.settings;
+                ui.checkbox(&mut s.spectrogram, "mel");
+                ui.checkbox(&mut s.chroma, "chroma");
+                ui.checkbox(&mut s.mfcc, "MFCC");
+                ui.checkbox(&mut s.predictions, "predictions");
+            });
             ui.separator();
-            let now = self.transport.engine_time();
+            let now = self.source.engine_time();
             let snapshot = self.reader.read();
             self.view.ui(ui, snapshot, now, &self.settings);
         });
@@ -49,37 +79,44 @@ impl eframe::App for PlayerApp {
     }
 }
 
-impl PlayerApp {
-    fn transport_bar(&mut self, ui: &mut egui::Ui) {
-        let t = &self.transport;
-        ui.horizontal(|ui| {
-            let label = if t.is_paused() { "Play" } else { "Pause" };
-            if ui.button(label).clicked() {
-                t.set_paused(!t.is_paused());
-            }
-            let rate = t.sample_rate as f64;
-            let length = t.length.map_or(t.time(), |l| l as f64 / rate).max(t.time());
-            let mut at = t.time();
-            let slider = ui.add(
-                egui::Slider::new(&mut at, 0.0..=length.max(0.001))
-                    .show_value(false)
-                    .trailing_fill(true),
-            );
-            if slider.drag_stopped() || (slider.changed() && !slider.dragged()) {
-                t.seek((at * rate) as u64);
-            }
-            ui.label(format!("{} / {}", clock(t.time()), clock(length)));
-            ui.label(egui::RichText::new(&self.title).strong());
-            if let Some(error) = t.error() {
-                ui.colored_label(egui::Color32::LIGHT_RED, error);
-            }
-            ui.separator();
-            let s = &mut self.settings;
-            ui.checkbox(&mut s.spectrogram, "mel");
-            ui.checkbox(&mut s.chroma, "chroma");
-            ui.checkbox(&mut s.mfcc, "MFCC");
-            ui.checkbox(&mut s.predictions, "predictions");
-        });
+fn transport_bar(ui: &mut egui::Ui, t: &Transport, title: &str) {
+    let label = if t.is_paused() { "Play" } else { "Pause" };
+    if ui.button(label).clicked() {
+        t.set_paused(!t.is_paused());
+    }
+    let rate = t.sample_rate as f64;
+    let length = t.length.map_or(t.time(), |l| l as f64 / rate).max(t.time());
+    let mut at = t.time();
+    let slider = ui.add(
+        egui::Slider::new(&mut at, 0.0..=length.max(0.001))
+            .show_value(false)
+            .trailing_fill(true),
+    );
+    if slider.drag_stopped() || (slider.changed() && !slider.dragged()) {
+        t.seek((at * rate) as u64);
+    }
+    ui.label(format!("{} / {}", clock(t.time()), clock(length)));
+    ui.label(egui::RichText::new(title).strong())
+        .on_hover_text(&t.output);
+    if t.underruns() > 0 {
+        ui.label(format!("{} underruns", t.underruns()))
+            .on_hover_text("device callbacks that found no decoded audio and played silence");
+    }
+    if let Some(error) = t.error() {
+        ui.colored_label(egui::Color32::LIGHT_RED, error);
+    }
+}
+
+fn input_bar(ui: &mut egui::Ui, input: &Input) {
+    ui.label(egui::RichText::new(format!("Listening: {}", input.device)).strong());
+    ui.label(format!(
+        "{} Hz, {} ch, {}",
+        input.sample_rate,
+        input.channels,
+        clock(input.engine_time())
+    ));
+    if let Some(error) = input.error() {
+        ui.colored_label(egui::Color32::LIGHT_RED, error);
     }
 }
 

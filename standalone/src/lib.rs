@@ -1,10 +1,14 @@
 //! Everything behind the `mirador` command: decoding with symphonia ([`decode`]), parallel
 //! batch analysis of files and folders ([`batch`]), CSV/JSON output ([`report`]), the bundled
-//! demo signal ([`demo`]), and paced playback ([`player`]) into the live view ([`gui`]).
+//! demo signal ([`demo`]), sound devices ([`device`], [`convert`]), file playback ([`player`])
+//! and live input ([`live`]) into the live view ([`gui`]).
 
 pub mod batch;
+pub mod convert;
 pub mod decode;
 pub mod demo;
+pub mod device;
 pub mod gui;
+pub mod live;
 pub mod player;
 pub mod report;

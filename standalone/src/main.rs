@@ -1,13 +1,19 @@
 //! `mirador`: the command line. `mirador analyze` writes the GTZAN feature table of audio
-//! files and folders as CSV or JSON.
+//! files and folders as CSV or JSON; `mirador play` and `mirador live` open the live view on
+//! a file being played or an input device.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use mirador_dsp::clip::TableStyle;
+use mirador_dsp::live::{engine as live_engine, AudioStage, SnapshotReader};
+use mirador_dsp::AnalyzerConfig;
+use mirador_standalone::decode::AudioFile;
+use mirador_standalone::device::{self, Direction};
+use mirador_standalone::gui::{App, Source};
 use mirador_standalone::report::Format;
-use mirador_standalone::{batch, report};
+use mirador_standalone::{batch, live, player, report};
 
 #[derive(Parser)]
 #[command(name = "mirador", version, about = "Real-time music analysis")]
@@ -22,18 +28,43 @@ enum Command {
     /// per file. Exit status: 0 when every file was analyzed, 1 when any file failed (the
     /// others are still written), 2 when nothing could be done (bad arguments, unwritable output).
     Analyze(AnalyzeArgs),
-    /// Play a file while its live analysis is drawn in a window.
+    /// Play a file on the default output device while its live analysis is drawn in a
+    /// window, with play/pause and seek.
     Play(PlayArgs),
+    /// Listen to an input device (a microphone, a line in, a loopback) and draw its live
+    /// analysis in a window.
+    Live(LiveArgs),
 }
 
 #[derive(clap::Args)]
 struct PlayArgs {
     /// Audio file (wav, flac, mp3, ogg, m4a).
     path: PathBuf,
-    /// Pace the analysis by the clock instead of a sound device (works where there is none).
-    /// Playback through the speakers is not built yet, so this is required for now.
+    /// Output device (a name from `mirador live --list-devices`, or part of one).
+    #[arg(long, conflicts_with = "no_audio")]
+    device: Option<String>,
+    /// Play nothing: pace the analysis by the clock instead of a sound device, so it runs
+    /// where there is none.
     #[arg(long)]
     no_audio: bool,
+    #[command(flatten)]
+    window: WindowArgs,
+}
+
+#[derive(clap::Args)]
+struct LiveArgs {
+    /// Print the input and output devices and exit.
+    #[arg(long)]
+    list_devices: bool,
+    /// Input device (a name from --list-devices, or part of one); default: the system's.
+    #[arg(long)]
+    device: Option<String>,
+    #[command(flatten)]
+    window: WindowArgs,
+}
+
+#[derive(clap::Args)]
+struct WindowArgs {
     /// Close the window after this many seconds.
     #[arg(long)]
     exit_after: Option<f64>,
@@ -80,53 +111,139 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Analyze(args) => analyze(args),
         Command::Play(args) => play(args),
+        Command::Live(args) => live(args),
     }
 }
 
 fn play(args: PlayArgs) -> ExitCode {
-    if !args.no_audio {
-        eprintln!("mirador: playback through a sound device is not built yet; add --no-audio");
-        return ExitCode::from(2);
-    }
     let fail = |e: &dyn std::fmt::Display| {
         eprintln!("mirador: {}: {e}", args.path.display());
         ExitCode::from(1)
     };
-    let info = match mirador_standalone::decode::AudioFile::open(&args.path) {
+    let info = match AudioFile::open(&args.path) {
         Ok(file) => file.info().clone(),
-        Err(e) => return fail(&e),
-    };
-    let config = mirador_dsp::AnalyzerConfig::new(info.sample_rate, info.channels);
-    let (audio, worker, reader) = match mirador_dsp::live::engine(&config) {
-        Ok(engine) => engine,
-        Err(e) => return fail(&e),
-    };
-    if let Err(e) = worker.spawn() {
-        return fail(&e);
-    }
-    let transport = match mirador_standalone::player::play(args.path.clone(), audio) {
-        Ok(playing) => playing,
         Err(e) => return fail(&e),
     };
     let title = args
         .path
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let app = mirador_standalone::gui::PlayerApp {
-        title: title.clone(),
-        reader,
-        transport,
-        exit_after: args.exit_after,
-        report: args.report,
-        view: Default::default(),
-        settings: Default::default(),
-        started: std::time::Instant::now(),
+    if args.no_audio {
+        let (audio, reader) = match start_engine(info.sample_rate, info.channels) {
+            Ok(engine) => engine,
+            Err(e) => return fail(&e),
+        };
+        return match player::play_clocked(args.path.clone(), audio) {
+            Ok(transport) => open_window(title, reader, Source::File(transport), args.window),
+            Err(e) => fail(&e),
+        };
+    }
+    let opened = device::open(
+        Direction::Output,
+        args.device.as_deref(),
+        info.sample_rate,
+        info.channels,
+    );
+    let opened = match opened {
+        Ok(opened) => opened,
+        Err(e) => {
+            eprintln!("mirador: {e}; add --no-audio to analyze without playing");
+            return ExitCode::from(1);
+        }
     };
+    let (audio, reader) =
+        match start_engine(opened.config.sample_rate, opened.config.channels as usize) {
+            Ok(engine) => engine,
+            Err(e) => return fail(&e),
+        };
+    match player::play_on_device(args.path.clone(), opened, audio) {
+        Ok(transport) => open_window(title, reader, Source::File(transport), args.window),
+        Err(e) => fail(&e),
+    }
+}
+
+fn live(args: LiveArgs) -> ExitCode {
+    if args.list_devices {
+        return list_devices();
+    }
+    // Ask for the analysis rate; devices that cannot record at it give their nearest.
+    let opened = match device::open(Direction::Input, args.device.as_deref(), 44_100, 2) {
+        Ok(opened) => opened,
+        Err(e) => {
+            eprintln!("mirador: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let fail = |e: &dyn std::fmt::Display| {
+        eprintln!("mirador: {e}");
+        ExitCode::from(1)
+    };
+    let (audio, reader) =
+        match start_engine(opened.config.sample_rate, opened.config.channels as usize) {
+            Ok(engine) => engine,
+            Err(e) => return fail(&e),
+        };
+    let title = format!("live: {}", opened.name);
+    let capture = match live::capture(opened, audio) {
+        Ok(capture) => capture,
+        Err(e) => return fail(&e),
+    };
+    let source = Source::Input(capture.input.clone());
+    open_window(title, reader, source, args.window)
+}
+
+fn list_devices() -> ExitCode {
+    let mut status = ExitCode::SUCCESS;
+    for direction in [Direction::Input, Direction::Output] {
+        match device::list(direction) {
+            Ok(names) if names.is_empty() => println!("{direction} devices: none"),
+            Ok(names) => {
+                println!("{direction} devices (default first):");
+                for name in names {
+                    println!("  {name}");
+                }
+            }
+            Err(e) => {
+                eprintln!("mirador: listing {direction} devices: {e}");
+                status = ExitCode::from(1);
+            }
+        }
+    }
+    status
+}
+
+/// Builds the live engine for `rate` Hz and `channels` channels and starts its worker.
+fn start_engine(
+    rate: u32,
+    channels: usize,
+) -> Result<(AudioStage, SnapshotReader), Box<dyn std::error::Error>> {
+    let (audio, worker, reader) = live_engine(&AnalyzerConfig::new(rate, channels))?;
+    worker.spawn()?;
+    Ok((audio, reader))
+}
+
+fn open_window(
+    title: String,
+    reader: SnapshotReader,
+    source: Source,
+    window: WindowArgs,
+) -> ExitCode {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_inner_size([1100.0, 720.0])
+            .with_min_inner_size([560.0, 360.0])
             .with_title(format!("Mirador - {title}")),
         ..Default::default()
+    };
+    let app = App {
+        title,
+        reader,
+        source,
+        exit_after: window.exit_after,
+        report: window.report,
+        view: Default::default(),
+        settings: Default::default(),
+        started: std::time::Instant::now(),
     };
     match eframe::run_native("Mirador", options, Box::new(|_| Ok(Box::new(app)))) {
         Ok(()) => ExitCode::SUCCESS,

@@ -285,3 +285,44 @@ fn memory_stays_flat_for_a_large_file() {
         .unwrap_or_else(|| panic!("no peak memory in {err}"));
     assert!(peak_mib * 1e6 < size as f64 / 4.0, "peak {peak_mib} MiB");
 }
+
+#[test]
+fn sound_device_errors_are_clear() {
+    // Lists whatever the machine has (CI machines: ALSA's null device, or none).
+    let out = mirador(&["live", "--list-devices"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listing.contains("input devices") && listing.contains("output devices"),
+        "{listing}"
+    );
+
+    let dir = temp_dir("devices");
+    let wav = dir.join("music.wav");
+    write_wav(&wav, 44_100, 2, false, 1.0);
+    let out = mirador(&[
+        "play",
+        "--device",
+        "no-such-device-xyz",
+        wav.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no output device named \"no-such-device-xyz\"") && err.contains("--no-audio"),
+        "{err}"
+    );
+    let out = mirador(&["live", "--device", "no-such-device-xyz"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no input device named"),
+        "{}",
+        stderr(&out)
+    );
+    let out = mirador(&["play", "--no-audio", "--device", "x", wav.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--device conflicts with --no-audio"
+    );
+}

@@ -1,6 +1,7 @@
 //! `mirador play --no-audio` as a user sees it: under a virtual X server, on a generated file
 //! with known content (a C-major chord over a 120 BPM kick), the window opens, a screenshot is
 //! taken, and the snapshot it published reads 120 BPM in C major with chroma peaks on C, E, G.
+//! At 2x scale (as on a HiDPI screen) the same window covers twice the pixels.
 
 use std::path::Path;
 use std::process::Command;
@@ -90,5 +91,46 @@ fn play_shows_the_live_view_and_reads_known_music() {
     );
     let lufs = report["short_term_lufs"].as_f64().unwrap();
     assert!((-30.0..-5.0).contains(&lufs), "{report}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Mean brightness (0..1) of a region of a PNG, by ImageMagick.
+fn mean_brightness(png: &Path, geometry: &str) -> f64 {
+    let out = Command::new("convert")
+        .arg(png)
+        .args(["-crop", geometry, "-format", "%[fx:mean]", "info:"])
+        .output()
+        .expect("imagemagick (scripts/setup.sh installs it)");
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+#[test]
+fn view_scales_to_2x() {
+    let dir = std::env::temp_dir().join(format!("mirador-gui-2x-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (music, shot) = (dir.join("music.wav"), dir.join("shot.png"));
+    write_music(&music);
+    let script = format!(
+        "WINIT_X11_SCALE_FACTOR=2 '{bin}' play --no-audio --exit-after 6 '{music}' & sleep 5; \
+         import -window root '{shot}'; wait",
+        bin = env!("CARGO_BIN_EXE_mirador"),
+        music = music.display(),
+        shot = shot.display(),
+    );
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 2400x1600x24", "sh", "-c", &script])
+        .output()
+        .expect("xvfb-run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The window asks for 1100x720 points: at 2x it reaches past x = 1100 and y = 720 pixels
+    // (where at 1x the screen would stay black), and stops at 2200x1440.
+    let beyond_1x = mean_brightness(&shot, "1000x600+1150+760");
+    let beyond_2x = mean_brightness(&shot, "150x1600+2250+0");
+    assert!(beyond_1x > 0.03, "nothing drawn beyond 1x: {beyond_1x}");
+    assert!(beyond_2x < 0.01, "drawn beyond 2x: {beyond_2x}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -73,10 +73,12 @@ impl View {
             let height = free * if panels == 1 { 1.0 } else { 0.5 };
             let rect = self.panel(ui, height, "mel", &[]);
             let columns: Vec<&[f32]> = snapshot.spectrogram.iter().map(|c| &c[..]).collect();
+            // 80 dB below the loudest bin shown, but never above the -100 dB floor, so
+            // silence draws dark rather than stretched to full scale.
             let top = columns
                 .iter()
                 .flat_map(|c| c.iter())
-                .fold(-100f32, |a, &b| a.max(b));
+                .fold(-20f32, |a, &b| a.max(b));
             self.spectrogram
                 .paint(ui, rect, &columns, width, 128, (top - 80.0, top));
         }

@@ -1,0 +1,270 @@
+//! Loads the built `.clap` in a real CLAP host (clack-host), as a DAW would: instantiate,
+//! activate at 44.1 and 48 kHz with blocks of 1 to 4096 samples, process a few seconds of
+//! synthesized music, check the audio comes back bit-exact, then save and restore the state.
+//!
+//! The plugin file is `MIRADOR_CLAP` when set (CI points it at the bundle that
+//! `cargo xtask bundle mirador --release` made), otherwise the cdylib cargo built beside
+//! this test, copied to a `Mirador.clap` exactly as the bundler does on Linux.
+
+use std::ffi::CStr;
+use std::path::{Path, PathBuf};
+
+use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
+use clack_extensions::latency::PluginLatency;
+use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_extensions::state::PluginState;
+use clack_host::events::event_types::ParamValueEvent;
+use clack_host::prelude::*;
+
+const PLUGIN_ID: &CStr = c"org.mirador.analyzer";
+const SECONDS: f64 = 3.0;
+
+struct TestHostShared;
+
+impl SharedHandler<'_> for TestHostShared {
+    fn request_restart(&self) {}
+    fn request_process(&self) {}
+    fn request_callback(&self) {}
+}
+
+struct TestHost;
+
+impl HostHandlers for TestHost {
+    type Shared<'a> = TestHostShared;
+    type MainThread<'a> = ();
+    type AudioProcessor<'a> = ();
+}
+
+fn plugin_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("MIRADOR_CLAP") {
+        // dlopen needs a path with a slash, and tests run in the crate's folder.
+        return std::fs::canonicalize(&path)
+            .unwrap_or_else(|e| panic!("MIRADOR_CLAP={path:?}: {e}"));
+    }
+    // target/<profile>/deps/clap_host-<hash> → target/<profile>/libmirador_plugin.so
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap();
+    let library = profile_dir.join(format!(
+        "{}mirador_plugin{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    assert!(library.exists(), "plugin library not built: {library:?}");
+    let bundle = profile_dir.join("clap-host-test").join("Mirador.clap");
+    std::fs::create_dir_all(bundle.parent().unwrap()).unwrap();
+    std::fs::copy(&library, &bundle).unwrap();
+    bundle
+}
+
+fn load_entry(path: &Path) -> PluginEntry {
+    // SAFETY: the library is our own plugin, built by this workspace.
+    unsafe { PluginEntry::load(path) }.unwrap_or_else(|e| panic!("loading {path:?}: {e}"))
+}
+
+fn instantiate(entry: &PluginEntry) -> PluginInstance<TestHost> {
+    let host = HostInfo::new("Mirador test host", "Mirador", "", "0.1").unwrap();
+    PluginInstance::<TestHost>::new(|_| TestHostShared, |_| (), entry, PLUGIN_ID, &host)
+        .expect("instantiate the plugin")
+}
+
+/// A 120 BPM kick over a C-major chord, different on each channel, with a quiet noise floor.
+fn music(rate: f64, frames: usize) -> [Vec<f32>; 2] {
+    let mut noise = 0x1234_5678_u32;
+    let mut channel = |detune: f64| -> Vec<f32> {
+        (0..frames)
+            .map(|n| {
+                let t = n as f64 / rate;
+                let chord: f64 = [261.63, 329.63, 392.0]
+                    .iter()
+                    .map(|f| (2.0 * std::f64::consts::PI * f * detune * t).sin())
+                    .sum::<f64>()
+                    * 0.1;
+                let since_beat = t % 0.5;
+                let kick = (2.0 * std::f64::consts::PI * 60.0 * since_beat).sin()
+                    * (-since_beat * 30.0).exp()
+                    * 0.6;
+                noise ^= noise << 13;
+                noise ^= noise >> 17;
+                noise ^= noise << 5;
+                let hiss = (noise as f64 / u32::MAX as f64 - 0.5) * 1e-3;
+                (chord + kick + hiss) as f32
+            })
+            .collect()
+    };
+    [channel(1.0), channel(1.001)]
+}
+
+fn param_id(instance: &mut PluginInstance<TestHost>, name: &str) -> ClapId {
+    let handle = instance.plugin_handle();
+    let params: PluginParams = handle.get_extension().expect("params extension");
+    let mut buffer = ParamInfoBuffer::new();
+    (0..params.count(&handle))
+        .filter_map(|i| {
+            params
+                .get_info(&handle, i, &mut buffer)
+                .map(|info| (info.id, info.name.to_vec()))
+        })
+        .find(|(_, n)| n == name.as_bytes())
+        .map(|(id, _)| id)
+        .unwrap_or_else(|| panic!("no parameter named {name}"))
+}
+
+fn param_value(instance: &mut PluginInstance<TestHost>, id: ClapId) -> f64 {
+    let handle = instance.plugin_handle();
+    let params: PluginParams = handle.get_extension().unwrap();
+    params.get_value(&handle, id).unwrap()
+}
+
+/// Activates at `rate` with fixed `block` sizes, streams `input` through, and returns the output.
+/// `events` are sent with the first block.
+fn run(
+    instance: &mut PluginInstance<TestHost>,
+    rate: f64,
+    block: usize,
+    input: &[Vec<f32>; 2],
+    events: &[ParamValueEvent],
+) -> [Vec<f32>; 2] {
+    let config = PluginAudioConfiguration {
+        sample_rate: rate,
+        min_frames_count: block as u32,
+        max_frames_count: block as u32,
+    };
+    let processor = instance.activate(|_, _| (), config).expect("activate");
+    let mut processor = processor.start_processing().expect("start processing");
+
+    let frames = input[0].len();
+    let mut output = [vec![0.0f32; frames], vec![0.0f32; frames]];
+    let mut in_ports = AudioPorts::with_capacity(2, 1);
+    let mut out_ports = AudioPorts::with_capacity(2, 1);
+    let mut scratch_in = [vec![0.0f32; block], vec![0.0f32; block]];
+    let mut scratch_out = [vec![0.0f32; block], vec![0.0f32; block]];
+    let mut out_events = EventBuffer::new();
+    let mut start = 0;
+    while start < frames {
+        let len = block.min(frames - start);
+        for (scratch, channel) in scratch_in.iter_mut().zip(input) {
+            scratch[..len].copy_from_slice(&channel[start..start + len]);
+        }
+        // Garbage in the output buffers: a pass-through must overwrite every sample.
+        for scratch in &mut scratch_out {
+            scratch.fill(f32::NAN);
+        }
+        let in_audio = in_ports.with_input_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_input_only(
+                scratch_in
+                    .iter_mut()
+                    .map(|b| InputChannel::variable(&mut b[..len])),
+            ),
+        }]);
+        let mut out_audio = out_ports.with_output_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_output_only(
+                scratch_out.iter_mut().map(|b| &mut b[..len]),
+            ),
+        }]);
+        let batch: &[ParamValueEvent] = if start == 0 { events } else { &[] };
+        let in_events = InputEvents::from_buffer(&batch);
+        out_events.clear();
+        processor
+            .process(
+                &in_audio,
+                &mut out_audio,
+                &in_events,
+                &mut OutputEvents::from_buffer(&mut out_events),
+                Some(start as u64),
+                None,
+            )
+            .expect("process");
+        for (channel, scratch) in output.iter_mut().zip(&scratch_out) {
+            channel[start..start + len].copy_from_slice(&scratch[..len]);
+        }
+        start += len;
+    }
+    instance.deactivate(processor.stop_processing());
+    output
+}
+
+#[test]
+fn hosted_plugin_passes_audio_through_and_restores_state() {
+    let path = plugin_path();
+    let entry = load_entry(&path);
+    let factory = entry.get_plugin_factory().expect("plugin factory");
+    let descriptor = factory
+        .plugin_descriptors()
+        .find(|d| d.id() == Some(PLUGIN_ID))
+        .expect("Mirador in the factory");
+    assert_eq!(descriptor.name().unwrap().to_bytes(), b"Mirador");
+
+    let mut instance = instantiate(&entry);
+    {
+        let handle = instance.plugin_handle();
+        let latency: Option<PluginLatency> = handle.get_extension();
+        if let Some(latency) = latency {
+            assert_eq!(
+                latency.get(&handle),
+                0,
+                "the analyzer must report zero latency"
+            );
+        }
+        let ports: PluginAudioPorts = handle.get_extension().expect("audio ports");
+        let mut buffer = AudioPortInfoBuffer::new();
+        for is_input in [true, false] {
+            assert_eq!(ports.count(&handle, is_input), 1);
+            let info = ports.get(&handle, 0, is_input, &mut buffer).unwrap();
+            assert_eq!(info.channel_count, 2);
+        }
+    }
+
+    let smoothing = param_id(&mut instance, "Display smoothing");
+    let show_mfcc = param_id(&mut instance, "Show MFCC");
+    let changes = [
+        ParamValueEvent::new(0, smoothing, Pckn::match_all(), 0.25),
+        ParamValueEvent::new(0, show_mfcc, Pckn::match_all(), 0.0),
+    ];
+
+    for rate in [44_100.0, 48_000.0] {
+        let input = music(rate, (rate * SECONDS) as usize);
+        for block in [1, 64, 512, 4096] {
+            let output = run(&mut instance, rate, block, &input, &changes);
+            for (channel, (out, inp)) in output.iter().zip(&input).enumerate() {
+                let first_difference = out
+                    .iter()
+                    .zip(inp)
+                    .position(|(o, i)| o.to_bits() != i.to_bits());
+                assert_eq!(
+                    first_difference, None,
+                    "{rate} Hz, block {block}, channel {channel}: output differs from input"
+                );
+            }
+        }
+    }
+    assert_eq!(param_value(&mut instance, smoothing), 0.25);
+    assert_eq!(param_value(&mut instance, show_mfcc), 0.0);
+
+    let state_ext: PluginState = instance.plugin_handle().get_extension().expect("state");
+    let mut saved = Vec::new();
+    state_ext
+        .save(&instance.plugin_handle(), &mut saved)
+        .expect("save state");
+    let text = String::from_utf8_lossy(&saved);
+    assert!(
+        text.contains("editor-size"),
+        "editor size not saved: {text}"
+    );
+
+    let mut restored = instantiate(&entry);
+    assert_ne!(param_value(&mut restored, smoothing), 0.25);
+    assert_eq!(param_value(&mut restored, show_mfcc), 1.0);
+    let state_ext: PluginState = restored.plugin_handle().get_extension().unwrap();
+    state_ext
+        .load(&restored.plugin_handle(), &mut saved.as_slice())
+        .expect("load state");
+    assert_eq!(param_value(&mut restored, smoothing), 0.25);
+    assert_eq!(param_value(&mut restored, show_mfcc), 0.0);
+
+    // The restored instance still processes.
+    let input = music(48_000.0, 4800);
+    let output = run(&mut restored, 48_000.0, 256, &input, &[]);
+    assert_eq!(output, input);
+}
