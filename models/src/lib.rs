@@ -1,5 +1,6 @@
-//! Mirador's predictions: genre, mood and beat models run with tract on the worker thread,
-//! fed by `mirador-dsp` features, with their post-processing (smoothing, beat tracking).
-//!
-//! Empty until the predictions issue lands; the models, their training code
-//! (`models/training/`) and their cards will live here.
+//! Mirador's predictions. [`classic`]: the five classifiers of the GTZAN feature-table
+//! pipeline, run on `mirador-dsp`'s feature table. The deep models (genre and mood CNNs, the
+//! beat tracker) run with tract on the worker thread; their training code is in
+//! `models/training/` and each model has a card in `models/<name>/README.md`.
+
+pub mod classic;

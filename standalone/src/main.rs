@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use mirador_dsp::clip::TableStyle;
+use mirador_dsp::clip::{FeatureTable, TableStyle};
 use mirador_dsp::live::{engine as live_engine, AudioStage, SnapshotReader};
 use mirador_dsp::AnalyzerConfig;
+use mirador_models::classic::{self, Classic};
 use mirador_standalone::decode::AudioFile;
 use mirador_standalone::device::{self, Direction};
 use mirador_standalone::gui::{App, Source};
@@ -98,6 +99,11 @@ struct AnalyzeArgs {
     /// Print audio analyzed, speed and peak memory to standard error at the end.
     #[arg(long)]
     stats: bool,
+    /// Predict each file's GTZAN genre with this classic model over the feature table (k
+    /// nearest neighbours, logistic regression, RBF SVM, small neural network, gradient-boosted
+    /// trees): CSV gains a `label` column, JSON a `genre` object with class probabilities.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(classic::NAMES))]
+    model: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -268,6 +274,16 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    let genre = match args.model.as_deref() {
+        Some(name) => match Classic::builtin(name, &FeatureTable::column_names()) {
+            Ok(model) => Some(model),
+            Err(e) => {
+                eprintln!("mirador: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     let started = std::time::Instant::now();
     let mut outcome = batch::run(&args.paths, style);
     if args.demo {
@@ -278,8 +294,13 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
     let written = match &args.output {
         Some(path) => std::fs::File::create(path)
             .map_err(|e| format!("cannot create {}: {e}", path.display()))
-            .and_then(|file| report::write(args.format, &outcome.analyses, file)),
-        None => report::write(args.format, &outcome.analyses, std::io::stdout().lock()),
+            .and_then(|file| report::write(args.format, &outcome.analyses, genre.as_ref(), file)),
+        None => report::write(
+            args.format,
+            &outcome.analyses,
+            genre.as_ref(),
+            std::io::stdout().lock(),
+        ),
     };
     if let Err(e) = written {
         eprintln!("mirador: {e}");

@@ -326,3 +326,32 @@ fn sound_device_errors_are_clear() {
         "--device conflicts with --no-audio"
     );
 }
+
+#[test]
+fn every_classic_model_predicts_a_genre() {
+    for model in ["knn", "logreg", "svm", "nn", "xgb"] {
+        let out = mirador(&["analyze", "--demo", "--format", "json", "--model", model]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let genre = &json_files(&out)[0]["genre"];
+        assert_eq!(genre["model"], model);
+        let probabilities = genre["probabilities"].as_object().unwrap();
+        assert_eq!(probabilities.len(), 10);
+        let sum: f64 = probabilities.values().map(|p| p.as_f64().unwrap()).sum();
+        assert!((sum - 1.0).abs() < 1e-9, "{genre}");
+        let label = genre["label"].as_str().unwrap();
+        let top = probabilities
+            .iter()
+            .max_by(|a, b| a.1.as_f64().unwrap().total_cmp(&b.1.as_f64().unwrap()))
+            .unwrap()
+            .0;
+        assert_eq!(label, top);
+    }
+    let out = mirador(&["analyze", "--demo", "--model", "xgb"]);
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        csv.lines().next().unwrap().ends_with(",mfcc20_var,label"),
+        "{csv}"
+    );
+    let out = mirador(&["analyze", "--demo", "--model", "forest"]);
+    assert_eq!(out.status.code(), Some(2));
+}

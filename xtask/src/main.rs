@@ -4,14 +4,20 @@
 //!   the 30 s feature table in Rust against librosa on the same clip, measured in this run.
 //! - `bundle mirador [--release]`: builds `target/bundled/Mirador.clap` and `Mirador.vst3`
 //!   (nice-plug-xtask; `mirador` names the `mirador-plugin` package).
+//! - `models`: retrains every shipped model from `../shared/data` (or `$MIRADOR_DATA`).
+//! - `eval`: evaluates the shipped models end to end in Rust and writes `models/REPORT.md`.
 
 mod bench;
+mod eval;
+mod models;
 mod python;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("bench") => bench::run(args.get(1).map(String::as_str)),
+        Some("models") => models::run_all(),
+        Some("eval") => eval::run(),
         Some("bundle") => {
             let args = args.into_iter().map(|a| {
                 if a == "mirador" {
@@ -23,7 +29,9 @@ fn main() -> anyhow::Result<()> {
             nice_plug_xtask::main_with_args("cargo xtask", args)
         }
         _ => {
-            eprintln!("usage: cargo xtask bench [CLIP] | cargo xtask bundle mirador [--release]");
+            eprintln!(
+                "usage: cargo xtask bench [CLIP] | bundle mirador [--release] | models | eval"
+            );
             std::process::exit(2);
         }
     }

@@ -13,28 +13,31 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// `$MIRADOR_PYTHON` if set, else `target/pyenv`, created from `dsp/golden/requirements.txt`
-/// on first use.
+/// on first use: librosa, the reference for the features.
 pub fn python() -> Result<PathBuf> {
     if let Some(python) = std::env::var_os("MIRADOR_PYTHON") {
         return Ok(PathBuf::from(python));
     }
+    venv("target/pyenv", "dsp/golden/requirements.txt")
+}
+
+/// The Python of the virtual environment at `dir` (relative to the repository), created with
+/// the pinned `requirements` on first use.
+pub fn venv(dir: &str, requirements: &str) -> Result<PathBuf> {
     let root = repo_root();
-    let venv = root.join("target/pyenv");
+    let venv = root.join(dir);
     let python = venv.join("bin/python");
     if !python.exists() {
-        eprintln!(
-            "xtask: creating {} (librosa and its pinned dependencies)",
-            venv.display()
-        );
+        eprintln!("xtask: creating {} from {requirements}", venv.display());
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
         run(Command::new(venv.join("bin/pip"))
             .args(["install", "--quiet", "-r"])
-            .arg(root.join("dsp/golden/requirements.txt")))?;
+            .arg(root.join(requirements)))?;
     }
     Ok(python)
 }
 
-fn run(command: &mut Command) -> Result<()> {
+pub fn run(command: &mut Command) -> Result<()> {
     let status = command
         .status()
         .with_context(|| format!("running {command:?}"))?;

@@ -1,0 +1,43 @@
+//! Dense layers with ReLU between them and a softmax at the end: scikit-learn's
+//! MLPClassifier, and (one layer) multinomial logistic regression.
+
+use serde::Deserialize;
+
+use super::softmax;
+
+#[derive(Debug, Deserialize)]
+pub struct Mlp {
+    layers: Vec<Layer>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Layer {
+    /// One row of input weights per output.
+    weights: Vec<Vec<f64>>,
+    bias: Vec<f64>,
+}
+
+impl Mlp {
+    pub fn single_layer(weights: Vec<Vec<f64>>, bias: Vec<f64>) -> Self {
+        Self {
+            layers: vec![Layer { weights, bias }],
+        }
+    }
+
+    pub fn predict(&self, x: &[f64]) -> Vec<f64> {
+        let mut h = x.to_vec();
+        for (i, layer) in self.layers.iter().enumerate() {
+            h = layer
+                .weights
+                .iter()
+                .zip(&layer.bias)
+                .map(|(w, b)| b + w.iter().zip(&h).map(|(w, x)| w * x).sum::<f64>())
+                .collect();
+            if i + 1 < self.layers.len() {
+                h.iter_mut().for_each(|v| *v = v.max(0.0));
+            }
+        }
+        softmax(&mut h);
+        h
+    }
+}
