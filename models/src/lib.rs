@@ -1,6 +1,13 @@
-//! Mirador's predictions. [`classic`]: the five classifiers of the GTZAN feature-table
-//! pipeline, run on `mirador-dsp`'s feature table. The deep models (genre and mood CNNs, the
-//! beat tracker) run with tract on the worker thread; their training code is in
-//! `models/training/` and each model has a card in `models/<name>/README.md`.
+//! Mirador's predictions.
+//!
+//! - [`classic`]: the five classifiers of the GTZAN feature-table pipeline, run on
+//!   `mirador-dsp`'s feature table.
+//! - [`musicnn`]: the musicnn CNN (run with tract) and the genre and mood heads on its
+//!   embedding.
+//!
+//! Training and conversion code is in `models/training/` (`cargo xtask models`); each model
+//! has a card beside its files (`models/classic/README.md`, `models/musicnn/README.md`).
 
 pub mod classic;
+mod dense;
+pub mod musicnn;

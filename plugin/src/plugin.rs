@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use mirador_dsp::live::{engine, AudioStage, Control, SnapshotReader};
 use mirador_dsp::AnalyzerConfig;
+use mirador_models::musicnn::{ClipModel, LiveMusicnn};
 use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::editor::ResizeHint;
 use nice_plug::prelude::*;
@@ -86,6 +87,8 @@ pub struct Mirador {
     params: Arc<MiradorParams>,
     audio: Option<AudioStage>,
     shared: Arc<Shared>,
+    /// musicnn and its heads, loaded at the first activation and kept across them.
+    model: Option<Arc<ClipModel>>,
 }
 
 impl Default for Mirador {
@@ -94,6 +97,7 @@ impl Default for Mirador {
             params: Arc::new(MiradorParams::default()),
             audio: None,
             shared: Arc::new(Shared::default()),
+            model: None,
         }
     }
 }
@@ -193,9 +197,18 @@ impl Plugin for Mirador {
     ) -> bool {
         let channels = layout.main_input_channels.map_or(0, NonZeroU32::get) as usize;
         let rate = buffer_config.sample_rate.round() as u32;
-        let Ok((audio, worker, reader)) = engine(&AnalyzerConfig::new(rate, channels)) else {
+        let Ok((audio, mut worker, reader)) = engine(&AnalyzerConfig::new(rate, channels)) else {
             return false;
         };
+        if self.model.is_none() {
+            // Without the model the analyzer still runs; the view says no model is loaded.
+            self.model = ClipModel::load().ok().map(Arc::new);
+        }
+        if let Some(model) = &self.model {
+            if let Ok(listener) = LiveMusicnn::new(model.clone(), rate, channels) {
+                worker = worker.with_listener(Box::new(listener));
+            }
+        }
         if worker.spawn().is_err() {
             return false;
         }

@@ -4,14 +4,33 @@
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use mirador_dsp::clip::{feature_table, FeatureTable, TableStyle};
+use mirador_dsp::clip::{feature_table, FeatureTable, Replay, TableStyle};
 use mirador_dsp::AnalyzerConfig;
+use mirador_models::classic::Classic;
+use mirador_models::musicnn::{ClipModel, ClipPredictions};
 use rayon::prelude::*;
 
 use crate::decode::{AudioFile, AudioInfo};
 
 /// Extensions picked up when searching folders (a file named explicitly is always tried).
 const AUDIO_EXTENSIONS: [&str; 8] = ["wav", "wave", "flac", "mp3", "ogg", "oga", "m4a", "mp4"];
+
+/// What predicts each file's genre (`mirador analyze --model`).
+pub enum GenreModel {
+    /// A classic model over the feature table.
+    Classic(Box<Classic>),
+    /// musicnn over the clip's log-mel patches, with its genre and mood heads.
+    Cnn(Box<ClipModel>),
+}
+
+impl GenreModel {
+    pub fn name(&self) -> &str {
+        match self {
+            GenreModel::Classic(m) => &m.name,
+            GenreModel::Cnn(_) => "cnn",
+        }
+    }
+}
 
 /// One analyzed file.
 pub struct Analysis {
@@ -20,6 +39,10 @@ pub struct Analysis {
     /// Decoded frames per channel.
     pub frames: u64,
     pub table: FeatureTable,
+    /// GTZAN genre probabilities, when a model was asked for.
+    pub genre: Option<Vec<(String, f64)>>,
+    /// musicnn's mood, valence, arousal and tags, with `--model cnn`.
+    pub cnn: Option<ClipPredictions>,
 }
 
 pub struct Outcome {
@@ -28,7 +51,7 @@ pub struct Outcome {
     pub failures: usize,
 }
 
-pub fn run(paths: &[PathBuf], style: TableStyle) -> Outcome {
+pub fn run(paths: &[PathBuf], style: TableStyle, model: Option<&GenreModel>) -> Outcome {
     let mut failures = 0;
     let mut files = Vec::new();
     for path in paths {
@@ -47,7 +70,7 @@ pub fn run(paths: &[PathBuf], style: TableStyle) -> Outcome {
     let results: Vec<Result<Analysis, String>> = files
         .par_iter()
         .map(|path| {
-            let result = analyze_file(path, style);
+            let result = analyze_file(path, style, model);
             if let Err(e) = &result {
                 progress.suspend(|| eprintln!("mirador: {}: {e}", path.display()));
             }
@@ -64,6 +87,31 @@ pub fn run(paths: &[PathBuf], style: TableStyle) -> Outcome {
         }
     }
     Outcome { analyses, failures }
+}
+
+/// Genre probabilities (and musicnn's whole output) from `model`, if any, for a clip whose
+/// feature table is `table`.
+pub type Predictions = (Option<Vec<(String, f64)>>, Option<ClipPredictions>);
+
+pub fn predict<R: Replay>(
+    model: Option<&GenreModel>,
+    table: &FeatureTable,
+    clip: &mut R,
+) -> Result<Predictions, String>
+where
+    R::Error: std::fmt::Display,
+{
+    Ok(match model {
+        None => (None, None),
+        Some(GenreModel::Classic(m)) => {
+            let p = m.predict(&table.values());
+            (Some(m.classes.iter().cloned().zip(p).collect()), None)
+        }
+        Some(GenreModel::Cnn(m)) => {
+            let predictions = m.predict(clip).map_err(|e| e.to_string())?;
+            (Some(predictions.genre.clone()), Some(predictions))
+        }
+    })
 }
 
 /// A file as is; a folder's audio files, recursively, in sorted order.
@@ -90,14 +138,21 @@ fn find_audio(path: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-fn analyze_file(path: &Path, style: TableStyle) -> Result<Analysis, String> {
+fn analyze_file(
+    path: &Path,
+    style: TableStyle,
+    model: Option<&GenreModel>,
+) -> Result<Analysis, String> {
     let mut file = AudioFile::open(path).map_err(|e| e.to_string())?;
     let config = AnalyzerConfig::new(file.info().sample_rate, file.info().channels);
     let table = feature_table(&mut file, &config, style).map_err(|e| e.to_string())?;
+    let (genre, cnn) = predict(model, &table, &mut file)?;
     Ok(Analysis {
         path: path.to_path_buf(),
         info: file.info().clone(),
         frames: file.decoded_frames,
         table,
+        genre,
+        cnn,
     })
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use mirador_dsp::clip::{feature_table, Samples, TableStyle};
 use mirador_dsp::AnalyzerConfig;
 
-use crate::batch::Analysis;
+use crate::batch::{self, Analysis, GenreModel};
 use crate::decode::AudioInfo;
 
 pub const SAMPLE_RATE: u32 = 22050;
@@ -43,7 +43,7 @@ pub fn signal() -> Vec<f32> {
 }
 
 /// The demo analyzed like a file.
-pub fn analysis(style: TableStyle) -> Analysis {
+pub fn analysis(style: TableStyle, model: Option<&GenreModel>) -> Result<Analysis, String> {
     let samples = signal();
     let mut clip = Samples {
         samples: &samples,
@@ -52,7 +52,8 @@ pub fn analysis(style: TableStyle) -> Analysis {
     };
     let table = feature_table(&mut clip, &AnalyzerConfig::new(SAMPLE_RATE, 1), style)
         .expect("the demo signal is valid");
-    Analysis {
+    let (genre, cnn) = batch::predict(model, &table, &mut clip)?;
+    Ok(Analysis {
         path: PathBuf::from("demo.wav"),
         info: AudioInfo {
             sample_rate: SAMPLE_RATE,
@@ -63,5 +64,7 @@ pub fn analysis(style: TableStyle) -> Analysis {
         },
         frames: samples.len() as u64,
         table,
-    }
+        genre,
+        cnn,
+    })
 }

@@ -4,12 +4,15 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use mirador_dsp::clip::{FeatureTable, TableStyle};
 use mirador_dsp::live::{engine as live_engine, AudioStage, SnapshotReader};
 use mirador_dsp::AnalyzerConfig;
-use mirador_models::classic::{self, Classic};
+use mirador_models::classic::Classic;
+use mirador_models::musicnn::{ClipModel, LiveMusicnn};
+use mirador_standalone::batch::GenreModel;
 use mirador_standalone::decode::AudioFile;
 use mirador_standalone::device::{self, Direction};
 use mirador_standalone::gui::{App, Source};
@@ -66,6 +69,9 @@ struct LiveArgs {
 
 #[derive(clap::Args)]
 struct WindowArgs {
+    /// Run no models: no genre or mood predictions (less CPU).
+    #[arg(long)]
+    no_models: bool,
     /// Close the window after this many seconds.
     #[arg(long)]
     exit_after: Option<f64>,
@@ -99,10 +105,14 @@ struct AnalyzeArgs {
     /// Print audio analyzed, speed and peak memory to standard error at the end.
     #[arg(long)]
     stats: bool,
-    /// Predict each file's GTZAN genre with this classic model over the feature table (k
-    /// nearest neighbours, logistic regression, RBF SVM, small neural network, gradient-boosted
-    /// trees): CSV gains a `label` column, JSON a `genre` object with class probabilities.
-    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(classic::NAMES))]
+    /// Predict each file's GTZAN genre: `cnn` runs musicnn on 3 s log-mel patches and also
+    /// gives mood (4Q quadrant, valence, arousal) and tags; the others are the classic models
+    /// over the feature table (k nearest neighbours, logistic regression, RBF SVM, small
+    /// neural network, gradient-boosted trees). CSV gains a `label` column; JSON a `genre`
+    /// object with class probabilities (and with cnn, `mood` and `tags`).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(
+        ["cnn", "knn", "logreg", "svm", "nn", "xgb"]
+    ))]
     model: Option<String>,
 }
 
@@ -135,10 +145,11 @@ fn play(args: PlayArgs) -> ExitCode {
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     if args.no_audio {
-        let (audio, reader) = match start_engine(info.sample_rate, info.channels) {
-            Ok(engine) => engine,
-            Err(e) => return fail(&e),
-        };
+        let (audio, reader) =
+            match start_engine(info.sample_rate, info.channels, !args.window.no_models) {
+                Ok(engine) => engine,
+                Err(e) => return fail(&e),
+            };
         return match player::play_clocked(args.path.clone(), audio) {
             Ok(transport) => open_window(title, reader, Source::File(transport), args.window),
             Err(e) => fail(&e),
@@ -157,11 +168,14 @@ fn play(args: PlayArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let (audio, reader) =
-        match start_engine(opened.config.sample_rate, opened.config.channels as usize) {
-            Ok(engine) => engine,
-            Err(e) => return fail(&e),
-        };
+    let (audio, reader) = match start_engine(
+        opened.config.sample_rate,
+        opened.config.channels as usize,
+        !args.window.no_models,
+    ) {
+        Ok(engine) => engine,
+        Err(e) => return fail(&e),
+    };
     match player::play_on_device(args.path.clone(), opened, audio) {
         Ok(transport) => open_window(title, reader, Source::File(transport), args.window),
         Err(e) => fail(&e),
@@ -184,11 +198,14 @@ fn live(args: LiveArgs) -> ExitCode {
         eprintln!("mirador: {e}");
         ExitCode::from(1)
     };
-    let (audio, reader) =
-        match start_engine(opened.config.sample_rate, opened.config.channels as usize) {
-            Ok(engine) => engine,
-            Err(e) => return fail(&e),
-        };
+    let (audio, reader) = match start_engine(
+        opened.config.sample_rate,
+        opened.config.channels as usize,
+        !args.window.no_models,
+    ) {
+        Ok(engine) => engine,
+        Err(e) => return fail(&e),
+    };
     let title = format!("live: {}", opened.name);
     let capture = match live::capture(opened, audio) {
         Ok(capture) => capture,
@@ -218,12 +235,18 @@ fn list_devices() -> ExitCode {
     status
 }
 
-/// Builds the live engine for `rate` Hz and `channels` channels and starts its worker.
+/// Builds the live engine for `rate` Hz and `channels` channels, with musicnn listening
+/// (genre and mood) unless `models` is false, and starts its worker.
 fn start_engine(
     rate: u32,
     channels: usize,
+    models: bool,
 ) -> Result<(AudioStage, SnapshotReader), Box<dyn std::error::Error>> {
-    let (audio, worker, reader) = live_engine(&AnalyzerConfig::new(rate, channels))?;
+    let (audio, mut worker, reader) = live_engine(&AnalyzerConfig::new(rate, channels))?;
+    if models {
+        let model = Arc::new(ClipModel::load()?);
+        worker = worker.with_listener(Box::new(LiveMusicnn::new(model, rate, channels)?));
+    }
     worker.spawn()?;
     Ok((audio, reader))
 }
@@ -274,31 +297,33 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let genre = match args.model.as_deref() {
-        Some(name) => match Classic::builtin(name, &FeatureTable::column_names()) {
-            Ok(model) => Some(model),
-            Err(e) => {
-                eprintln!("mirador: {e}");
-                return ExitCode::from(2);
-            }
-        },
-        None => None,
+    let model = match args.model.as_deref().map(load_model).transpose() {
+        Ok(model) => model,
+        Err(e) => {
+            eprintln!("mirador: {e}");
+            return ExitCode::from(2);
+        }
     };
     let started = std::time::Instant::now();
-    let mut outcome = batch::run(&args.paths, style);
+    let mut outcome = batch::run(&args.paths, style, model.as_ref());
     if args.demo {
-        outcome
-            .analyses
-            .insert(0, mirador_standalone::demo::analysis(style));
+        match mirador_standalone::demo::analysis(style, model.as_ref()) {
+            Ok(demo) => outcome.analyses.insert(0, demo),
+            Err(e) => {
+                eprintln!("mirador: demo: {e}");
+                outcome.failures += 1;
+            }
+        }
     }
+    let model_name = model.as_ref().map(GenreModel::name);
     let written = match &args.output {
         Some(path) => std::fs::File::create(path)
             .map_err(|e| format!("cannot create {}: {e}", path.display()))
-            .and_then(|file| report::write(args.format, &outcome.analyses, genre.as_ref(), file)),
+            .and_then(|file| report::write(args.format, &outcome.analyses, model_name, file)),
         None => report::write(
             args.format,
             &outcome.analyses,
-            genre.as_ref(),
+            model_name,
             std::io::stdout().lock(),
         ),
     };
@@ -319,6 +344,16 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn load_model(name: &str) -> Result<GenreModel, String> {
+    if name == "cnn" {
+        let model = ClipModel::load().map_err(|e| e.to_string())?;
+        return Ok(GenreModel::Cnn(Box::new(model)));
+    }
+    Classic::builtin(name, &FeatureTable::column_names())
+        .map(|m| GenreModel::Classic(Box::new(m)))
+        .map_err(|e| e.to_string())
 }
 
 fn print_stats(analyses: &[batch::Analysis], seconds: f64) {

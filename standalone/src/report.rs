@@ -5,7 +5,6 @@
 use std::io::Write;
 
 use mirador_dsp::clip::FeatureTable;
-use mirador_models::classic::Classic;
 use serde_json::{json, Map, Value};
 
 use crate::batch::Analysis;
@@ -16,26 +15,29 @@ pub enum Format {
     Json,
 }
 
-/// Writes one row (CSV) or object (JSON) per analysis; with `genre`, adds its prediction.
+/// Writes one row (CSV) or object (JSON) per analysis; `model` names the genre model that
+/// predicted the analyses' genres, if any.
 pub fn write(
     format: Format,
     analyses: &[Analysis],
-    genre: Option<&Classic>,
+    model: Option<&str>,
     out: impl Write,
 ) -> Result<(), String> {
     match format {
-        Format::Csv => write_csv(analyses, genre, out).map_err(|e| e.to_string()),
-        Format::Json => write_json(analyses, genre, out).map_err(|e| e.to_string()),
+        Format::Csv => write_csv(analyses, model.is_some(), out).map_err(|e| e.to_string()),
+        Format::Json => write_json(analyses, model, out).map_err(|e| e.to_string()),
     }
 }
 
-/// The most probable class and every class's probability.
-fn predict<'m>(model: &'m Classic, a: &Analysis) -> (&'m str, Vec<f64>) {
-    let probabilities = model.predict(&a.table.values());
-    let best = (0..probabilities.len())
-        .max_by(|&i, &j| probabilities[i].total_cmp(&probabilities[j]))
-        .unwrap_or(0);
-    (&model.classes[best], probabilities)
+/// The most probable of `(class, probability)` pairs.
+fn most_probable(p: &[(String, f64)]) -> &str {
+    p.iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or("", |(c, _)| c.as_str())
+}
+
+fn probabilities(p: &[(String, f64)]) -> Map<String, Value> {
+    p.iter().map(|(c, v)| (c.clone(), json!(v))).collect()
 }
 
 /// The CSV's `filename` is the bare file name, as in the GTZAN table.
@@ -46,19 +48,19 @@ fn file_name(a: &Analysis) -> String {
         .unwrap_or_default()
 }
 
-fn write_csv(analyses: &[Analysis], genre: Option<&Classic>, out: impl Write) -> csv::Result<()> {
+fn write_csv(analyses: &[Analysis], with_label: bool, out: impl Write) -> csv::Result<()> {
     let mut writer = csv::Writer::from_writer(out);
     let mut header = vec!["filename".to_string()];
     header.extend(FeatureTable::column_names());
-    if genre.is_some() {
+    if with_label {
         header.push("label".into());
     }
     writer.write_record(&header)?;
     for a in analyses {
         let mut row = vec![file_name(a), a.table.length.to_string()];
         row.extend(a.table.values().iter().skip(1).map(|v| v.to_string()));
-        if let Some(model) = genre {
-            row.push(predict(model, a).0.to_string());
+        if with_label {
+            row.push(a.genre.as_deref().map_or("", most_probable).to_string());
         }
         writer.write_record(&row)?;
     }
@@ -68,7 +70,7 @@ fn write_csv(analyses: &[Analysis], genre: Option<&Classic>, out: impl Write) ->
 
 fn write_json(
     analyses: &[Analysis],
-    genre: Option<&Classic>,
+    model: Option<&str>,
     mut out: impl Write,
 ) -> std::io::Result<()> {
     let files: Vec<Value> = analyses
@@ -86,15 +88,26 @@ fn write_json(
                     (name, value)
                 })
                 .collect();
-            let genre = genre.map(|model| {
-                let (label, probabilities) = predict(model, a);
-                let probabilities: Map<String, Value> = model
-                    .classes
+            let genre = a.genre.as_ref().map(|p| {
+                json!({
+                    "model": model,
+                    "label": most_probable(p),
+                    "probabilities": probabilities(p),
+                })
+            });
+            let mood = a.cnn.as_ref().map(|c| {
+                json!({
+                    "quadrant": most_probable(&c.mood),
+                    "probabilities": probabilities(&c.mood),
+                    "valence": c.valence,
+                    "arousal": c.arousal,
+                })
+            });
+            let tags = a.cnn.as_ref().map(|c| {
+                c.top_tags
                     .iter()
-                    .zip(probabilities)
-                    .map(|(class, p)| (class.clone(), json!(p)))
-                    .collect();
-                json!({ "model": model.name, "label": label, "probabilities": probabilities })
+                    .map(|(t, v)| json!({ "tag": t, "likelihood": v }))
+                    .collect::<Vec<_>>()
             });
             json!({
                 "path": a.path.display().to_string(),
@@ -107,6 +120,8 @@ fn write_json(
                 "chroma_tuning": a.table.tuning,
                 "features": features,
                 "genre": genre,
+                "mood": mood,
+                "tags": tags,
             })
         })
         .collect();

@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use mirador_dsp::clip::{FeatureTable, TableStyle};
 use mirador_models::classic::{Classic, NAMES};
-use mirador_standalone::batch;
+use mirador_models::musicnn::ClipModel;
+use mirador_standalone::batch::{self, GenreModel};
 
 use crate::python::repo_root;
 
@@ -49,13 +50,20 @@ pub fn run() -> Result<()> {
         .map(|name| Classic::builtin(name, &columns))
         .collect::<Result<_, _>>()?;
     let classes = models[0].classes.clone();
+    let cnn = GenreModel::Cnn(Box::new(ClipModel::load()?));
+    // Rows: the classic models, then the CNN.
+    let names: Vec<String> = NAMES
+        .iter()
+        .map(|n| n.to_string())
+        .chain(["cnn".into()])
+        .collect();
 
     let mut report = String::from(
         "# Model evaluation\n\nWritten by `cargo xtask eval`: the shipped Rust inference (symphonia \
          decoding, `mirador-dsp`'s feature table in GTZAN style, the models) on labelled audio \
          the models did not train on.\n\n## Genre: the classic feature-table models\n\n",
     );
-    let training = read_training_evaluation(&root)?;
+    let training = read_json(&root.join("models/classic/evaluation.json"))?;
     let mut header = String::from("| model | hyperparameters |");
     let mut rule = String::from("|---|---|");
     for set in &sets {
@@ -78,7 +86,7 @@ pub fn run() -> Result<()> {
     for (s, set) in sets.iter().enumerate() {
         eprintln!("eval: {} ({} clips)", set.name, set.clips.len());
         let paths: Vec<PathBuf> = set.clips.iter().map(|(p, _)| p.clone()).collect();
-        let outcome = batch::run(&paths, TableStyle::Gtzan);
+        let outcome = batch::run(&paths, TableStyle::Gtzan, Some(&cnn));
         if outcome.failures > 0 {
             failures.push(format!(
                 "{}: {} files failed to decode",
@@ -107,6 +115,11 @@ pub fn run() -> Result<()> {
                     .unwrap_or(0);
                 confusion[m][s][t][best] += 1;
             }
+            let genre = analysis.genre.as_deref().context("the CNN's genre")?;
+            let best = (0..genre.len())
+                .max_by(|&i, &j| genre[i].1.total_cmp(&genre[j].1))
+                .unwrap_or(0);
+            confusion[models.len()][s][t][best] += 1;
         }
     }
     for (m, model) in models.iter().enumerate() {
@@ -125,6 +138,12 @@ pub fn run() -> Result<()> {
             predict_time[m].as_secs_f64() * 1e6 / f64::from(predictions.max(1)),
         );
     }
+    let _ = write!(report, "| cnn | musicnn (MSD) embedding + logistic head |");
+    for matrix in &confusion[models.len()] {
+        let (right, total) = accuracy(matrix);
+        let _ = write!(report, " {} |", percent(right, total));
+    }
+    report.push_str(" — | — | see cost table |\n");
     report.push_str(
         "\nThe last two columns come from `models/training/classic.py` on the published \
          feature table (trained on train+valid of the fault-filtered split; the 10-fold \
@@ -140,20 +159,143 @@ pub fn run() -> Result<()> {
         let _ = writeln!(report, "\n{f}");
     }
 
-    let best = (0..models.len())
+    let best = (0..names.len())
         .max_by_key(|&m| accuracy(&confusion[m][0]).0)
         .unwrap_or(0);
     let _ = writeln!(
         report,
         "\n### Confusion matrix: {} on {}\n\nRows: true genre; columns: predicted.\n",
-        models[best].name, sets[0].name
+        names[best], sets[0].name
     );
     report.push_str(&confusion_table(&classes, &confusion[best][0]));
+    report.push_str(&mood_section(&root, &data, &cnn)?);
+    report.push_str(&cost_section(&root)?);
 
     let path = root.join("models/REPORT.md");
     std::fs::write(&path, report).with_context(|| format!("writing {}", path.display()))?;
     eprintln!("eval: wrote {}", path.display());
     Ok(())
+}
+
+/// 4Q quadrant accuracy and F1, and the signs of valence and arousal, on the clips of the
+/// artists the mood head never saw (`models/musicnn/mood_test.txt`).
+fn mood_section(root: &Path, data: &Path, cnn: &GenreModel) -> Result<String> {
+    const QUADRANTS: [&str; 4] = ["Q1", "Q2", "Q3", "Q4"];
+    let list = root.join("models/musicnn/mood_test.txt");
+    let names =
+        std::fs::read_to_string(&list).with_context(|| format!("reading {}", list.display()))?;
+    let clips: Vec<(PathBuf, usize)> = names
+        .lines()
+        .filter(|l| !l.is_empty())
+        .filter_map(|l| {
+            let q = QUADRANTS.iter().position(|q| l.starts_with(q))?;
+            Some((data.join("4q").join(l), q))
+        })
+        .collect();
+    eprintln!("eval: 4Q held-out artists ({} clips)", clips.len());
+    let paths: Vec<PathBuf> = clips.iter().map(|(p, _)| p.clone()).collect();
+    let outcome = batch::run(&paths, TableStyle::Gtzan, Some(cnn));
+    let mut matrix = vec![vec![0usize; 4]; 4];
+    let (mut valence_right, mut arousal_right) = (0, 0);
+    for analysis in &outcome.analyses {
+        let truth = clips
+            .iter()
+            .find(|(p, _)| *p == analysis.path)
+            .context("analysis of an unknown file")?
+            .1;
+        let c = analysis.cnn.as_ref().context("the CNN's mood")?;
+        let best = (0..c.mood.len())
+            .max_by(|&i, &j| c.mood[i].1.total_cmp(&c.mood[j].1))
+            .unwrap_or(0);
+        matrix[truth][best] += 1;
+        // Q1 and Q4 are positive valence; Q1 and Q2 high arousal.
+        valence_right += usize::from((c.valence > 0.0) == (truth == 0 || truth == 3));
+        arousal_right += usize::from((c.arousal > 0.0) == (truth == 0 || truth == 1));
+    }
+    let (right, total) = accuracy(&matrix);
+    let f1: f64 = (0..4)
+        .map(|q| {
+            let tp = matrix[q][q] as f64;
+            let predicted: usize = (0..4).map(|t| matrix[t][q]).sum();
+            let actual: usize = matrix[q].iter().sum();
+            if tp == 0.0 {
+                0.0
+            } else {
+                2.0 * tp / (predicted + actual) as f64
+            }
+        })
+        .sum::<f64>()
+        / 4.0;
+    let reference = read_json(&root.join("models/musicnn/heads_evaluation.json"))?;
+    let reference = reference["mood"]["reference_test_accuracy"]
+        .as_f64()
+        .unwrap_or(f64::NAN);
+    let mut out = format!(
+        "\n## Mood: 4Q quadrants from musicnn's embedding\n\nHeld-out artists' clips ({total}), \
+         Rust end to end (all 3 s patches of each 30 s clip, probabilities averaged):\n\n\
+         | metric | Mirador (Rust) | Python reference (librosa + onnxruntime, 3 patches per clip) |\n\
+         |---|---|---|\n\
+         | quadrant accuracy | {} | {:.1} % |\n\
+         | quadrant macro F1 | {f1:.3} | — |\n\
+         | valence sign (Q1, Q4 positive) | {} | — |\n\
+         | arousal sign (Q1, Q2 high) | {} | — |\n\n\
+         Rows: true quadrant; columns: predicted.\n\n",
+        percent(right, total),
+        100.0 * reference,
+        percent(valence_right, total),
+        percent(arousal_right, total),
+    );
+    let names: Vec<String> = QUADRANTS.iter().map(|q| q.to_string()).collect();
+    out.push_str(&confusion_table(&names, &matrix));
+    Ok(out)
+}
+
+/// musicnn's cost per 3 s patch in tract (one thread) and in onnxruntime (one thread) on the
+/// same golden patch, measured in this run.
+fn cost_section(root: &Path) -> Result<String> {
+    const RUNS: u32 = 20;
+    let golden = read_json(&root.join("models/musicnn/golden.json"))?;
+    let patch: Vec<f32> = golden["cases"][0]["mel"]
+        .as_array()
+        .context("golden mel")?
+        .iter()
+        .flat_map(|row| row.as_array().into_iter().flatten())
+        .map(|v| v.as_f64().unwrap_or(0.0) as f32)
+        .collect();
+    let model = mirador_models::musicnn::Musicnn::load()?;
+    model.run(&patch)?;
+    let started = std::time::Instant::now();
+    for _ in 0..RUNS {
+        model.run(&patch)?;
+    }
+    let tract_ms = started.elapsed().as_secs_f64() * 1e3 / f64::from(RUNS);
+    let python = crate::python::venv("target/models-venv", "models/training/requirements.txt")?;
+    let script = format!(
+        "import json,time,numpy as np,onnxruntime as ort\n\
+         o=ort.SessionOptions();o.intra_op_num_threads=1;o.inter_op_num_threads=1\n\
+         s=ort.InferenceSession('{onnx}',o)\n\
+         x=np.array(json.load(open('{golden}'))['cases'][0]['mel'],dtype=np.float32)[None]\n\
+         s.run(None,{{'mel':x}})\n\
+         t=time.perf_counter()\n\
+         for _ in range({RUNS}): s.run(None,{{'mel':x}})\n\
+         print((time.perf_counter()-t)*1e3/{RUNS})",
+        onnx = root.join("models/musicnn/msd_musicnn.onnx").display(),
+        golden = root.join("models/musicnn/golden.json").display(),
+    );
+    let out = std::process::Command::new(python).args(["-c", &script]).output()?;
+    let ort_ms: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(f64::NAN);
+    Ok(format!(
+        "\n## Cost\n\nmusicnn, one 3 s patch (187 x 96), one thread each, mean of {RUNS} runs \
+         after a warm-up, this machine, this run:\n\n\
+         | runtime | ms per patch | batch: % of one core per second of audio | live (one patch a second): % of one core |\n\
+         |---|---:|---:|---:|\n\
+         | tract 0.23 (Mirador) | {tract_ms:.1} | {:.1} % | {:.1} % |\n\
+         | onnxruntime 1.31 | {ort_ms:.1} | {:.1} % | {:.1} % |\n",
+        tract_ms / 30.0,
+        tract_ms / 10.0,
+        ort_ms / 30.0,
+        ort_ms / 10.0,
+    ))
 }
 
 fn read_ids(path: &Path) -> Result<HashSet<String>> {
@@ -167,10 +309,9 @@ fn read_ids(path: &Path) -> Result<HashSet<String>> {
         .collect())
 }
 
-fn read_training_evaluation(root: &Path) -> Result<serde_json::Value> {
-    let path = root.join("models/classic/evaluation.json");
+fn read_json(path: &Path) -> Result<serde_json::Value> {
     let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     Ok(serde_json::from_str(&text)?)
 }
 

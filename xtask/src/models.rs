@@ -14,14 +14,34 @@ pub fn run_all() -> Result<()> {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("../shared/data"));
     let python = venv("target/models-venv", "models/training/requirements.txt")?;
+    let training = root.join("models/training");
+    let script = |name: &str| {
+        let mut command = Command::new(&python);
+        command
+            .current_dir(&training)
+            .args(["-W", "ignore::FutureWarning"])
+            .arg(training.join(name));
+        command
+    };
     eprintln!("xtask: training the classic genre models");
-    run(Command::new(&python)
-        .arg("-W")
-        .arg("ignore::FutureWarning")
-        .arg(root.join("models/training/classic.py"))
+    run(script("classic.py")
         .arg("--data")
         .arg(data.join("gtzan"))
         .arg("--out")
         .arg(root.join("models/classic")))?;
+    eprintln!("xtask: converting musicnn (PyPI musicnn 0.1.0) to ONNX");
+    run(script("musicnn_export.py")
+        .arg("--out")
+        .arg(root.join("models/musicnn"))
+        .arg("--data")
+        .arg(&data)
+        .arg("--librosa-python")
+        .arg(&python))?;
+    eprintln!("xtask: training the genre and mood heads on musicnn's embedding");
+    run(script("heads.py")
+        .arg("--data")
+        .arg(&data)
+        .arg("--model")
+        .arg(root.join("models/musicnn")))?;
     Ok(())
 }

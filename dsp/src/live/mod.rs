@@ -13,6 +13,7 @@
 pub mod audio;
 pub mod frame;
 pub mod key;
+pub mod listener;
 pub mod snapshot;
 pub mod tempo;
 pub mod worker;
@@ -24,7 +25,8 @@ use crossbeam_channel::Sender;
 
 pub use audio::{AudioStage, Counters};
 pub use frame::{LiveFrame, LIVE_MELS, LIVE_MFCCS};
-pub use snapshot::{Beat, History, Snapshot};
+pub use listener::Listener;
+pub use snapshot::{Beat, ClassProbabilities, History, Predictions, Snapshot};
 pub use worker::{Control, Worker};
 
 use crate::config::{AnalyzerConfig, ConfigError};

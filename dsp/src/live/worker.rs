@@ -15,6 +15,7 @@ use rtrb::Consumer;
 use crate::live::audio::Counters;
 use crate::live::frame::LiveFrame;
 use crate::live::key::estimate_key;
+use crate::live::listener::Listener;
 use crate::live::snapshot::{Beat, Snapshot};
 use crate::live::tempo;
 
@@ -48,6 +49,7 @@ pub struct Worker {
     frames_since_tempo: u64,
     input_rate: f64,
     hop_seconds: f64,
+    listeners: Vec<Box<dyn Listener>>,
 }
 
 impl Worker {
@@ -80,7 +82,15 @@ impl Worker {
             onsets: Vec::with_capacity((TEMPO_SECONDS * frame_rate) as usize + 1),
             frames_since_tempo: 0,
             state: initial,
+            listeners: Vec::new(),
         })
+    }
+
+    /// Adds a model that hears the input (genre, mood, beats) and fills the snapshot's
+    /// predictions.
+    pub fn with_listener(mut self, listener: Box<dyn Listener>) -> Self {
+        self.listeners.push(listener);
+        self
     }
 
     /// Handles every frame waiting and publishes the result if there was any. Returns the
@@ -130,9 +140,11 @@ impl Worker {
         s.tempo = None;
         s.beat = None;
         s.key = None;
+        s.predictions = Default::default();
         self.onsets.clear();
         self.peaks.clear();
         self.loudness.reset();
+        self.listeners.iter_mut().for_each(|l| l.reset());
         while self.consumer.pop().is_ok() {}
         let waiting = self.samples.slots();
         if let Ok(chunk) = self.samples.read_chunk(waiting) {
@@ -180,6 +192,9 @@ impl Worker {
         for part in [first, second] {
             // A slice may end mid-frame where the ring wraps; the meter takes whole frames.
             let whole = part.len() - part.len() % self.channels;
+            for listener in &mut self.listeners {
+                listener.listen(&part[..whole]);
+            }
             if whole > 0 && self.loudness.add_frames_f32(&part[..whole]).is_ok() {
                 for channel in 0..self.channels as u32 {
                     peak = peak.max(self.loudness.prev_true_peak(channel).unwrap_or(0.0) as f32);
@@ -187,6 +202,9 @@ impl Worker {
             }
         }
         chunk.commit_all();
+        for listener in &mut self.listeners {
+            listener.update(&mut self.state.predictions);
+        }
         let frames = (waiting / self.channels) as u64;
         self.peaks.push_back((peak, frames));
         let hold = 3 * self.state.sample_rate as u64;

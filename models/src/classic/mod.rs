@@ -4,14 +4,13 @@
 //! `models/training/classic.py` and shipped as JSON in `models/classic/`.
 
 mod knn;
-mod mlp;
 mod svm;
 mod trees;
 
 use serde::Deserialize;
 
+use crate::dense::Mlp;
 pub use knn::Knn;
-pub use mlp::Mlp;
 pub use svm::Svm;
 pub use trees::Trees;
 
@@ -140,18 +139,5 @@ impl Classic {
             Model::Svm(m) => m.predict(&x),
             Model::Xgb(m) => m.predict(&x, self.classes.len()),
         }
-    }
-}
-
-/// Softmax in place, shifted by the maximum for range safety.
-pub(crate) fn softmax(z: &mut [f64]) {
-    let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let mut sum = 0.0;
-    for v in z.iter_mut() {
-        *v = (*v - max).exp();
-        sum += *v;
-    }
-    for v in z.iter_mut() {
-        *v /= sum;
     }
 }

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::softmax;
+use crate::dense::softmax;
 
 #[derive(Debug, Deserialize)]
 pub struct Trees {

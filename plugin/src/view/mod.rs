@@ -225,10 +225,16 @@ fn predictions(ui: &mut Ui, s: &Snapshot) {
         return;
     }
     ui.horizontal(|ui| {
-        for probabilities in [&p.genre, &p.mood].into_iter().flatten() {
+        let panels = [("genre", &p.genre), ("mood", &p.mood)];
+        for (title, probabilities) in panels {
+            let Some(probabilities) = probabilities else {
+                continue;
+            };
             ui.vertical(|ui| {
-                ui.label(RichText::new(&probabilities.model).strong());
-                for (class, probability) in probabilities.classes.iter().take(4) {
+                ui.label(RichText::new(format!("{title} ({})", probabilities.model)).strong());
+                let mut ranked: Vec<&(String, f32)> = probabilities.classes.iter().collect();
+                ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+                for (class, probability) in ranked.into_iter().take(4) {
                     ui.add(
                         egui::ProgressBar::new(*probability)
                             .desired_width(160.0)

@@ -1,9 +1,8 @@
 //! Dense layers with ReLU between them and a softmax at the end: scikit-learn's
-//! MLPClassifier, and (one layer) multinomial logistic regression.
+//! MLPClassifier, multinomial logistic regression (one layer), and the heads on musicnn's
+//! embedding.
 
 use serde::Deserialize;
-
-use super::softmax;
 
 #[derive(Debug, Deserialize)]
 pub struct Mlp {
@@ -39,5 +38,18 @@ impl Mlp {
         }
         softmax(&mut h);
         h
+    }
+}
+
+/// Softmax in place, shifted by the maximum for range safety.
+pub(crate) fn softmax(z: &mut [f64]) {
+    let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut sum = 0.0;
+    for v in z.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    for v in z.iter_mut() {
+        *v /= sum;
     }
 }

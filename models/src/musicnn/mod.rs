@@ -1,0 +1,158 @@
+//! musicnn (Pons and Serra, 2019), the Million Song Dataset model from PyPI `musicnn` 0.1.0
+//! (ISC licence), converted to ONNX by `models/training/musicnn_export.py` and run with
+//! tract: a log-mel patch of 3 s in, a 200-d embedding and 50 tag likelihoods out. The genre
+//! and mood heads ([`Head`]) are trained on that embedding.
+
+mod clip;
+mod head;
+mod live;
+
+use std::sync::Arc;
+
+use half::f16;
+use mirador_dsp::AnalysisParams;
+use tract_onnx::prelude::*;
+
+pub use clip::{log_mel, patches, ClipError, ClipModel, ClipPredictions};
+pub use head::{Head, HeadError};
+pub use live::LiveMusicnn;
+
+pub const SAMPLE_RATE: u32 = 16_000;
+pub const N_FFT: usize = 512;
+pub const HOP_LENGTH: usize = 256;
+pub const N_MELS: usize = 96;
+/// Frames per patch: 3 s at 16 kHz with a 256-sample hop, as musicnn was trained.
+pub const PATCH_FRAMES: usize = 187;
+pub const EMBEDDING_SIZE: usize = 200;
+
+/// The 50 Million Song Dataset tags, in output order.
+pub const TAGS: [&str; 50] = [
+    "rock",
+    "pop",
+    "alternative",
+    "indie",
+    "electronic",
+    "female vocalists",
+    "dance",
+    "00s",
+    "alternative rock",
+    "jazz",
+    "beautiful",
+    "metal",
+    "chillout",
+    "male vocalists",
+    "classic rock",
+    "soul",
+    "indie rock",
+    "Mellow",
+    "electronica",
+    "80s",
+    "folk",
+    "90s",
+    "chill",
+    "instrumental",
+    "punk",
+    "oldies",
+    "blues",
+    "hard rock",
+    "ambient",
+    "acoustic",
+    "experimental",
+    "female vocalist",
+    "guitar",
+    "Hip-Hop",
+    "70s",
+    "party",
+    "country",
+    "easy listening",
+    "sexy",
+    "catchy",
+    "funk",
+    "electro",
+    "heavy metal",
+    "Progressive rock",
+    "60s",
+    "rnb",
+    "indie pop",
+    "sad",
+    "House",
+    "happy",
+];
+
+const ONNX: &[u8] = include_bytes!("../../musicnn/msd_musicnn.onnx");
+
+/// The spectrogram musicnn reads: librosa's power mel spectrogram at 16 kHz (512-point FFT,
+/// 256 hop, 96 Slaney mels), which `mirador-dsp` computes with these parameters.
+pub fn analysis_params() -> AnalysisParams {
+    AnalysisParams {
+        sample_rate: SAMPLE_RATE,
+        n_fft: N_FFT,
+        hop_length: HOP_LENGTH,
+        n_mels: N_MELS,
+        ..AnalysisParams::default()
+    }
+}
+
+/// musicnn's compression of a power mel value: rounded to float16 (as the package stores its
+/// spectrograms), then `log10(10000 x + 1)` in float32. Beyond float16's range the value is
+/// held at its maximum rather than overflowing.
+pub fn compress(power: f32) -> f32 {
+    let rounded = f16::from_f32(power.min(f16::MAX.to_f32())).to_f32();
+    (10_000.0 * rounded + 1.0).log10()
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("musicnn: {0}")]
+pub struct ModelError(pub(crate) String);
+
+impl From<TractError> for ModelError {
+    fn from(e: TractError) -> Self {
+        Self(format!("{e:#}"))
+    }
+}
+
+pub struct Musicnn {
+    plan: Arc<TypedRunnableModel>,
+}
+
+/// What one patch gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub embedding: Vec<f32>,
+    /// Sigmoid likelihoods of [`TAGS`].
+    pub tags: Vec<f32>,
+}
+
+impl Musicnn {
+    /// Loads and optimizes the shipped graph (about a second; do it once).
+    pub fn load() -> Result<Self, ModelError> {
+        let plan = tract_onnx::onnx()
+            .model_for_read(&mut &ONNX[..])?
+            .into_optimized()?
+            .into_runnable()?;
+        Ok(Self { plan })
+    }
+
+    /// Runs one patch: `PATCH_FRAMES` rows of `N_MELS` compressed mel values, time-major.
+    pub fn run(&self, patch: &[f32]) -> Result<Output, ModelError> {
+        if patch.len() != PATCH_FRAMES * N_MELS {
+            return Err(ModelError(format!(
+                "a patch is {PATCH_FRAMES}x{N_MELS} values, got {}",
+                patch.len()
+            )));
+        }
+        let input = Tensor::from_shape(&[1, PATCH_FRAMES, N_MELS], patch)?;
+        let outputs = self.plan.run(tvec![input.into()])?;
+        let flat = |i: usize| -> Result<Vec<f32>, ModelError> {
+            Ok(outputs[i]
+                .to_plain_array_view::<f32>()?
+                .iter()
+                .copied()
+                .collect())
+        };
+        Ok(Output {
+            embedding: flat(0)?,
+            tags: flat(1)?,
+        })
+    }
+}

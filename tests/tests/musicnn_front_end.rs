@@ -1,0 +1,62 @@
+//! musicnn's front end as Mirador computes it (symphonia decoding, rubato resampling to
+//! 16 kHz, `mirador-dsp`'s mel spectrogram, float16 rounding and log compression) against the
+//! musicnn package's own (librosa with soxr resampling), on the real clips of
+//! models/musicnn/golden.json; then the embedding each front end leads to.
+
+use mirador_models::musicnn::{log_mel, Musicnn, N_MELS, PATCH_FRAMES};
+use mirador_standalone::decode::AudioFile;
+use mirador_tests::data_dir;
+
+#[derive(serde::Deserialize)]
+struct Golden {
+    cases: Vec<Case>,
+}
+
+#[derive(serde::Deserialize)]
+struct Case {
+    /// "gtzan/full/metal.00000.flac, frames 187..374"
+    source: String,
+    mel: Vec<Vec<f32>>,
+    embedding: Vec<f32>,
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (norm(a) * norm(b))
+}
+
+#[test]
+fn front_end_and_embedding_match_the_musicnn_package() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/musicnn/golden.json");
+    let golden: Golden = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let model = Musicnn::load().unwrap();
+    for case in golden.cases {
+        let (file, frames) = case.source.split_once(", frames ").unwrap();
+        let start: usize = frames.split("..").next().unwrap().parse().unwrap();
+        let mut clip = AudioFile::open(&data_dir().join(file)).unwrap();
+        let mel = log_mel(&mut clip).unwrap();
+        let ours = &mel[start * N_MELS..(start + PATCH_FRAMES) * N_MELS];
+        let theirs: Vec<f32> = case.mel.concat();
+        let n = ours.len() as f32;
+        let mean_error = ours
+            .iter()
+            .zip(&theirs)
+            .map(|(a, b)| (a - b).abs())
+            .sum::<f32>()
+            / n;
+        let worst = ours
+            .iter()
+            .zip(&theirs)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        let embedding = model.run(ours).unwrap().embedding;
+        let similarity = cosine(&embedding, &case.embedding);
+        println!(
+            "{file}: log-mel mean error {mean_error:.2e}, worst {worst:.2e}; \
+             embedding cosine {similarity:.6}"
+        );
+        assert!(mean_error < 0.01, "{file}: mean log-mel error {mean_error}");
+        assert!(similarity > 0.999, "{file}: embedding cosine {similarity}");
+    }
+}
