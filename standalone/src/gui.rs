@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use mirador_dsp::live::{Control, Snapshot, SnapshotReader};
+use mirador_dsp::live::{ClassProbabilities, Control, Snapshot, SnapshotReader};
 use mirador_plugin::view::{View, ViewSettings};
 
 use crate::live::Input;
@@ -138,9 +138,18 @@ pub fn summary(s: &Snapshot) -> serde_json::Value {
         "momentary_lufs": finite(s.loudness.momentary_lufs),
         "short_term_lufs": finite(s.loudness.short_term_lufs),
         "true_peak_dbtp": finite(s.loudness.true_peak_dbtp),
+        "genre": top_class(s.predictions.genre.as_ref()),
+        "mood": top_class(s.predictions.mood.as_ref()),
         "rms": s.rms,
         "centroid_hz": s.centroid,
     })
+}
+
+fn top_class(p: Option<&ClassProbabilities>) -> Option<&str> {
+    p?.classes
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(c, _)| c.as_str())
 }
 
 fn finite(x: f32) -> Option<f32> {

@@ -355,3 +355,29 @@ fn every_classic_model_predicts_a_genre() {
     let out = mirador(&["analyze", "--demo", "--model", "forest"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn cnn_model_predicts_genre_mood_and_tags() {
+    let out = mirador(&["analyze", "--demo", "--format", "json", "--model", "cnn"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let demo = &json_files(&out)[0];
+    let genre = &demo["genre"];
+    assert_eq!(genre["model"], "cnn");
+    let sum: f64 = genre["probabilities"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p.as_f64().unwrap())
+        .sum();
+    assert!((sum - 1.0).abs() < 1e-6, "{genre}");
+    let mood = &demo["mood"];
+    assert!(
+        mood["quadrant"].as_str().unwrap().starts_with('Q'),
+        "{mood}"
+    );
+    for axis in ["valence", "arousal"] {
+        let v = mood[axis].as_f64().unwrap();
+        assert!((-1.0..=1.0).contains(&v), "{mood}");
+    }
+    assert_eq!(demo["tags"].as_array().unwrap().len(), 5);
+}

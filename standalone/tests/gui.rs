@@ -89,6 +89,9 @@ fn play_shows_the_live_view_and_reads_known_music() {
         report["frames_received"].as_u64().unwrap() > 300,
         "about 12 s analyzed: {report}"
     );
+    // musicnn listens live: after 3 s it publishes a genre and a mood.
+    assert!(report["genre"].is_string(), "{report}");
+    assert!(report["mood"].is_string(), "{report}");
     let lufs = report["short_term_lufs"].as_f64().unwrap();
     assert!((-30.0..-5.0).contains(&lufs), "{report}");
     std::fs::remove_dir_all(&dir).unwrap();

@@ -282,8 +282,13 @@ fn cost_section(root: &Path) -> Result<String> {
         onnx = root.join("models/musicnn/msd_musicnn.onnx").display(),
         golden = root.join("models/musicnn/golden.json").display(),
     );
-    let out = std::process::Command::new(python).args(["-c", &script]).output()?;
-    let ort_ms: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(f64::NAN);
+    let out = std::process::Command::new(python)
+        .args(["-c", &script])
+        .output()?;
+    let ort_ms: f64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(f64::NAN);
     Ok(format!(
         "\n## Cost\n\nmusicnn, one 3 s patch (187 x 96), one thread each, mean of {RUNS} runs \
          after a warm-up, this machine, this run:\n\n\
