@@ -41,16 +41,21 @@ fn plugin_path() -> PathBuf {
         return std::fs::canonicalize(&path)
             .unwrap_or_else(|e| panic!("MIRADOR_CLAP={path:?}: {e}"));
     }
-    // target/<profile>/deps/clap_host-<hash> → target/<profile>/libmirador_plugin.so
+    // `cargo test` builds the cdylib next to this test binary (target/<profile>/deps/) in the
+    // same run, but only `cargo build` copies it up to target/<profile>/.
     let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().unwrap().parent().unwrap();
-    let library = profile_dir.join(format!(
+    let deps_dir = exe.parent().unwrap();
+    let library = deps_dir.join(format!(
         "{}mirador_plugin{}",
         std::env::consts::DLL_PREFIX,
         std::env::consts::DLL_SUFFIX
     ));
     assert!(library.exists(), "plugin library not built: {library:?}");
-    let bundle = profile_dir.join("clap-host-test").join("Mirador.clap");
+    let bundle = deps_dir
+        .parent()
+        .unwrap()
+        .join("clap-host-test")
+        .join("Mirador.clap");
     std::fs::create_dir_all(bundle.parent().unwrap()).unwrap();
     std::fs::copy(&library, &bundle).unwrap();
     bundle
