@@ -14,6 +14,7 @@ pub mod filters;
 pub mod frame;
 pub mod input;
 pub mod live;
+pub mod log_filtered;
 pub mod onset;
 
 pub use analyzer::StreamingAnalyzer;

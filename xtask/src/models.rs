@@ -1,12 +1,13 @@
 //! `cargo xtask models`: rebuilds every shipped model from pinned inputs, in a virtual
-//! environment made from `models/training/requirements.txt` (`target/models-venv`).
+//! environment made from `models/training/requirements.txt` (`target/models-venv`); BeatNet
+//! in its own (`models/training/beatnet_venv.sh`), since madmom needs numpy < 2.
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::Result;
 
-use crate::python::{repo_root, run, venv};
+use crate::python::{beatnet_python, repo_root, run, venv};
 
 pub fn run_all() -> Result<()> {
     let root = repo_root();
@@ -43,5 +44,10 @@ pub fn run_all() -> Result<()> {
         .arg(&data)
         .arg("--model")
         .arg(root.join("models/musicnn")))?;
+    eprintln!("xtask: converting BeatNet (PyPI BeatNet 1.1.3) to a one-step ONNX graph");
+    run(Command::new(beatnet_python()?)
+        .arg(training.join("beatnet_export.py"))
+        .arg("--data")
+        .arg(&data))?;
     Ok(())
 }

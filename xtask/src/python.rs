@@ -46,3 +46,12 @@ pub fn run(command: &mut Command) -> Result<()> {
     }
     Ok(())
 }
+
+/// The BeatNet reference environment (`target/beatnet-venv`): the original BeatNet package
+/// with madmom and torch, librosa's beat tracker and mir_eval.
+pub fn beatnet_python() -> Result<PathBuf> {
+    let root = repo_root();
+    let venv = root.join("target/beatnet-venv");
+    run(Command::new(root.join("models/training/beatnet_venv.sh")).arg(&venv))?;
+    Ok(venv.join("bin/python"))
+}

@@ -26,7 +26,7 @@ use crossbeam_channel::Sender;
 pub use audio::{AudioStage, Counters};
 pub use frame::{LiveFrame, LIVE_MELS, LIVE_MFCCS};
 pub use listener::Listener;
-pub use snapshot::{Beat, ClassProbabilities, History, Predictions, Snapshot};
+pub use snapshot::{BarBeat, Beat, ClassProbabilities, History, Predictions, Snapshot};
 pub use worker::{Control, Worker};
 
 use crate::config::{AnalyzerConfig, ConfigError};

@@ -90,12 +90,22 @@ pub struct ClassProbabilities {
     pub classes: Vec<(String, f32)>,
 }
 
+/// The newest beat a beat model announced, with where it falls in the bar.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BarBeat {
+    pub beat: Beat,
+    /// 1 on the downbeat.
+    pub beat_in_bar: u8,
+    pub beats_per_bar: u8,
+    pub tempo_bpm: f32,
+}
+
 /// Model outputs; empty until a model is loaded.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Predictions {
     pub genre: Option<ClassProbabilities>,
     pub mood: Option<ClassProbabilities>,
-    pub downbeat: Option<Beat>,
+    pub beat: Option<BarBeat>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -50,6 +50,10 @@ pub struct Worker {
     input_rate: f64,
     hop_seconds: f64,
     listeners: Vec<Box<dyn Listener>>,
+    /// Input frames that reached the audio stage so far (heard, discarded or dropped): the
+    /// position on the audio timeline of the next sample in the ring.
+    heard: u64,
+    samples_dropped: u64,
 }
 
 impl Worker {
@@ -83,6 +87,8 @@ impl Worker {
             frames_since_tempo: 0,
             state: initial,
             listeners: Vec::new(),
+            heard: 0,
+            samples_dropped: 0,
         })
     }
 
@@ -146,9 +152,10 @@ impl Worker {
         self.loudness.reset();
         self.listeners.iter_mut().for_each(|l| l.reset());
         while self.consumer.pop().is_ok() {}
-        let waiting = self.samples.slots();
+        let waiting = self.samples.slots() - self.samples.slots() % self.channels;
         if let Ok(chunk) = self.samples.read_chunk(waiting) {
             chunk.commit_all();
+            self.heard += (waiting / self.channels) as u64;
         }
         self.publish();
     }
@@ -180,6 +187,10 @@ impl Worker {
 
     /// Feeds the samples waiting to the loudness meter.
     fn feed_meter(&mut self) {
+        // Samples the ring had no room for still took their place on the timeline.
+        let dropped = self.counters.samples_dropped.load(Ordering::Relaxed);
+        self.heard += (dropped - self.samples_dropped) / self.channels as u64;
+        self.samples_dropped = dropped;
         let waiting = self.samples.slots() - self.samples.slots() % self.channels;
         if waiting == 0 {
             return;
@@ -193,8 +204,9 @@ impl Worker {
             // A slice may end mid-frame where the ring wraps; the meter takes whole frames.
             let whole = part.len() - part.len() % self.channels;
             for listener in &mut self.listeners {
-                listener.listen(&part[..whole]);
+                listener.listen(&part[..whole], self.heard);
             }
+            self.heard += (whole / self.channels) as u64;
             if whole > 0 && self.loudness.add_frames_f32(&part[..whole]).is_ok() {
                 for channel in 0..self.channels as u32 {
                     peak = peak.max(self.loudness.prev_true_peak(channel).unwrap_or(0.0) as f32);

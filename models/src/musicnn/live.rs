@@ -103,7 +103,7 @@ fn probabilities(model: &str, classes: &[String], p: &[f64]) -> ClassProbabiliti
 }
 
 impl Listener for LiveMusicnn {
-    fn listen(&mut self, samples: &[f32]) {
+    fn listen(&mut self, samples: &[f32], _position: u64) {
         let (frames, since_run) = (&mut self.frames, &mut self.since_run);
         let mut sink = |frame: &Frame| {
             if frames.len() == PATCH_FRAMES {

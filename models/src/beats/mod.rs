@@ -1,0 +1,103 @@
+//! Beats, downbeats, tempo and meter. BeatNet's activation network (Heydari, Cwitkowitz and
+//! Duan, 2021; PyPI `BeatNet` 1.1.3, CC BY 4.0), converted by
+//! `models/training/beatnet_export.py` to a one-step ONNX graph with its LSTM state as
+//! explicit inputs and outputs, runs with tract on every 20 ms frame of `mirador-dsp`'s
+//! [`LogFilteredSpectrogram`](mirador_dsp::log_filtered::LogFilteredSpectrogram); the online
+//! [`BeatTracker`] turns its beat and downbeat probabilities into beat events.
+
+mod clip;
+mod live;
+mod tracker;
+
+use std::sync::Arc;
+
+use tract_onnx::prelude::*;
+
+pub use clip::{track, ClipBeat, ClipBeats, ClipError};
+pub use live::LiveBeats;
+pub use tracker::{BeatTracker, TrackedBeat, TrackerConfig};
+
+const ONNX: &[u8] = include_bytes!("../../beatnet/beatnet.onnx");
+const LAYERS: usize = 2;
+const HIDDEN: usize = 150;
+pub const FEATURES: usize = 272;
+
+#[derive(Debug, thiserror::Error)]
+#[error("BeatNet: {0}")]
+pub struct ModelError(String);
+
+impl From<TractError> for ModelError {
+    fn from(e: TractError) -> Self {
+        Self(format!("{e:#}"))
+    }
+}
+
+pub struct BeatNet {
+    plan: Arc<TypedRunnableModel>,
+}
+
+/// The LSTM's memory of one stream.
+#[derive(Clone)]
+pub struct StreamState {
+    h: Tensor,
+    c: Tensor,
+}
+
+impl Default for StreamState {
+    fn default() -> Self {
+        let zeros = || Tensor::zero::<f32>(&[LAYERS, 1, HIDDEN]).expect("a small zero tensor");
+        Self {
+            h: zeros(),
+            c: zeros(),
+        }
+    }
+}
+
+/// One frame's probabilities.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Activation {
+    /// A beat that is not a downbeat.
+    pub beat: f32,
+    pub downbeat: f32,
+    pub none: f32,
+}
+
+impl BeatNet {
+    /// Loads and optimizes the shipped graph (do it once).
+    pub fn load() -> Result<Self, ModelError> {
+        let plan = tract_onnx::onnx()
+            .model_for_read(&mut &ONNX[..])?
+            .into_optimized()?
+            .into_runnable()?;
+        Ok(Self { plan })
+    }
+
+    /// Runs one frame of [`FEATURES`] values, carrying `state` to the next.
+    pub fn step(
+        &self,
+        features: &[f32],
+        state: &mut StreamState,
+    ) -> Result<Activation, ModelError> {
+        if features.len() != FEATURES {
+            return Err(ModelError(format!(
+                "a frame is {FEATURES} values, got {}",
+                features.len()
+            )));
+        }
+        let input = Tensor::from_shape(&[1, FEATURES], features)?;
+        let mut outputs = self.plan.run(tvec![
+            input.into(),
+            state.h.clone().into(),
+            state.c.clone().into()
+        ])?;
+        state.c = outputs.remove(2).into_tensor();
+        state.h = outputs.remove(1).into_tensor();
+        let p = outputs[0].to_plain_array_view::<f32>()?;
+        let p: Vec<f32> = p.iter().copied().collect();
+        Ok(Activation {
+            beat: p[0],
+            downbeat: p[1],
+            none: p[2],
+        })
+    }
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The BeatNet reference environment: the original BeatNet 1.1.3 package, madmom 0.16.1 (its
+# feature extraction and state spaces), torch, librosa's beat tracker and mir_eval, pinned in
+# beatnet-requirements.txt. madmom 0.16.1 predates Python 3.11 and numpy 1.24: its shipped C
+# files are regenerated with Cython and two removed aliases are patched, nothing else.
+set -euo pipefail
+venv="${1:?usage: beatnet_venv.sh VENV_DIR}"
+here="$(cd "$(dirname "$0")" && pwd)"
+[ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import madmom, BeatNet" 2>/dev/null && exit 0
+python3 -m venv "$venv"
+pip="$venv/bin/pip"
+"$pip" install -q -r "$here/beatnet-requirements.txt"
+work="$(mktemp -d)"
+"$pip" download -q --no-deps --no-binary :all: --no-build-isolation madmom==0.16.1 -d "$work"
+tar xzf "$work/madmom-0.16.1.tar.gz" -C "$work"
+src="$work/madmom-0.16.1"
+find "$src" -name '*.c' -delete
+sed -i 's/from collections import MutableSequence/from collections.abc import MutableSequence/' \
+    "$src/madmom/processors.py"
+find "$src/madmom" -name '*.py' -print0 | xargs -0 sed -i -E 's/np\.(float|int|bool|complex)\b/\1/g'
+"$pip" install -q --no-build-isolation "$src"
+"$pip" install -q --no-deps BeatNet==1.1.3
+rm -rf "$work"
