@@ -13,4 +13,5 @@
 pub mod beats;
 pub mod classic;
 mod dense;
+pub mod live;
 pub mod musicnn;

@@ -17,7 +17,7 @@ src="$work/madmom-0.16.1"
 find "$src" -name '*.c' -delete
 sed -i 's/from collections import MutableSequence/from collections.abc import MutableSequence/' \
     "$src/madmom/processors.py"
-find "$src/madmom" -name '*.py' -print0 | xargs -0 sed -i -E 's/np\.(float|int|bool|complex)\b/\1/g'
+find "$src/madmom" \( -name '*.py' -o -name '*.pyx' \) -print0 | xargs -0 sed -i -E 's/np\.(float|int|bool|complex)\b/\1/g'
 "$pip" install -q --no-build-isolation "$src"
 "$pip" install -q --no-deps BeatNet==1.1.3
 rm -rf "$work"

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use mirador_dsp::live::{engine, AudioStage, Control, SnapshotReader};
 use mirador_dsp::AnalyzerConfig;
-use mirador_models::musicnn::{ClipModel, LiveMusicnn};
+use mirador_models::live::LiveModels;
 use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::editor::ResizeHint;
 use nice_plug::prelude::*;
@@ -87,8 +87,8 @@ pub struct Mirador {
     params: Arc<MiradorParams>,
     audio: Option<AudioStage>,
     shared: Arc<Shared>,
-    /// musicnn and its heads, loaded at the first activation and kept across them.
-    model: Option<Arc<ClipModel>>,
+    /// musicnn with its heads and BeatNet, loaded at the first activation and kept across them.
+    model: Option<Arc<LiveModels>>,
 }
 
 impl Default for Mirador {
@@ -202,11 +202,15 @@ impl Plugin for Mirador {
         };
         if self.model.is_none() {
             // Without the model the analyzer still runs; the view says no model is loaded.
-            self.model = ClipModel::load().ok().map(Arc::new);
+            self.model = LiveModels::load().ok().map(Arc::new);
         }
-        if let Some(model) = &self.model {
-            if let Ok(listener) = LiveMusicnn::new(model.clone(), rate, channels) {
-                worker = worker.with_listener(Box::new(listener));
+        if let Some(listeners) = self
+            .model
+            .as_ref()
+            .and_then(|m| m.listeners(rate, channels).ok())
+        {
+            for listener in listeners {
+                worker = worker.with_listener(listener);
             }
         }
         if worker.spawn().is_err() {

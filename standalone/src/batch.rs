@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 use mirador_dsp::clip::{feature_table, FeatureTable, Replay, TableStyle};
 use mirador_dsp::AnalyzerConfig;
+use mirador_models::beats::{self, BeatNet, ClipBeats};
 use mirador_models::classic::Classic;
 use mirador_models::musicnn::{ClipModel, ClipPredictions};
 use rayon::prelude::*;
@@ -43,6 +44,8 @@ pub struct Analysis {
     pub genre: Option<Vec<(String, f64)>>,
     /// musicnn's mood, valence, arousal and tags, with `--model cnn`.
     pub cnn: Option<ClipPredictions>,
+    /// Beats, downbeats, tempo and meter, when a beat model was given.
+    pub beats: Option<ClipBeats>,
 }
 
 pub struct Outcome {
@@ -51,7 +54,12 @@ pub struct Outcome {
     pub failures: usize,
 }
 
-pub fn run(paths: &[PathBuf], style: TableStyle, model: Option<&GenreModel>) -> Outcome {
+pub fn run(
+    paths: &[PathBuf],
+    style: TableStyle,
+    model: Option<&GenreModel>,
+    beat_model: Option<&BeatNet>,
+) -> Outcome {
     let mut failures = 0;
     let mut files = Vec::new();
     for path in paths {
@@ -70,7 +78,7 @@ pub fn run(paths: &[PathBuf], style: TableStyle, model: Option<&GenreModel>) -> 
     let results: Vec<Result<Analysis, String>> = files
         .par_iter()
         .map(|path| {
-            let result = analyze_file(path, style, model);
+            let result = analyze_file(path, style, model, beat_model);
             if let Err(e) = &result {
                 progress.suspend(|| eprintln!("mirador: {}: {e}", path.display()));
             }
@@ -142,11 +150,15 @@ fn analyze_file(
     path: &Path,
     style: TableStyle,
     model: Option<&GenreModel>,
+    beat_model: Option<&BeatNet>,
 ) -> Result<Analysis, String> {
     let mut file = AudioFile::open(path).map_err(|e| e.to_string())?;
     let config = AnalyzerConfig::new(file.info().sample_rate, file.info().channels);
     let table = feature_table(&mut file, &config, style).map_err(|e| e.to_string())?;
     let (genre, cnn) = predict(model, &table, &mut file)?;
+    let beats = beat_model
+        .map(|net| beats::track(net, &mut file).map_err(|e| e.to_string()))
+        .transpose()?;
     Ok(Analysis {
         path: path.to_path_buf(),
         info: file.info().clone(),
@@ -154,5 +166,6 @@ fn analyze_file(
         table,
         genre,
         cnn,
+        beats,
     })
 }

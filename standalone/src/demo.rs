@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use mirador_dsp::clip::{feature_table, Samples, TableStyle};
 use mirador_dsp::AnalyzerConfig;
+use mirador_models::beats::{self, BeatNet};
 
 use crate::batch::{self, Analysis, GenreModel};
 use crate::decode::AudioInfo;
@@ -43,7 +44,11 @@ pub fn signal() -> Vec<f32> {
 }
 
 /// The demo analyzed like a file.
-pub fn analysis(style: TableStyle, model: Option<&GenreModel>) -> Result<Analysis, String> {
+pub fn analysis(
+    style: TableStyle,
+    model: Option<&GenreModel>,
+    beat_model: Option<&BeatNet>,
+) -> Result<Analysis, String> {
     let samples = signal();
     let mut clip = Samples {
         samples: &samples,
@@ -53,6 +58,9 @@ pub fn analysis(style: TableStyle, model: Option<&GenreModel>) -> Result<Analysi
     let table = feature_table(&mut clip, &AnalyzerConfig::new(SAMPLE_RATE, 1), style)
         .expect("the demo signal is valid");
     let (genre, cnn) = batch::predict(model, &table, &mut clip)?;
+    let beats = beat_model
+        .map(|net| beats::track(net, &mut clip).map_err(|e| e.to_string()))
+        .transpose()?;
     Ok(Analysis {
         path: PathBuf::from("demo.wav"),
         info: AudioInfo {
@@ -66,5 +74,6 @@ pub fn analysis(style: TableStyle, model: Option<&GenreModel>) -> Result<Analysi
         table,
         genre,
         cnn,
+        beats,
     })
 }

@@ -140,6 +140,9 @@ pub fn summary(s: &Snapshot) -> serde_json::Value {
         "true_peak_dbtp": finite(s.loudness.true_peak_dbtp),
         "genre": top_class(s.predictions.genre.as_ref()),
         "mood": top_class(s.predictions.mood.as_ref()),
+        "model_tempo_bpm": s.predictions.beat.map(|b| b.tempo_bpm),
+        "beats_per_bar": s.predictions.beat.map(|b| b.beats_per_bar),
+        "last_beat_time": s.predictions.beat.map(|b| b.beat.time),
         "rms": s.rms,
         "centroid_hz": s.centroid,
     })

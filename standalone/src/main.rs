@@ -10,8 +10,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use mirador_dsp::clip::{FeatureTable, TableStyle};
 use mirador_dsp::live::{engine as live_engine, AudioStage, SnapshotReader};
 use mirador_dsp::AnalyzerConfig;
+use mirador_models::beats::BeatNet;
 use mirador_models::classic::Classic;
-use mirador_models::musicnn::{ClipModel, LiveMusicnn};
+use mirador_models::live::LiveModels;
+use mirador_models::musicnn::ClipModel;
 use mirador_standalone::batch::GenreModel;
 use mirador_standalone::decode::AudioFile;
 use mirador_standalone::device::{self, Direction};
@@ -114,6 +116,10 @@ struct AnalyzeArgs {
         ["cnn", "knn", "logreg", "svm", "nn", "xgb"]
     ))]
     model: Option<String>,
+    /// Skip beat tracking. Otherwise BeatNet tracks beats and downbeats through each file as
+    /// it would live, and JSON gains a `rhythm` object: tempo, meter, beat and downbeat times.
+    #[arg(long)]
+    no_beats: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -235,8 +241,8 @@ fn list_devices() -> ExitCode {
     status
 }
 
-/// Builds the live engine for `rate` Hz and `channels` channels, with musicnn listening
-/// (genre and mood) unless `models` is false, and starts its worker.
+/// Builds the live engine for `rate` Hz and `channels` channels, with the models listening
+/// (genre, mood and beats) unless `models` is false, and starts its worker.
 fn start_engine(
     rate: u32,
     channels: usize,
@@ -244,8 +250,9 @@ fn start_engine(
 ) -> Result<(AudioStage, SnapshotReader), Box<dyn std::error::Error>> {
     let (audio, mut worker, reader) = live_engine(&AnalyzerConfig::new(rate, channels))?;
     if models {
-        let model = Arc::new(ClipModel::load()?);
-        worker = worker.with_listener(Box::new(LiveMusicnn::new(model, rate, channels)?));
+        for listener in LiveModels::load()?.listeners(rate, channels)? {
+            worker = worker.with_listener(listener);
+        }
     }
     worker.spawn()?;
     Ok((audio, reader))
@@ -304,10 +311,17 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let beat_model = match (!args.no_beats).then(BeatNet::load).transpose() {
+        Ok(beat_model) => beat_model,
+        Err(e) => {
+            eprintln!("mirador: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let started = std::time::Instant::now();
-    let mut outcome = batch::run(&args.paths, style, model.as_ref());
+    let mut outcome = batch::run(&args.paths, style, model.as_ref(), beat_model.as_ref());
     if args.demo {
-        match mirador_standalone::demo::analysis(style, model.as_ref()) {
+        match mirador_standalone::demo::analysis(style, model.as_ref(), beat_model.as_ref()) {
             Ok(demo) => outcome.analyses.insert(0, demo),
             Err(e) => {
                 eprintln!("mirador: demo: {e}");

@@ -109,6 +109,22 @@ fn write_json(
                     .map(|(t, v)| json!({ "tag": t, "likelihood": v }))
                     .collect::<Vec<_>>()
             });
+            let rhythm = a.beats.as_ref().map(|b| {
+                let times = |downbeats_only: bool| {
+                    b.beats
+                        .iter()
+                        .filter(|beat| !downbeats_only || beat.beat_in_bar == 1)
+                        .map(|beat| beat.time)
+                        .collect::<Vec<_>>()
+                };
+                json!({
+                    "model": "beatnet",
+                    "tempo_bpm": b.tempo_bpm,
+                    "beats_per_bar": b.beats_per_bar,
+                    "beats": times(false),
+                    "downbeats": times(true),
+                })
+            });
             json!({
                 "path": a.path.display().to_string(),
                 "filename": file_name(a),
@@ -122,6 +138,7 @@ fn write_json(
                 "genre": genre,
                 "mood": mood,
                 "tags": tags,
+                "rhythm": rhythm,
             })
         })
         .collect();

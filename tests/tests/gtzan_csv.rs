@@ -41,7 +41,7 @@ fn feature_table_matches_features_30_sec_csv() {
         })
         .collect();
 
-    let outcome = batch::run(&[data.join("full")], TableStyle::Gtzan, None);
+    let outcome = batch::run(&[data.join("full")], TableStyle::Gtzan, None, None);
     assert_eq!(outcome.failures, 0);
     assert_eq!(outcome.analyses.len(), 10);
 

@@ -24,11 +24,22 @@ struct Set {
     clips: Vec<(PathBuf, String)>,
 }
 
+fn data_dir(root: &Path) -> PathBuf {
+    std::env::var_os("MIRADOR_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("../shared/data"))
+}
+
+/// Only the beats section, printed (for working on the tracker).
+pub fn beats_only() -> Result<()> {
+    let root = repo_root();
+    print!("{}", crate::beat_eval::section(&root, &data_dir(&root))?);
+    Ok(())
+}
+
 pub fn run() -> Result<()> {
     let root = repo_root();
-    let data = std::env::var_os("MIRADOR_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("../shared/data"));
+    let data = data_dir(&root);
     let test_ids = read_ids(&data.join("gtzan/splits/fault_filtered_test.txt"))?;
     let sets = [
         Set {
@@ -86,7 +97,7 @@ pub fn run() -> Result<()> {
     for (s, set) in sets.iter().enumerate() {
         eprintln!("eval: {} ({} clips)", set.name, set.clips.len());
         let paths: Vec<PathBuf> = set.clips.iter().map(|(p, _)| p.clone()).collect();
-        let outcome = batch::run(&paths, TableStyle::Gtzan, Some(&cnn));
+        let outcome = batch::run(&paths, TableStyle::Gtzan, Some(&cnn), None);
         if outcome.failures > 0 {
             failures.push(format!(
                 "{}: {} files failed to decode",
@@ -169,6 +180,7 @@ pub fn run() -> Result<()> {
     );
     report.push_str(&confusion_table(&classes, &confusion[best][0]));
     report.push_str(&mood_section(&root, &data, &cnn)?);
+    report.push_str(&crate::beat_eval::section(&root, &data)?);
     report.push_str(&cost_section(&root)?);
 
     let path = root.join("models/REPORT.md");
@@ -194,7 +206,7 @@ fn mood_section(root: &Path, data: &Path, cnn: &GenreModel) -> Result<String> {
         .collect();
     eprintln!("eval: 4Q held-out artists ({} clips)", clips.len());
     let paths: Vec<PathBuf> = clips.iter().map(|(p, _)| p.clone()).collect();
-    let outcome = batch::run(&paths, TableStyle::Gtzan, Some(cnn));
+    let outcome = batch::run(&paths, TableStyle::Gtzan, Some(cnn), None);
     let mut matrix = vec![vec![0usize; 4]; 4];
     let (mut valence_right, mut arousal_right) = (0, 0);
     for analysis in &outcome.analyses {

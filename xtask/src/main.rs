@@ -7,6 +7,7 @@
 //! - `models`: retrains every shipped model from `../shared/data` (or `$MIRADOR_DATA`).
 //! - `eval`: evaluates the shipped models end to end in Rust and writes `models/REPORT.md`.
 
+mod beat_eval;
 mod bench;
 mod eval;
 mod models;
@@ -17,6 +18,7 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("bench") => bench::run(args.get(1).map(String::as_str)),
         Some("models") => models::run_all(),
+        Some("eval") if args.get(1).is_some_and(|a| a == "beats") => eval::beats_only(),
         Some("eval") => eval::run(),
         Some("bundle") => {
             let args = args.into_iter().map(|a| {
@@ -30,7 +32,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask bench [CLIP] | bundle mirador [--release] | models | eval"
+                "usage: cargo xtask bench [CLIP] | bundle mirador [--release] | models | eval [beats]"
             );
             std::process::exit(2);
         }

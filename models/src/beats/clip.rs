@@ -5,7 +5,7 @@ use mirador_dsp::clip::Replay;
 use mirador_dsp::input::InputStage;
 use mirador_dsp::log_filtered::{LogFilteredSpectrogram, FRAMES_PER_SECOND, SAMPLE_RATE};
 
-use super::{Activation, BeatNet, BeatTracker, ModelError, StreamState, TrackerConfig};
+use super::{BeatNet, BeatTracker, ModelError, StreamState, TrackedBeat, TrackerConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClipBeat {
@@ -17,12 +17,10 @@ pub struct ClipBeat {
 #[derive(Debug, Clone, Default)]
 pub struct ClipBeats {
     pub beats: Vec<ClipBeat>,
-    /// Median of the tracker's tempo over the announced beats.
+    /// From the median interval between the announced beats.
     pub tempo_bpm: Option<f64>,
     /// The meter most beats were announced in.
     pub beats_per_bar: Option<u8>,
-    /// The network's output, one per 20 ms frame.
-    pub activations: Vec<Activation>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,10 +40,11 @@ where
     let mut input = InputStage::new(clip.sample_rate(), SAMPLE_RATE, clip.channels())?;
     let mut spectrogram = LogFilteredSpectrogram::new();
     let mut state = StreamState::default();
-    let mut activations = Vec::new();
+    let mut tracker = BeatTracker::new(TrackerConfig::default());
+    let mut tracked = Vec::new();
     let mut failure = None;
     let mut frame = |features: &[f32]| match net.step(features, &mut state) {
-        Ok(a) => activations.push(a),
+        Ok(a) => tracked.extend(tracker.step(a.beat, a.downbeat)),
         Err(e) => failure = Some(e),
     };
     clip.play(&mut |block| {
@@ -57,18 +56,18 @@ where
     if let Some(e) = failure {
         return Err(e.into());
     }
-    Ok(from_activations(activations))
+    Ok(summarize(&tracked))
 }
 
-/// Runs the tracker over a clip's activations.
-fn from_activations(activations: Vec<Activation>) -> ClipBeats {
-    let mut tracker = BeatTracker::new(TrackerConfig::default());
-    let tracked: Vec<_> = activations
-        .iter()
-        .filter_map(|a| tracker.step(a.beat, a.downbeat))
+fn summarize(tracked: &[TrackedBeat]) -> ClipBeats {
+    let mut intervals: Vec<u64> = tracked
+        .windows(2)
+        .map(|w| w[1].frame - w[0].frame)
         .collect();
-    let mut tempi: Vec<f64> = tracked.iter().map(|b| b.tempo_bpm).collect();
-    tempi.sort_by(f64::total_cmp);
+    intervals.sort_unstable();
+    let tempo_bpm = intervals
+        .get(intervals.len() / 2)
+        .map(|&frames| 60.0 * FRAMES_PER_SECOND / frames as f64);
     let mut meters = [0usize; 256];
     tracked
         .iter()
@@ -84,8 +83,7 @@ fn from_activations(activations: Vec<Activation>) -> ClipBeats {
                 beat_in_bar: b.beat_in_bar,
             })
             .collect(),
-        tempo_bpm: tempi.get(tempi.len() / 2).copied(),
+        tempo_bpm,
         beats_per_bar: meter.map(|m| m as u8),
-        activations,
     }
 }

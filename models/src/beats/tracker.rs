@@ -82,6 +82,8 @@ pub struct BeatTracker {
     frame: u64,
     last_best: Option<(usize, usize)>,
     last_beat: Option<u64>,
+    /// A beat entered on the previous frame, with that frame's activation strength.
+    pending: Option<(TrackedBeat, f64)>,
     /// Decaying peak of the beat and downbeat probabilities: no beats without a pulse.
     pulse: f64,
     pulse_decay: f64,
@@ -141,6 +143,7 @@ impl BeatTracker {
             frame: 0,
             last_best: None,
             last_beat: None,
+            pending: None,
             pulse: 0.0,
             pulse_decay,
         }
@@ -152,11 +155,16 @@ impl BeatTracker {
         self.frame = 0;
         self.last_best = None;
         self.last_beat = None;
+        self.pending = None;
         self.pulse = 0.0;
     }
 
     /// Takes one frame's beat and downbeat probabilities (a beat that is not a downbeat, and
-    /// a downbeat); returns the beat that falls on this frame, if any.
+    /// a downbeat); returns a beat on this frame or the one before, if any.
+    ///
+    /// The most likely state enters a beat on the rising edge of the activation, a frame or
+    /// two before its peak; so the beat is placed one frame later, on whichever of the two
+    /// frames has the stronger activation.
     pub fn step(&mut self, beat: f32, downbeat: f32) -> Option<TrackedBeat> {
         self.predict();
         self.observe(beat, downbeat);
@@ -164,6 +172,12 @@ impl BeatTracker {
         self.pulse = strength.max(self.pulse * self.pulse_decay);
         let frame = self.frame;
         self.frame += 1;
+        let settled = self.pending.take().map(|(mut b, entry_strength)| {
+            if strength > entry_strength {
+                b.frame = frame;
+            }
+            b
+        });
 
         let best = argmax(&self.forward);
         let block_index = self.block_of(best);
@@ -179,16 +193,17 @@ impl BeatTracker {
         let spaced = self
             .last_beat
             .is_none_or(|last| (frame - last) as f64 >= 0.6 * block.interval as f64);
-        if !(entered && spaced && self.region[best] != 0 && self.pulse >= MIN_PULSE) {
-            return None;
+        if entered && spaced && self.region[best] != 0 && self.pulse >= MIN_PULSE {
+            self.last_beat = Some(frame);
+            let entered = TrackedBeat {
+                frame,
+                beat_in_bar: beat_index as u8 + 1,
+                beats_per_bar: block.beats as u8,
+                tempo_bpm: 60.0 * self.config.frames_per_second / block.interval as f64,
+            };
+            self.pending = Some((entered, strength));
         }
-        self.last_beat = Some(frame);
-        Some(TrackedBeat {
-            frame,
-            beat_in_bar: beat_index as u8 + 1,
-            beats_per_bar: block.beats as u8,
-            tempo_bpm: 60.0 * self.config.frames_per_second / block.interval as f64,
-        })
+        settled
     }
 
     fn block_of(&self, state: usize) -> usize {

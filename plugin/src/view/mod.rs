@@ -7,7 +7,7 @@ mod heatmap;
 
 use egui::{Align2, Color32, FontId, Rect, RichText, Sense, Ui, Vec2};
 use mirador_dsp::live::key::PITCH_NAMES;
-use mirador_dsp::live::{Snapshot, LIVE_MFCCS};
+use mirador_dsp::live::{BarBeat, Snapshot, LIVE_MFCCS};
 
 use heatmap::Heatmap;
 
@@ -158,13 +158,21 @@ impl View {
             };
             *shown
         };
-        let bpm = smooth(&mut self.shown_bpm, s.tempo.map(|t| t.bpm));
+        // The beat model's tempo when it is running, else the onset autocorrelation's.
+        let model_beat = s.predictions.beat;
+        let tempo = model_beat.map(|b| b.tempo_bpm).or(s.tempo.map(|t| t.bpm));
+        let bpm = smooth(&mut self.shown_bpm, tempo);
         let lufs = smooth(&mut self.shown_lufs, Some(s.loudness.short_term_lufs));
         ui.horizontal(|ui| {
             beat_indicator(ui, s, now);
             let big = |ui: &mut Ui, text: String| ui.label(RichText::new(text).size(20.0).strong());
-            match (bpm, s.tempo) {
-                (Some(bpm), Some(t)) => {
+            match (bpm, model_beat, s.tempo) {
+                (Some(bpm), Some(b), _) => {
+                    big(ui, format!("{bpm:.1} BPM"));
+                    let (beat, bar) = counted_beat(&b, now);
+                    ui.label(format!("beat {beat} of {bar}"));
+                }
+                (Some(bpm), None, Some(t)) => {
                     big(ui, format!("{bpm:.1} BPM"));
                     ui.label(format!("{:.0}% sure", t.confidence * 100.0));
                 }
@@ -203,14 +211,30 @@ fn db(value: f32) -> String {
     }
 }
 
-/// A dot that lights on each beat and fades over a quarter of the beat period.
+/// Which beat of the bar `now` is in, counting on from the model's newest beat.
+fn counted_beat(b: &BarBeat, now: f64) -> (u8, u8) {
+    let bar = b.beats_per_bar.max(1);
+    let since = ((now - b.beat.time) / b.beat.period).floor().max(0.0) as u64;
+    let beat = (u64::from(b.beat_in_bar.max(1)) - 1 + since) % u64::from(bar);
+    (beat as u8 + 1, bar)
+}
+
+/// A dot that lights on each beat and fades over a quarter of the beat period; red on the
+/// downbeat when the beat model is running.
 fn beat_indicator(ui: &mut Ui, s: &Snapshot, now: f64) {
     let (rect, _) = ui.allocate_exact_size(Vec2::splat(28.0), Sense::hover());
-    let glow = s.beat.map_or(0.0, |beat| {
+    let model_beat = s.predictions.beat;
+    let glow = model_beat.map(|b| b.beat).or(s.beat).map_or(0.0, |beat| {
         let phase = ((now - beat.time) / beat.period).rem_euclid(1.0);
         (1.0 - phase * 4.0).max(0.0) as f32
     });
-    let colour = Color32::from_rgb(60, 60, 60).lerp_to_gamma(Color32::from_rgb(255, 200, 40), glow);
+    let downbeat = model_beat.is_some_and(|b| counted_beat(&b, now).0 == 1);
+    let lit = if downbeat {
+        Color32::from_rgb(255, 90, 60)
+    } else {
+        Color32::from_rgb(255, 200, 40)
+    };
+    let colour = Color32::from_rgb(60, 60, 60).lerp_to_gamma(lit, glow);
     ui.painter().circle_filled(rect.center(), 11.0, colour);
 }
 

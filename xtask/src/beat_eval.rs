@@ -1,0 +1,130 @@
+//! The beats section of `models/REPORT.md`: Mirador's streaming beat tracker (decode,
+//! `mirador-dsp`, BeatNet in tract, the online tracker) on every GTZAN clip here with beat
+//! annotations, scored with mir_eval next to the original BeatNet package and librosa's beat
+//! tracker in the same run (`models/training/beat_eval.py`).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use mirador_models::beats::{track, BeatNet};
+use mirador_standalone::decode::AudioFile;
+
+use crate::python::{beatnet_python, run};
+
+/// GTZAN originals and the classical first-15-s clips; BeatNet's model 1 never saw GTZAN.
+fn clips(data: &Path) -> Result<Vec<String>> {
+    let mut clips = Vec::new();
+    for dir in ["gtzan/full", "gtzan/classical_first15s"] {
+        let mut names: Vec<String> = std::fs::read_dir(data.join(dir))
+            .with_context(|| format!("reading {dir}"))?
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".flac"))
+            .map(|n| format!("{dir}/{n}"))
+            .collect();
+        names.sort();
+        clips.extend(names);
+    }
+    Ok(clips)
+}
+
+pub fn section(root: &Path, data: &Path) -> Result<String> {
+    let net = BeatNet::load()?;
+    let mut ours = Vec::new();
+    for clip in clips(data)? {
+        let mut file = AudioFile::open(&data.join(&clip))?;
+        let started = Instant::now();
+        let beats = track(&net, &mut file).map_err(|e| anyhow::anyhow!("{clip}: {e}"))?;
+        ours.push(serde_json::json!({
+            "clip": clip,
+            "seconds": started.elapsed().as_secs_f64(),
+            "beats": beats.beats.iter().map(|b| (b.time, b.beat_in_bar)).collect::<Vec<_>>(),
+            "tempo": beats.tempo_bpm,
+        }));
+    }
+    let dir = root.join("target/eval");
+    std::fs::create_dir_all(&dir)?;
+    let ours_path: PathBuf = dir.join("beats_mirador.json");
+    let scores_path = dir.join("beats_scores.json");
+    std::fs::write(&ours_path, serde_json::to_string(&ours)?)?;
+    eprintln!("xtask: scoring beats with mir_eval (original BeatNet and librosa run too)");
+    run(std::process::Command::new(beatnet_python()?)
+        .arg(root.join("models/training/beat_eval.py"))
+        .arg("--ours")
+        .arg(&ours_path)
+        .arg("--data")
+        .arg(data)
+        .arg("--out")
+        .arg(&scores_path))?;
+    let scores: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&scores_path)?)?;
+    Ok(report(&scores))
+}
+
+fn report(scores: &serde_json::Value) -> String {
+    const METRICS: [&str; 6] = [
+        "F",
+        "CMLt",
+        "AMLt",
+        "downbeat F",
+        "tempo Acc1",
+        "tempo Acc2",
+    ];
+    const SYSTEMS: [(&str, &str, &str); 3] = [
+        (
+            "mirador",
+            "Mirador: BeatNet in tract + online bar-pointer HMM (Rust)",
+            "yes",
+        ),
+        (
+            "beatnet",
+            "BeatNet 1.1.3 package, model 1, online particle filter (Python)",
+            "yes",
+        ),
+        (
+            "librosa",
+            "librosa 0.10 `beat_track` (Python, whole clip)",
+            "no",
+        ),
+    ];
+    let mut out = String::from(
+        "\n## Beats, downbeats and tempo\n\nEvery GTZAN clip here with beat annotations: the 10 \
+         30 s originals (one per genre) and the classical clips' first 15 s. Beats and downbeats \
+         from beat_this's annotations, tempo from Böck 2019. Metrics are mir_eval's, means over \
+         clips; beat metrics skip the first 5 s, as `mir_eval.beat.evaluate` does (F-measure \
+         window ±70 ms). Tempo Acc1: within 4 %; Acc2: also at 2x, 1/2, 3x or 1/3. The three \
+         systems ran in this run; CPU time includes decoding and features.\n",
+    );
+    for (set, title) in [
+        ("gtzan/full", "GTZAN originals"),
+        ("gtzan/classical_first15s", "GTZAN classical, first 15 s"),
+        ("all", "All"),
+    ] {
+        let s = &scores[set];
+        let _ = write!(
+            out,
+            "\n**{title}** ({} clips, {:.0} s)\n\n\
+             | system | causal | F | CMLt | AMLt | downbeat F | tempo Acc1 | tempo Acc2 | CPU s per s of audio |\n\
+             |---|---|---:|---:|---:|---:|---:|---:|---:|\n",
+            s["clips"],
+            s["audio seconds"].as_f64().unwrap_or(0.0),
+        );
+        for (key, label, causal) in SYSTEMS {
+            let row = &s[key];
+            let _ = write!(out, "| {label} | {causal} |");
+            for m in METRICS {
+                match row[m].as_f64() {
+                    Some(v) => {
+                        let _ = write!(out, " {v:.3} |");
+                    }
+                    None => out.push_str(" — |"),
+                }
+            }
+            let cost = row["cpu seconds per audio second"]
+                .as_f64()
+                .unwrap_or(f64::NAN);
+            let _ = writeln!(out, " {cost:.4} |");
+        }
+    }
+    out
+}
