@@ -92,6 +92,12 @@ fn play_shows_the_live_view_and_reads_known_music() {
     // musicnn listens live: after 3 s it publishes a genre and a mood.
     assert!(report["genre"].is_string(), "{report}");
     assert!(report["mood"].is_string(), "{report}");
+    // BeatNet listens frame by frame: by now it counts the kick's 120 BPM.
+    let model_bpm = report["model_tempo_bpm"]
+        .as_f64()
+        .expect("a beat from the model");
+    assert!((model_bpm - 120.0).abs() < 6.0, "{report}");
+    assert!(report["last_beat_time"].as_f64().unwrap() > 8.0, "{report}");
     let lufs = report["short_term_lufs"].as_f64().unwrap();
     assert!((-30.0..-5.0).contains(&lufs), "{report}");
     std::fs::remove_dir_all(&dir).unwrap();

@@ -90,7 +90,7 @@ pub fn run() -> Result<()> {
 
     // confusion[model][set][truth][predicted]
     let mut confusion =
-        vec![vec![vec![vec![0usize; classes.len()]; classes.len()]; sets.len()]; models.len()];
+        vec![vec![vec![vec![0usize; classes.len()]; classes.len()]; sets.len()]; names.len()];
     let mut predict_time = vec![std::time::Duration::ZERO; models.len()];
     let mut predictions = 0u32;
     let mut failures = Vec::new();
@@ -127,9 +127,15 @@ pub fn run() -> Result<()> {
                 confusion[m][s][t][best] += 1;
             }
             let genre = analysis.genre.as_deref().context("the CNN's genre")?;
-            let best = (0..genre.len())
-                .max_by(|&i, &j| genre[i].1.total_cmp(&genre[j].1))
-                .unwrap_or(0);
+            let label = &genre
+                .iter()
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .context("the CNN's genre")?
+                .0;
+            let best = classes
+                .iter()
+                .position(|c| c == label)
+                .context("a CNN genre the classic models lack")?;
             confusion[models.len()][s][t][best] += 1;
         }
     }
@@ -294,25 +300,78 @@ fn cost_section(root: &Path) -> Result<String> {
         onnx = root.join("models/musicnn/msd_musicnn.onnx").display(),
         golden = root.join("models/musicnn/golden.json").display(),
     );
-    let out = std::process::Command::new(python)
+    let out = std::process::Command::new(&python)
         .args(["-c", &script])
         .output()?;
     let ort_ms: f64 = String::from_utf8_lossy(&out.stdout)
         .trim()
         .parse()
         .unwrap_or(f64::NAN);
+    let (beat_tract_ms, beat_ort_ms) = beatnet_cost(root, &python)?;
     Ok(format!(
-        "\n## Cost\n\nmusicnn, one 3 s patch (187 x 96), one thread each, mean of {RUNS} runs \
-         after a warm-up, this machine, this run:\n\n\
-         | runtime | ms per patch | batch: % of one core per second of audio | live (one patch a second): % of one core |\n\
-         |---|---:|---:|---:|\n\
-         | tract 0.23 (Mirador) | {tract_ms:.1} | {:.1} % | {:.1} % |\n\
-         | onnxruntime 1.31 | {ort_ms:.1} | {:.1} % | {:.1} % |\n",
+        "\n## Cost\n\nOne thread each, this machine, this run, after a warm-up.\n\n\
+         | model | runtime | ms per run | batch: % of one core per second of audio | live: % of one core |\n\
+         |---|---|---:|---:|---:|\n\
+         | musicnn, one 3 s patch (187 x 96) | tract 0.23 (Mirador) | {tract_ms:.1} | {:.1} % | {:.1} % (a patch a second) |\n\
+         | musicnn | onnxruntime 1.31 | {ort_ms:.1} | {:.1} % | {:.1} % |\n\
+         | BeatNet, one 20 ms frame | tract 0.23 (Mirador) | {beat_tract_ms:.3} | {:.2} % | {:.2} % (50 frames a second) |\n\
+         | BeatNet | onnxruntime 1.31 | {beat_ort_ms:.3} | {:.2} % | {:.2} % |\n",
         tract_ms / 30.0,
         tract_ms / 10.0,
         ort_ms / 30.0,
         ort_ms / 10.0,
+        beat_tract_ms * 5.0,
+        beat_tract_ms * 5.0,
+        beat_ort_ms * 5.0,
+        beat_ort_ms * 5.0,
     ))
+}
+
+/// BeatNet's one-step graph over the golden clip's frames, state carried, in tract and in
+/// onnxruntime: mean ms per frame.
+fn beatnet_cost(root: &Path, python: &Path) -> Result<(f64, f64)> {
+    let golden = read_json(&root.join("models/beatnet/golden.json"))?;
+    let frames: Vec<Vec<f32>> = golden["features"]
+        .as_array()
+        .context("golden features")?
+        .iter()
+        .map(|row| {
+            row.as_array()
+                .into_iter()
+                .flatten()
+                .map(|v| v.as_f64().unwrap_or(0.0) as f32)
+                .collect()
+        })
+        .collect();
+    let net = mirador_models::beats::BeatNet::load()?;
+    let mut state = mirador_models::beats::StreamState::default();
+    net.step(&frames[0], &mut state)?;
+    let started = std::time::Instant::now();
+    for frame in &frames {
+        net.step(frame, &mut state)?;
+    }
+    let tract_ms = started.elapsed().as_secs_f64() * 1e3 / frames.len() as f64;
+    let script = format!(
+        "import json,time,numpy as np,onnxruntime as ort\n\
+         o=ort.SessionOptions();o.intra_op_num_threads=1;o.inter_op_num_threads=1\n\
+         s=ort.InferenceSession('{onnx}',o)\n\
+         f=np.array(json.load(open('{golden}'))['features'],dtype=np.float32)\n\
+         h=np.zeros((2,1,150),np.float32);c=h.copy()\n\
+         s.run(None,{{'features':f[:1],'h':h,'c':c}})\n\
+         t=time.perf_counter()\n\
+         for x in f: p,h,c=s.run(None,{{'features':x[None],'h':h,'c':c}})\n\
+         print((time.perf_counter()-t)*1e3/len(f))",
+        onnx = root.join("models/beatnet/beatnet.onnx").display(),
+        golden = root.join("models/beatnet/golden.json").display(),
+    );
+    let out = std::process::Command::new(python)
+        .args(["-c", &script])
+        .output()?;
+    let ort_ms = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(f64::NAN);
+    Ok((tract_ms, ort_ms))
 }
 
 fn read_ids(path: &Path) -> Result<HashSet<String>> {
