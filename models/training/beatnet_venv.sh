@@ -9,7 +9,9 @@ here="$(cd "$(dirname "$0")" && pwd)"
 [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import madmom, BeatNet" 2>/dev/null && exit 0
 python3 -m venv "$venv"
 pip="$venv/bin/pip"
-"$pip" install -q -r "$here/beatnet-requirements.txt"
+# A complete freeze, installed as is: torch declares setuptools >= 77, which no longer has
+# the pkg_resources madmom 0.16.1 imports.
+"$pip" install -q --no-deps -r "$here/beatnet-requirements.txt"
 work="$(mktemp -d)"
 "$pip" download -q --no-deps --no-binary :all: --no-build-isolation madmom==0.16.1 -d "$work"
 tar xzf "$work/madmom-0.16.1.tar.gz" -C "$work"
