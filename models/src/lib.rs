@@ -15,3 +15,4 @@ pub mod classic;
 mod dense;
 pub mod live;
 pub mod musicnn;
+mod onnx;

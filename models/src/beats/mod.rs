@@ -65,11 +65,9 @@ pub struct Activation {
 impl BeatNet {
     /// Loads and optimizes the shipped graph (do it once).
     pub fn load() -> Result<Self, ModelError> {
-        let plan = tract_onnx::onnx()
-            .model_for_read(&mut &ONNX[..])?
-            .into_optimized()?
-            .into_runnable()?;
-        Ok(Self { plan })
+        Ok(Self {
+            plan: crate::onnx::runnable(ONNX)?,
+        })
     }
 
     /// Runs one frame of [`FEATURES`] values, carrying `state` to the next.

@@ -126,11 +126,9 @@ pub struct Output {
 impl Musicnn {
     /// Loads and optimizes the shipped graph (about a second; do it once).
     pub fn load() -> Result<Self, ModelError> {
-        let plan = tract_onnx::onnx()
-            .model_for_read(&mut &ONNX[..])?
-            .into_optimized()?
-            .into_runnable()?;
-        Ok(Self { plan })
+        Ok(Self {
+            plan: crate::onnx::runnable(ONNX)?,
+        })
     }
 
     /// Runs one patch: `PATCH_FRAMES` rows of `N_MELS` compressed mel values, time-major.
