@@ -288,25 +288,18 @@ fn cost_section(root: &Path) -> Result<String> {
     }
     let tract_ms = started.elapsed().as_secs_f64() * 1e3 / f64::from(RUNS);
     let python = crate::python::venv("target/models-venv", "models/training/requirements.txt")?;
-    let script = format!(
-        "import json,time,numpy as np,onnxruntime as ort\n\
-         o=ort.SessionOptions();o.intra_op_num_threads=1;o.inter_op_num_threads=1\n\
-         s=ort.InferenceSession('{onnx}',o)\n\
-         x=np.array(json.load(open('{golden}'))['cases'][0]['mel'],dtype=np.float32)[None]\n\
-         s.run(None,{{'mel':x}})\n\
-         t=time.perf_counter()\n\
-         for _ in range({RUNS}): s.run(None,{{'mel':x}})\n\
-         print((time.perf_counter()-t)*1e3/{RUNS})",
-        onnx = root.join("models/musicnn/msd_musicnn.onnx").display(),
-        golden = root.join("models/musicnn/golden.json").display(),
-    );
-    let out = std::process::Command::new(&python)
-        .args(["-c", &script])
-        .output()?;
-    let ort_ms: f64 = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .unwrap_or(f64::NAN);
+    let ort_ms = onnxruntime_ms(
+        &python,
+        &root.join("models/musicnn/msd_musicnn.onnx"),
+        &format!(
+            "x=np.array(json.load(open('{golden}'))['cases'][0]['mel'],dtype=np.float32)[None]\n\
+             s.run(None,{{'mel':x}})\n\
+             t=time.perf_counter()\n\
+             for _ in range({RUNS}): s.run(None,{{'mel':x}})\n\
+             print((time.perf_counter()-t)*1e3/{RUNS})",
+            golden = root.join("models/musicnn/golden.json").display(),
+        ),
+    )?;
     let (beat_tract_ms, beat_ort_ms) = beatnet_cost(root, &python)?;
     Ok(format!(
         "\n## Cost\n\nOne thread each, this machine, this run, after a warm-up.\n\n\
@@ -351,27 +344,38 @@ fn beatnet_cost(root: &Path, python: &Path) -> Result<(f64, f64)> {
         net.step(frame, &mut state)?;
     }
     let tract_ms = started.elapsed().as_secs_f64() * 1e3 / frames.len() as f64;
+    let ort_ms = onnxruntime_ms(
+        python,
+        &root.join("models/beatnet/beatnet.onnx"),
+        &format!(
+            "f=np.array(json.load(open('{golden}'))['features'],dtype=np.float32)\n\
+             h=np.zeros((2,1,150),np.float32);c=h.copy()\n\
+             s.run(None,{{'features':f[:1],'h':h,'c':c}})\n\
+             t=time.perf_counter()\n\
+             for x in f: p,h,c=s.run(None,{{'features':x[None],'h':h,'c':c}})\n\
+             print((time.perf_counter()-t)*1e3/len(f))",
+            golden = root.join("models/beatnet/golden.json").display(),
+        ),
+    )?;
+    Ok((tract_ms, ort_ms))
+}
+
+/// Runs `timing`, Python that finds `onnx` open in a one-thread onnxruntime session `s` and
+/// prints milliseconds per run; NaN when it prints nothing usable.
+fn onnxruntime_ms(python: &Path, onnx: &Path, timing: &str) -> Result<f64> {
     let script = format!(
         "import json,time,numpy as np,onnxruntime as ort\n\
          o=ort.SessionOptions();o.intra_op_num_threads=1;o.inter_op_num_threads=1\n\
-         s=ort.InferenceSession('{onnx}',o)\n\
-         f=np.array(json.load(open('{golden}'))['features'],dtype=np.float32)\n\
-         h=np.zeros((2,1,150),np.float32);c=h.copy()\n\
-         s.run(None,{{'features':f[:1],'h':h,'c':c}})\n\
-         t=time.perf_counter()\n\
-         for x in f: p,h,c=s.run(None,{{'features':x[None],'h':h,'c':c}})\n\
-         print((time.perf_counter()-t)*1e3/len(f))",
-        onnx = root.join("models/beatnet/beatnet.onnx").display(),
-        golden = root.join("models/beatnet/golden.json").display(),
+         s=ort.InferenceSession('{}',o)\n{timing}",
+        onnx.display()
     );
     let out = std::process::Command::new(python)
         .args(["-c", &script])
         .output()?;
-    let ort_ms = String::from_utf8_lossy(&out.stdout)
+    Ok(String::from_utf8_lossy(&out.stdout)
         .trim()
         .parse()
-        .unwrap_or(f64::NAN);
-    Ok((tract_ms, ort_ms))
+        .unwrap_or(f64::NAN))
 }
 
 fn read_ids(path: &Path) -> Result<HashSet<String>> {

@@ -10,6 +10,8 @@
 //! (no look-ahead), so a beat is announced at the frame the most likely state enters a new
 //! beat. A small restart probability lets the tracker recover from a tempo change or a seek.
 
+use std::ops::Range;
+
 /// Beats are only announced while the beat or downbeat probability has recently reached this.
 const MIN_PULSE: f64 = 0.1;
 /// Seconds for that recent peak to halve.
@@ -73,8 +75,11 @@ impl Block {
 pub struct BeatTracker {
     config: TrackerConfig,
     blocks: Vec<Block>,
-    /// Per meter: the indices of its blocks, and the tempo transition matrix between them.
-    meters: Vec<(Vec<usize>, Vec<f64>)>,
+    /// Per meter, its blocks (one per tempo, in tempo order).
+    meters: Vec<Range<usize>>,
+    /// Tempo transition probabilities at a beat boundary, `[from tempo][to tempo]`; the same
+    /// for every meter, since every meter has the same tempi.
+    transitions: Vec<f64>,
     /// 0 none, 1 beat, 2 downbeat, per state.
     region: Vec<u8>,
     forward: Vec<f64>,
@@ -118,10 +123,9 @@ impl BeatTracker {
                 });
                 offset += beats * interval;
             }
-            let members: Vec<usize> = (first..blocks.len()).collect();
-            let transitions = tempo_transitions(&intervals, config.transition_lambda);
-            meters.push((members, transitions));
+            meters.push(first..blocks.len());
         }
+        let transitions = tempo_transitions(&intervals, config.transition_lambda);
         let mut region = vec![0u8; offset];
         for b in &blocks {
             for p in 0..b.len() {
@@ -137,6 +141,7 @@ impl BeatTracker {
             config,
             blocks,
             meters,
+            transitions,
             region,
             forward: vec![uniform; offset],
             next: vec![0.0; offset],
@@ -216,6 +221,7 @@ impl BeatTracker {
         let Self {
             blocks,
             meters,
+            transitions,
             forward,
             next,
             ..
@@ -228,22 +234,20 @@ impl BeatTracker {
             }
             next[b.offset] = 0.0;
         }
-        for (members, transitions) in meters.iter() {
-            let n = members.len();
-            let beats = blocks[members[0]].beats;
+        for meter in meters.iter() {
+            let tempi = &blocks[meter.clone()];
+            let n = tempi.len();
+            let beats = tempi[0].beats;
             for beat in 0..beats {
                 // Leaving beat `beat` (its last state) for beat `beat + 1`.
                 let to_beat = (beat + 1) % beats;
-                for (i, &from) in members.iter().enumerate() {
-                    let f = &blocks[from];
+                for (i, f) in tempi.iter().enumerate() {
                     let mass = forward[f.offset + (beat + 1) * f.interval - 1];
                     if mass == 0.0 {
                         continue;
                     }
-                    for (j, &to) in members.iter().enumerate() {
-                        let p = transitions[i * n + j];
+                    for (t, &p) in tempi.iter().zip(&transitions[i * n..(i + 1) * n]) {
                         if p > 0.0 {
-                            let t = &blocks[to];
                             next[t.offset + to_beat * t.interval] += mass * p;
                         }
                     }
