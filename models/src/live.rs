@@ -1,5 +1,5 @@
 //! The models the live engine runs, loaded once and given to each new engine as listeners:
-//! musicnn for genre and mood (about once a second), BeatNet for beats (every frame).
+//! the CNN distilled from musicnn for genre and mood (about once a second), BeatNet for beats (every frame).
 
 use std::sync::Arc;
 
@@ -7,7 +7,7 @@ use mirador_dsp::live::Listener;
 use mirador_dsp::ConfigError;
 
 use crate::beats::{BeatNet, LiveBeats};
-use crate::musicnn::{ClipModel, LiveMusicnn};
+use crate::musicnn::{ClipModel, LivePatches, Variant};
 
 pub struct LiveModels {
     genre_and_mood: Arc<ClipModel>,
@@ -17,7 +17,7 @@ pub struct LiveModels {
 impl LiveModels {
     pub fn load() -> Result<Self, String> {
         Ok(Self {
-            genre_and_mood: Arc::new(ClipModel::load().map_err(|e| e.to_string())?),
+            genre_and_mood: Arc::new(ClipModel::load(Variant::Cnn).map_err(|e| e.to_string())?),
             beats: Arc::new(BeatNet::load().map_err(|e| e.to_string())?),
         })
     }
@@ -29,7 +29,7 @@ impl LiveModels {
         channels: usize,
     ) -> Result<Vec<Box<dyn Listener>>, ConfigError> {
         Ok(vec![
-            Box::new(LiveMusicnn::new(
+            Box::new(LivePatches::new(
                 self.genre_and_mood.clone(),
                 rate,
                 channels,

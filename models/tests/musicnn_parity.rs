@@ -1,8 +1,9 @@
-//! tract runs the converted musicnn graph as onnxruntime does: the golden patches of
+//! tract runs both patch networks as onnxruntime does: the golden patches of
 //! models/musicnn/golden.json (written by models/training/musicnn_export.py from two GTZAN
-//! clips) give the same embedding and tags.
+//! clips) and models/cnn/golden.json (the same patches through the distilled CNN, written by
+//! models/training/distill.py) give the same embedding and tags.
 
-use mirador_models::musicnn::{compress, patches, Musicnn, N_MELS, PATCH_FRAMES};
+use mirador_models::musicnn::{compress, patches, Network, Variant, N_MELS, PATCH_FRAMES};
 
 #[derive(serde::Deserialize)]
 struct Golden {
@@ -17,8 +18,12 @@ struct Case {
     tags: Vec<f32>,
 }
 
-fn golden() -> Golden {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/musicnn/golden.json");
+fn golden(variant: Variant) -> Golden {
+    let path = format!(
+        "{}/{}/golden.json",
+        env!("CARGO_MANIFEST_DIR"),
+        variant.name()
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -32,25 +37,37 @@ fn max_difference(a: &[f32], b: &[f32]) -> f32 {
 
 #[test]
 fn tract_matches_onnxruntime_on_real_patches() {
-    let model = Musicnn::load().unwrap();
-    for case in golden().cases {
+    for variant in [Variant::Musicnn, Variant::Cnn] {
+        tract_matches_onnxruntime(variant);
+    }
+}
+
+fn tract_matches_onnxruntime(variant: Variant) {
+    let model = Network::load(variant).unwrap();
+    for case in golden(variant).cases {
         let patch: Vec<f32> = case.mel.concat();
         let out = model.run(&patch).unwrap();
         let embedding = max_difference(&out.embedding, &case.embedding);
         let tags = max_difference(&out.tags, &case.tags);
         assert!(
             embedding < 1e-4,
-            "{}: embedding off by {embedding}",
+            "{variant:?} {}: embedding off by {embedding}",
             case.source
         );
-        assert!(tags < 1e-5, "{}: tags off by {tags}", case.source);
+        assert!(
+            tags < 1e-5,
+            "{variant:?} {}: tags off by {tags}",
+            case.source
+        );
     }
 }
 
 #[test]
 fn wrong_patch_sizes_are_refused() {
-    let model = Musicnn::load().unwrap();
-    assert!(model.run(&[0.0; 10]).is_err());
+    for variant in [Variant::Musicnn, Variant::Cnn] {
+        let model = Network::load(variant).unwrap();
+        assert!(model.run(&[0.0; 10]).is_err());
+    }
 }
 
 #[test]

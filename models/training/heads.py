@@ -1,7 +1,8 @@
-"""Trains the genre and mood heads on musicnn's 200-d embedding.
+"""Trains the genre and mood heads on a patch network's 200-d embedding: musicnn's
+(models/musicnn/msd_musicnn.onnx) or the distilled CNN's (models/cnn/cnn.onnx).
 
 Embeddings come from the reference pipeline: musicnn's own log-mel front end
-(musicnn_logmel.py, librosa) and onnxruntime on models/musicnn/msd_musicnn.onnx.
+(musicnn_logmel.py, librosa) and onnxruntime on the network.
 A clip gives one embedding per 3 s patch (187 frames, no overlap); a clip shorter than a
 patch is repeated to fill one, as Mirador does.
 
@@ -15,7 +16,7 @@ Each head is standardization plus logistic regression, C chosen by 5-fold groupe
 cross-validation on the training clips. Writes models/musicnn/{genre,mood}_head.json and
 heads_evaluation.json.
 
-Usage: python heads.py --data ../shared/data --model models/musicnn
+Usage: python heads.py --data ../shared/data --model models/musicnn [--onnx msd_musicnn.onnx]
 """
 
 import argparse
@@ -105,9 +106,10 @@ def clip_accuracy(head, per_clip, labels):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
-    ap.add_argument("--model", required=True, help="models/musicnn")
+    ap.add_argument("--model", required=True, help="models/musicnn or models/cnn")
+    ap.add_argument("--onnx", default="msd_musicnn.onnx", help="the network in --model")
     args = ap.parse_args()
-    embed = Embedder(os.path.join(args.model, "msd_musicnn.onnx"))
+    embed = Embedder(os.path.join(args.model, args.onnx))
     evaluation = {}
 
     # ---- genre ----
@@ -128,8 +130,17 @@ def main():
     head["name"] = "genre"
     with open(os.path.join(args.model, "genre_head.json"), "w") as f:
         json.dump(head, f, separators=(",", ":"))
+    test_clips = [(os.path.join(args.data, "gtzan", "excerpts", name), name.split(".")[0])
+                  for name in sorted(os.listdir(os.path.join(args.data, "gtzan", "excerpts")))
+                  if name.rsplit(".", 1)[0] in held_out]
+    reference_test = clip_accuracy(head, [embed(p) for p, _ in test_clips],
+                                   [GENRES.index(g) for _, g in test_clips])
+    print(f"genre: held-out test-split excerpts {reference_test:.3f} (python reference)",
+          flush=True)
     evaluation["genre"] = {"train_clips": len(set(groups)), "train_patches": len(x),
                            "grouped_cv5_patch_accuracy": cv,
+                           "reference_test_excerpts": len(test_clips),
+                           "reference_test_accuracy": reference_test,
                            "hyperparameters": head["hyperparameters"]}
 
     # ---- mood ----

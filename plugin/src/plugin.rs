@@ -87,7 +87,8 @@ pub struct Mirador {
     params: Arc<MiradorParams>,
     audio: Option<AudioStage>,
     shared: Arc<Shared>,
-    /// musicnn with its heads and BeatNet, loaded at the first activation and kept across them.
+    /// The distilled CNN with its heads and BeatNet, loaded at the first activation and kept
+    /// across them.
     model: Option<Arc<LiveModels>>,
 }
 

@@ -20,15 +20,16 @@ const AUDIO_EXTENSIONS: [&str; 8] = ["wav", "wave", "flac", "mp3", "ogg", "oga",
 pub enum GenreModel {
     /// A classic model over the feature table.
     Classic(Box<Classic>),
-    /// musicnn over the clip's log-mel patches, with its genre and mood heads.
-    Cnn(Box<ClipModel>),
+    /// A patch network (the distilled CNN or musicnn) over the clip's log-mel patches, with
+    /// its genre and mood heads.
+    Patches(Box<ClipModel>),
 }
 
 impl GenreModel {
     pub fn name(&self) -> &str {
         match self {
             GenreModel::Classic(m) => &m.name,
-            GenreModel::Cnn(_) => "cnn",
+            GenreModel::Patches(m) => m.network.variant.name(),
         }
     }
 }
@@ -42,8 +43,8 @@ pub struct Analysis {
     pub table: FeatureTable,
     /// GTZAN genre probabilities, when a model was asked for.
     pub genre: Option<Vec<(String, f64)>>,
-    /// musicnn's mood, valence, arousal and tags, with `--model cnn`.
-    pub cnn: Option<ClipPredictions>,
+    /// Mood, valence, arousal and tags, with `--model cnn` or `musicnn`.
+    pub network_output: Option<ClipPredictions>,
     /// Beats, downbeats, tempo and meter, when a beat model was given.
     pub beats: Option<ClipBeats>,
 }
@@ -97,7 +98,7 @@ pub fn run(
     Outcome { analyses, failures }
 }
 
-/// Genre probabilities (and musicnn's whole output) from `model`, if any, for a clip whose
+/// Genre probabilities (and a patch network's whole output) from `model`, if any, for a clip whose
 /// feature table is `table`.
 pub type Predictions = (Option<Vec<(String, f64)>>, Option<ClipPredictions>);
 
@@ -115,7 +116,7 @@ where
             let p = m.predict(&table.values());
             (Some(m.classes.iter().cloned().zip(p).collect()), None)
         }
-        Some(GenreModel::Cnn(m)) => {
+        Some(GenreModel::Patches(m)) => {
             let predictions = m.predict(clip).map_err(|e| e.to_string())?;
             (Some(predictions.genre.clone()), Some(predictions))
         }
@@ -155,7 +156,7 @@ fn analyze_file(
     let mut file = AudioFile::open(path).map_err(|e| e.to_string())?;
     let config = AnalyzerConfig::new(file.info().sample_rate, file.info().channels);
     let table = feature_table(&mut file, &config, style).map_err(|e| e.to_string())?;
-    let (genre, cnn) = predict(model, &table, &mut file)?;
+    let (genre, network_output) = predict(model, &table, &mut file)?;
     let beats = beat_model
         .map(|net| beats::track(net, &mut file).map_err(|e| e.to_string()))
         .transpose()?;
@@ -165,7 +166,7 @@ fn analyze_file(
         frames: file.decoded_frames,
         table,
         genre,
-        cnn,
+        network_output,
         beats,
     })
 }

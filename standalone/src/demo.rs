@@ -57,7 +57,7 @@ pub fn analysis(
     };
     let table = feature_table(&mut clip, &AnalyzerConfig::new(SAMPLE_RATE, 1), style)
         .expect("the demo signal is valid");
-    let (genre, cnn) = batch::predict(model, &table, &mut clip)?;
+    let (genre, network_output) = batch::predict(model, &table, &mut clip)?;
     let beats = beat_model
         .map(|net| beats::track(net, &mut clip).map_err(|e| e.to_string()))
         .transpose()?;
@@ -73,7 +73,7 @@ pub fn analysis(
         frames: samples.len() as u64,
         table,
         genre,
-        cnn,
+        network_output,
         beats,
     })
 }

@@ -12,7 +12,7 @@ use mirador_dsp::AnalyzerConfig;
 use mirador_models::beats::BeatNet;
 use mirador_models::classic::Classic;
 use mirador_models::live::LiveModels;
-use mirador_models::musicnn::ClipModel;
+use mirador_models::musicnn::{ClipModel, Variant};
 use mirador_standalone::batch::GenreModel;
 use mirador_standalone::decode::AudioFile;
 use mirador_standalone::device::{self, Direction};
@@ -106,13 +106,14 @@ struct AnalyzeArgs {
     /// Print audio analyzed, speed and peak memory to standard error at the end.
     #[arg(long)]
     stats: bool,
-    /// Predict each file's GTZAN genre: `cnn` runs musicnn on 3 s log-mel patches and also
-    /// gives mood (4Q quadrant, valence, arousal) and tags; the others are the classic models
+    /// Predict each file's GTZAN genre: `cnn` runs Mirador's CNN (distilled from musicnn) on
+    /// 3 s log-mel patches and also gives mood (4Q quadrant, valence, arousal) and tags;
+    /// `musicnn` does the same with musicnn itself (slower); the others are the classic models
     /// over the feature table (k nearest neighbours, logistic regression, RBF SVM, small
     /// neural network, gradient-boosted trees). CSV gains a `label` column; JSON a `genre`
-    /// object with class probabilities (and with cnn, `mood` and `tags`).
+    /// object with class probabilities (and with cnn or musicnn, `mood` and `tags`).
     #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(
-        ["cnn", "knn", "logreg", "svm", "nn", "xgb"]
+        ["cnn", "musicnn", "knn", "logreg", "svm", "nn", "xgb"]
     ))]
     model: Option<String>,
     /// Skip beat tracking. Otherwise BeatNet tracks beats and downbeats through each file as
@@ -360,9 +361,14 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
 }
 
 fn load_model(name: &str) -> Result<GenreModel, String> {
-    if name == "cnn" {
-        let model = ClipModel::load().map_err(|e| e.to_string())?;
-        return Ok(GenreModel::Cnn(Box::new(model)));
+    let variant = match name {
+        "cnn" => Some(Variant::Cnn),
+        "musicnn" => Some(Variant::Musicnn),
+        _ => None,
+    };
+    if let Some(variant) = variant {
+        let model = ClipModel::load(variant).map_err(|e| e.to_string())?;
+        return Ok(GenreModel::Patches(Box::new(model)));
     }
     Classic::builtin(name, &FeatureTable::column_names())
         .map(|m| GenreModel::Classic(Box::new(m)))

@@ -95,7 +95,7 @@ fn write_json(
                     "probabilities": probabilities(p),
                 })
             });
-            let mood = a.cnn.as_ref().map(|c| {
+            let mood = a.network_output.as_ref().map(|c| {
                 json!({
                     "quadrant": most_probable(&c.mood),
                     "probabilities": probabilities(&c.mood),
@@ -103,7 +103,7 @@ fn write_json(
                     "arousal": c.arousal,
                 })
             });
-            let tags = a.cnn.as_ref().map(|c| {
+            let tags = a.network_output.as_ref().map(|c| {
                 c.top_tags
                     .iter()
                     .map(|(t, v)| json!({ "tag": t, "likelihood": v }))

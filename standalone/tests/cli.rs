@@ -389,12 +389,18 @@ fn every_classic_model_predicts_a_genre() {
 }
 
 #[test]
-fn cnn_model_predicts_genre_mood_and_tags() {
-    let out = mirador(&["analyze", "--demo", "--format", "json", "--model", "cnn"]);
+fn patch_networks_predict_genre_mood_and_tags() {
+    for model in ["cnn", "musicnn"] {
+        patch_network_predicts_genre_mood_and_tags(model);
+    }
+}
+
+fn patch_network_predicts_genre_mood_and_tags(model: &str) {
+    let out = mirador(&["analyze", "--demo", "--format", "json", "--model", model]);
     assert!(out.status.success(), "{}", stderr(&out));
     let demo = &json_files(&out)[0];
     let genre = &demo["genre"];
-    assert_eq!(genre["model"], "cnn");
+    assert_eq!(genre["model"], model);
     let sum: f64 = genre["probabilities"]
         .as_object()
         .unwrap()

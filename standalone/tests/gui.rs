@@ -89,7 +89,7 @@ fn play_shows_the_live_view_and_reads_known_music() {
         report["frames_received"].as_u64().unwrap() > 300,
         "about 12 s analyzed: {report}"
     );
-    // musicnn listens live: after 3 s it publishes a genre and a mood.
+    // The distilled CNN listens live: after 3 s it publishes a genre and a mood.
     assert!(report["genre"].is_string(), "{report}");
     assert!(report["mood"].is_string(), "{report}");
     // BeatNet listens frame by frame: by now it counts the kick's 120 BPM.

@@ -1,9 +1,10 @@
 //! musicnn's front end as Mirador computes it (symphonia decoding, rubato resampling to
 //! 16 kHz, `mirador-dsp`'s mel spectrogram, float16 rounding and log compression) against the
 //! musicnn package's own (librosa with soxr resampling), on the real clips of
-//! models/musicnn/golden.json; then the embedding each front end leads to.
+//! models/musicnn/golden.json; then the embedding each front end leads to, in musicnn and in
+//! the CNN distilled from it (models/cnn/golden.json: the same patches).
 
-use mirador_models::musicnn::{log_mel, Musicnn, N_MELS, PATCH_FRAMES};
+use mirador_models::musicnn::{log_mel, Network, Variant, N_MELS, PATCH_FRAMES};
 use mirador_standalone::decode::AudioFile;
 use mirador_tests::data_dir;
 
@@ -28,9 +29,19 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 #[test]
 fn front_end_and_embedding_match_the_musicnn_package() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/musicnn/golden.json");
+    for variant in [Variant::Musicnn, Variant::Cnn] {
+        front_end_and_embedding_match(variant);
+    }
+}
+
+fn front_end_and_embedding_match(variant: Variant) {
+    let path = format!(
+        "{}/../models/{}/golden.json",
+        env!("CARGO_MANIFEST_DIR"),
+        variant.name()
+    );
     let golden: Golden = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let model = Musicnn::load().unwrap();
+    let model = Network::load(variant).unwrap();
     for case in golden.cases {
         let (file, frames) = case.source.split_once(", frames ").unwrap();
         let start: usize = frames.split("..").next().unwrap().parse().unwrap();
@@ -53,10 +64,13 @@ fn front_end_and_embedding_match_the_musicnn_package() {
         let embedding = model.run(ours).unwrap().embedding;
         let similarity = cosine(&embedding, &case.embedding);
         println!(
-            "{file}: log-mel mean error {mean_error:.2e}, worst {worst:.2e}; \
+            "{variant:?} {file}: log-mel mean error {mean_error:.2e}, worst {worst:.2e}; \
              embedding cosine {similarity:.6}"
         );
         assert!(mean_error < 0.01, "{file}: mean log-mel error {mean_error}");
-        assert!(similarity > 0.999, "{file}: embedding cosine {similarity}");
+        assert!(
+            similarity > 0.999,
+            "{variant:?} {file}: embedding cosine {similarity}"
+        );
     }
 }

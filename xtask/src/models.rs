@@ -1,6 +1,7 @@
 //! `cargo xtask models`: rebuilds every shipped model from pinned inputs, in a virtual
 //! environment made from `models/training/requirements.txt` (`target/models-venv`); BeatNet
-//! in its own (`models/training/beatnet_venv.sh`), since madmom needs numpy < 2.
+//! in its own (`models/training/beatnet_venv.sh`), since madmom needs numpy < 2. The distilled
+//! CNN is trained with torch, which only the BeatNet environment has.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -8,6 +9,9 @@ use std::process::Command;
 use anyhow::Result;
 
 use crate::python::{beatnet_python, repo_root, run, venv};
+
+/// The int8 CNN `quantize.py` writes for `cargo xtask eval` to time (not shipped).
+pub const INT8_CNN: &str = "target/quantized/cnn.int8.onnx";
 
 pub fn run_all() -> Result<()> {
     let root = repo_root();
@@ -44,8 +48,37 @@ pub fn run_all() -> Result<()> {
         .arg(&data)
         .arg("--model")
         .arg(root.join("models/musicnn")))?;
+    let torch_python = beatnet_python()?;
+    eprintln!("xtask: distilling musicnn into Mirador's CNN");
+    run(Command::new(&torch_python)
+        .current_dir(&training)
+        .arg(training.join("distill.py"))
+        .arg("--data")
+        .arg(&data)
+        .arg("--teacher")
+        .arg(root.join("models/musicnn"))
+        .arg("--out")
+        .arg(root.join("models/cnn")))?;
+    eprintln!("xtask: training the genre and mood heads on the CNN's embedding");
+    run(script("heads.py")
+        .arg("--data")
+        .arg(&data)
+        .arg("--model")
+        .arg(root.join("models/cnn"))
+        .arg("--onnx")
+        .arg("cnn.onnx"))?;
+    eprintln!("xtask: checking the CNN in int8 against fp32 on real audio");
+    run(script("quantize.py")
+        .arg("--data")
+        .arg(&data)
+        .arg("--model")
+        .arg(root.join("models/cnn"))
+        .arg("--onnx")
+        .arg("cnn.onnx")
+        .arg("--out")
+        .arg(root.join(INT8_CNN)))?;
     eprintln!("xtask: converting BeatNet (PyPI BeatNet 1.1.3) to a one-step ONNX graph");
-    run(Command::new(beatnet_python()?)
+    run(Command::new(&torch_python)
         .arg(training.join("beatnet_export.py"))
         .arg("--data")
         .arg(&data))?;

@@ -1,12 +1,12 @@
-//! Whole-clip predictions: the clip's log-mel patches through musicnn, the genre and mood
+//! Whole-clip predictions: the clip's log-mel patches through a patch network, the genre and mood
 //! heads on each patch's embedding, probabilities averaged over the patches.
 
 use mirador_dsp::clip::Replay;
 use mirador_dsp::{AnalyzerConfig, StreamingAnalyzer};
 
-use super::{compress, Head, HeadError, ModelError, Musicnn, N_MELS, PATCH_FRAMES, TAGS};
+use super::{compress, Head, HeadError, ModelError, Network, Variant, N_MELS, PATCH_FRAMES, TAGS};
 
-/// Everything musicnn and its heads say about a clip.
+/// Everything a patch network and its heads say about a clip.
 #[derive(Debug, Clone)]
 pub struct ClipPredictions {
     pub patches: usize,
@@ -34,20 +34,20 @@ pub enum ClipError<E: std::fmt::Display> {
     Head(#[from] HeadError),
 }
 
-/// The musicnn network with its two heads, loaded once and shared across clips.
+/// A patch network with its two heads, loaded once and shared across clips.
 pub struct ClipModel {
-    pub network: Musicnn,
+    pub network: Network,
     pub genre: Head,
     pub mood: Head,
 }
 
 impl ClipModel {
-    pub fn load() -> Result<Self, ModelError> {
+    pub fn load(variant: Variant) -> Result<Self, ModelError> {
         let head = |h: Result<Head, HeadError>| h.map_err(|e| ModelError(e.to_string()));
         Ok(Self {
-            network: Musicnn::load()?,
-            genre: head(Head::genre())?,
-            mood: head(Head::mood())?,
+            network: Network::load(variant)?,
+            genre: head(Head::genre(variant))?,
+            mood: head(Head::mood(variant))?,
         })
     }
 

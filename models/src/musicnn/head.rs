@@ -1,8 +1,9 @@
-//! A classifier on musicnn's embedding (genre or mood), trained by
+//! A classifier on a patch network's embedding (genre or mood), trained by
 //! `models/training/heads.py` and shipped as JSON: standardization, then dense layers.
 
 use serde::Deserialize;
 
+use super::Variant;
 use crate::dense::Mlp;
 
 #[derive(Debug, thiserror::Error)]
@@ -23,12 +24,18 @@ pub struct Head {
 }
 
 impl Head {
-    pub fn genre() -> Result<Self, HeadError> {
-        Self::from_json(include_str!("../../musicnn/genre_head.json"))
+    pub fn genre(variant: Variant) -> Result<Self, HeadError> {
+        Self::from_json(match variant {
+            Variant::Musicnn => include_str!("../../musicnn/genre_head.json"),
+            Variant::Cnn => include_str!("../../cnn/genre_head.json"),
+        })
     }
 
-    pub fn mood() -> Result<Self, HeadError> {
-        Self::from_json(include_str!("../../musicnn/mood_head.json"))
+    pub fn mood(variant: Variant) -> Result<Self, HeadError> {
+        Self::from_json(match variant {
+            Variant::Musicnn => include_str!("../../musicnn/mood_head.json"),
+            Variant::Cnn => include_str!("../../cnn/mood_head.json"),
+        })
     }
 
     pub fn from_json(json: &str) -> Result<Self, HeadError> {

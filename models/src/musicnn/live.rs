@@ -1,4 +1,4 @@
-//! musicnn in the live engine: listens to the input on the worker thread, keeps the last
+//! A patch network (the distilled CNN, or musicnn) in the live engine: listens to the input on the worker thread, keeps the last
 //! 3 s of log-mel frames, and about once a second runs the network and both heads on them,
 //! smoothing the probabilities it publishes.
 
@@ -15,7 +15,7 @@ const RUN_EVERY: usize = 62;
 /// Weight of the newest run in the published probabilities; older runs fade over ~3 s.
 const SMOOTHING: f64 = 0.35;
 
-pub struct LiveMusicnn {
+pub struct LivePatches {
     model: Arc<ClipModel>,
     config: AnalyzerConfig,
     analyzer: StreamingAnalyzer,
@@ -29,7 +29,7 @@ pub struct LiveMusicnn {
     error: Option<String>,
 }
 
-impl LiveMusicnn {
+impl LivePatches {
     pub fn new(
         model: Arc<ClipModel>,
         input_rate: u32,
@@ -102,7 +102,7 @@ fn probabilities(model: &str, classes: &[String], p: &[f64]) -> ClassProbabiliti
     }
 }
 
-impl Listener for LiveMusicnn {
+impl Listener for LivePatches {
     fn listen(&mut self, samples: &[f32], _position: u64) {
         let (frames, since_run) = (&mut self.frames, &mut self.since_run);
         let mut sink = |frame: &Frame| {
@@ -132,10 +132,18 @@ impl Listener for LiveMusicnn {
             return;
         }
         if let Some(p) = &self.genre {
-            predictions.genre = Some(probabilities("musicnn", &self.model.genre.classes, p));
+            predictions.genre = Some(probabilities(
+                self.model.network.variant.name(),
+                &self.model.genre.classes,
+                p,
+            ));
         }
         if let Some(p) = &self.mood {
-            predictions.mood = Some(probabilities("musicnn", &self.model.mood.classes, p));
+            predictions.mood = Some(probabilities(
+                self.model.network.variant.name(),
+                &self.model.mood.classes,
+                p,
+            ));
         }
     }
 

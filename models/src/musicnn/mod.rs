@@ -1,7 +1,11 @@
-//! musicnn (Pons and Serra, 2019), the Million Song Dataset model from PyPI `musicnn` 0.1.0
-//! (ISC licence), converted to ONNX by `models/training/musicnn_export.py` and run with
-//! tract: a log-mel patch of 3 s in, a 200-d embedding and 50 tag likelihoods out. The genre
-//! and mood heads ([`Head`]) are trained on that embedding.
+//! The networks that read a 3 s log-mel patch and give a 200-d embedding and 50 MSD tag
+//! likelihoods, run with tract ([`Network`]):
+//! - musicnn (Pons and Serra, 2019), the Million Song Dataset model from PyPI `musicnn` 0.1.0
+//!   (ISC licence), converted to ONNX by `models/training/musicnn_export.py`;
+//! - Mirador's own small CNN, distilled from musicnn by `models/training/distill.py`, which
+//!   gives the same outputs for a fraction of the cost and is what runs live.
+//!
+//! Each has its own genre and mood heads ([`Head`]), trained on its embedding.
 
 mod clip;
 mod head;
@@ -15,7 +19,7 @@ use tract_onnx::prelude::*;
 
 pub use clip::{log_mel, patches, ClipError, ClipModel, ClipPredictions};
 pub use head::{Head, HeadError};
-pub use live::LiveMusicnn;
+pub use live::LivePatches;
 
 pub const SAMPLE_RATE: u32 = 16_000;
 pub const N_FFT: usize = 512;
@@ -79,7 +83,31 @@ pub const TAGS: [&str; 50] = [
     "happy",
 ];
 
-const ONNX: &[u8] = include_bytes!("../../musicnn/msd_musicnn.onnx");
+/// Which network reads the patches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// musicnn MSD itself (3.1 MB).
+    Musicnn,
+    /// The CNN distilled from it (`models/cnn/`).
+    Cnn,
+}
+
+impl Variant {
+    /// The name `mirador analyze --model` and the views use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Musicnn => "musicnn",
+            Variant::Cnn => "cnn",
+        }
+    }
+
+    fn onnx(self) -> &'static [u8] {
+        match self {
+            Variant::Musicnn => include_bytes!("../../musicnn/msd_musicnn.onnx"),
+            Variant::Cnn => include_bytes!("../../cnn/cnn.onnx"),
+        }
+    }
+}
 
 /// The spectrogram musicnn reads: librosa's power mel spectrogram at 16 kHz (512-point FFT,
 /// 256 hop, 96 Slaney mels), which `mirador-dsp` computes with these parameters.
@@ -102,7 +130,7 @@ pub fn compress(power: f32) -> f32 {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("musicnn: {0}")]
+#[error("patch network: {0}")]
 pub struct ModelError(pub(crate) String);
 
 impl From<TractError> for ModelError {
@@ -111,7 +139,9 @@ impl From<TractError> for ModelError {
     }
 }
 
-pub struct Musicnn {
+/// One of the patch networks, loaded.
+pub struct Network {
+    pub variant: Variant,
     plan: Arc<TypedRunnableModel>,
 }
 
@@ -123,11 +153,17 @@ pub struct Output {
     pub tags: Vec<f32>,
 }
 
-impl Musicnn {
-    /// Loads and optimizes the shipped graph (about a second; do it once).
-    pub fn load() -> Result<Self, ModelError> {
+impl Network {
+    /// Loads and optimizes the shipped graph (up to a second; do it once).
+    pub fn load(variant: Variant) -> Result<Self, ModelError> {
+        Self::from_onnx(variant, variant.onnx())
+    }
+
+    /// Another graph with `variant`'s inputs and outputs, such as an int8 candidate to time.
+    pub fn from_onnx(variant: Variant, onnx: &[u8]) -> Result<Self, ModelError> {
         Ok(Self {
-            plan: crate::onnx::runnable(ONNX)?,
+            variant,
+            plan: crate::onnx::runnable(onnx)?,
         })
     }
 
