@@ -3,10 +3,8 @@
 The student reads the same input as musicnn (a 3 s patch of 187 frames x 96 compressed log-mel
 bands, musicnn_logmel.py) and learns to give musicnn's outputs: its 200-d embedding (mean squared
 error on standardized dimensions) and its 50 MSD tag likelihoods (binary cross-entropy against
-musicnn's). Two linear probes on the student's embedding, used only in training, also learn
-what the heads will be asked: musicnn's genre and mood heads' probabilities on every patch, and
-the true genre (GTZAN) or quadrant (4Q) of the training clips. The shipped genre and mood heads
-are trained on the student's embedding afterwards by heads.py, exactly as for musicnn.
+musicnn's). No labels are used; the genre and mood heads are trained on the student's embedding
+afterwards by heads.py, exactly as for musicnn.
 
 Training audio: everything in ../shared/data that no evaluation uses. Held out: the GTZAN clips
 of the fault-filtered test split, the 4Q clips of models/musicnn/mood_test.txt (written by
@@ -48,13 +46,9 @@ PATCH = 187
 N_MELS = 96
 HOP = 94  # patch starts 1.5 s apart
 OPSET = 17
-EPOCHS = 24
+EPOCHS = 20
 BATCH = 64
 TAG_WEIGHT = 4.0
-HEAD_WEIGHT = 0.5
-GENRES = ["blues", "classical", "country", "disco", "hiphop",
-          "jazz", "metal", "pop", "reggae", "rock"]
-QUADRANTS = ["Q1", "Q2", "Q3", "Q4"]
 
 
 def split_ids(data, name):
@@ -79,27 +73,6 @@ def training_audio(data, teacher):
     root = os.path.join(data, "librosa_examples")
     files += [os.path.join(root, n) for n in sorted(os.listdir(root)) if n.endswith(".hq.ogg")]
     return files
-
-
-def label_of(path):
-    """(genre index, quadrant index) of a training file, -1 where it has none."""
-    parts = path.split(os.sep)
-    if "gtzan" in parts:
-        return GENRES.index(os.path.basename(path).split(".")[0]), -1
-    if "4q" in parts:
-        return -1, QUADRANTS.index(parts[-2])
-    return -1, -1
-
-
-def head_probabilities(head_path, embeddings):
-    """musicnn's logistic head (heads.py) on its embeddings."""
-    with open(head_path) as f:
-        head = json.load(f)
-    layer = head["network"]["layers"][0]
-    z = ((embeddings - np.array(head["mean"])) / np.array(head["scale"])) @ \
-        np.array(layer["weights"]).T + np.array(layer["bias"])
-    p = np.exp(z - z.max(axis=1, keepdims=True))
-    return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 def patch_starts(frames):
@@ -209,18 +182,10 @@ def main():
     mean, std = emb_t[~valid].mean(0), emb_t[~valid].std(0) + 1e-3
     target = (emb_t - mean) / std
     tx, temb, ttags = (torch.from_numpy(a.astype(np.float32)) for a in (x, target, tags_t))
-    # What the heads will be asked: musicnn's genre and mood heads' probabilities on every
-    # patch, and the true genre or quadrant where the clip has one (training clips only).
-    soft = [torch.from_numpy(head_probabilities(os.path.join(args.teacher, f"{n}_head.json"),
-                                                emb_t)) for n in ("genre", "mood")]
-    hard = torch.tensor([label_of(files[c]) for c in clip_of])
     train_idx, valid_idx = np.flatnonzero(~valid), np.flatnonzero(valid)
 
     student = Student()
-    # Training-only probes on the student's embedding; heads.py trains the shipped heads.
-    probes = nn.ModuleList([nn.Linear(200, len(GENRES)), nn.Linear(200, len(QUADRANTS))])
-    optimizer = torch.optim.AdamW([*student.parameters(), *probes.parameters()], lr=2e-3,
-                                  weight_decay=1e-4)
+    optimizer = torch.optim.AdamW(student.parameters(), lr=2e-3, weight_decay=1e-4)
     steps = EPOCHS * (len(train_idx) // BATCH)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=steps)
     bce = nn.BCELoss()
@@ -228,15 +193,7 @@ def main():
     def loss_of(idx):
         emb, tags = student(tx[idx])
         # The student predicts the standardized embedding; export undoes the scaling.
-        loss = ((emb - temb[idx]) ** 2).mean() + TAG_WEIGHT * bce(tags, ttags[idx])
-        for k, probe in enumerate(probes):
-            log_p = torch.log_softmax(probe(emb), dim=1)
-            loss = loss - HEAD_WEIGHT * (soft[k][idx] * log_p).sum(1).mean()
-            labels = hard[idx, k]
-            known = labels >= 0
-            if known.any():
-                loss = loss + HEAD_WEIGHT * nn.functional.nll_loss(log_p[known], labels[known])
-        return loss
+        return ((emb - temb[idx]) ** 2).mean() + TAG_WEIGHT * bce(tags, ttags[idx])
 
     best = (float("inf"), None, -1)
     for epoch in range(EPOCHS):
