@@ -1,5 +1,6 @@
 //! The models the live engine runs, loaded once and given to each new engine as listeners:
-//! the CNN distilled from musicnn for genre and mood (about once a second), BeatNet for beats (every frame).
+//! the CNN distilled from musicnn for genre and mood (about once a second), BeatNet for beats
+//! (every frame).
 
 use std::sync::Arc;
 

@@ -98,8 +98,8 @@ pub fn run(
     Outcome { analyses, failures }
 }
 
-/// Genre probabilities (and a patch network's whole output) from `model`, if any, for a clip whose
-/// feature table is `table`.
+/// Genre probabilities (and a patch network's whole output) from `model`, if any, for a clip
+/// whose feature table is `table`.
 pub type Predictions = (Option<Vec<(String, f64)>>, Option<ClipPredictions>);
 
 pub fn predict<R: Replay>(

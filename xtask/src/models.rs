@@ -42,12 +42,18 @@ pub fn run_all() -> Result<()> {
         .arg(&data)
         .arg("--librosa-python")
         .arg(&python))?;
+    let heads = |model: &str, onnx: &str| {
+        let mut command = script("heads.py");
+        command
+            .arg("--data")
+            .arg(&data)
+            .arg("--model")
+            .arg(root.join("models").join(model))
+            .args(["--onnx", onnx]);
+        command
+    };
     eprintln!("xtask: training the genre and mood heads on musicnn's embedding");
-    run(script("heads.py")
-        .arg("--data")
-        .arg(&data)
-        .arg("--model")
-        .arg(root.join("models/musicnn")))?;
+    run(&mut heads("musicnn", "msd_musicnn.onnx"))?;
     let torch_python = beatnet_python()?;
     eprintln!("xtask: distilling musicnn into Mirador's CNN");
     run(Command::new(&torch_python)
@@ -60,13 +66,7 @@ pub fn run_all() -> Result<()> {
         .arg("--out")
         .arg(root.join("models/cnn")))?;
     eprintln!("xtask: training the genre and mood heads on the CNN's embedding");
-    run(script("heads.py")
-        .arg("--data")
-        .arg(&data)
-        .arg("--model")
-        .arg(root.join("models/cnn"))
-        .arg("--onnx")
-        .arg("cnn.onnx"))?;
+    run(&mut heads("cnn", "cnn.onnx"))?;
     eprintln!("xtask: checking the CNN in int8 against fp32 on real audio");
     run(script("quantize.py")
         .arg("--data")

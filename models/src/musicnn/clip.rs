@@ -1,5 +1,5 @@
-//! Whole-clip predictions: the clip's log-mel patches through a patch network, the genre and mood
-//! heads on each patch's embedding, probabilities averaged over the patches.
+//! Whole-clip predictions: the clip's log-mel patches through a patch network, the genre and
+//! mood heads on each patch's embedding, probabilities averaged over the patches.
 
 use mirador_dsp::clip::Replay;
 use mirador_dsp::{AnalyzerConfig, StreamingAnalyzer};

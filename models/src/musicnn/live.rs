@@ -1,6 +1,6 @@
-//! A patch network (the distilled CNN, or musicnn) in the live engine: listens to the input on the worker thread, keeps the last
-//! 3 s of log-mel frames, and about once a second runs the network and both heads on them,
-//! smoothing the probabilities it publishes.
+//! A patch network (the distilled CNN, or musicnn) in the live engine: listens to the input on
+//! the worker thread, keeps the last 3 s of log-mel frames, and about once a second runs the
+//! network and both heads on them, smoothing the probabilities it publishes.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
