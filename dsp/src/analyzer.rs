@@ -6,13 +6,13 @@ use realfft::num_complex::Complex32;
 use realfft::{RealFftPlanner, RealToComplex};
 
 use crate::config::{AnalysisParams, AnalyzerConfig, ConfigError, PadMode, TOP_DB};
-use crate::features::{power_to_db, rms, spectral_shape, zero_crossing_rate};
-use crate::filters::{
-    chroma_filterbank, dct_ortho, fft_frequencies, hann, mel_filterbank, MelBand,
-};
 use crate::frame::Frame;
 use crate::input::InputStage;
-use crate::onset::OnsetStrength;
+use crate::rhythm::onset::OnsetStrength;
+use crate::spectral::features::{power_to_db, rms, spectral_shape, zero_crossing_rate};
+use crate::spectral::filters::{
+    chroma_filterbank, dct_ortho, fft_frequencies, hann, mel_filterbank, MelBand,
+};
 
 /// Real-time contract: after [`StreamingAnalyzer::new`], `process_*`, `flush` and the sink
 /// calls they make never allocate, lock or panic; blocks may be any length and change
@@ -20,6 +20,8 @@ use crate::onset::OnsetStrength;
 pub struct StreamingAnalyzer {
     input: InputStage,
     core: FrameCore,
+    /// Analysis-rate samples handed to taps so far.
+    tapped: u64,
 }
 
 impl StreamingAnalyzer {
@@ -29,38 +31,75 @@ impl StreamingAnalyzer {
         Ok(Self {
             input: InputStage::new(config.input_sample_rate, a.sample_rate, config.channels)?,
             core: FrameCore::new(a, config.input_sample_rate),
+            tapped: 0,
         })
     }
 
     /// Analyzes interleaved samples (`channels` per frame).
     pub fn process_interleaved(&mut self, block: &[f32], sink: &mut impl FnMut(&Frame)) {
-        let core = &mut self.core;
-        self.input
-            .push_interleaved(block, &mut |mono| core.push(mono, sink));
+        self.process_interleaved_tapped(block, sink, &mut |_, _| {});
     }
 
     /// Analyzes one slice per channel.
     pub fn process_planar<S: AsRef<[f32]>>(&mut self, planes: &[S], sink: &mut impl FnMut(&Frame)) {
-        let core = &mut self.core;
-        self.input
-            .push_planar(planes, &mut |mono| core.push(mono, sink));
+        self.process_planar_tapped(planes, sink, &mut |_, _| {});
     }
 
     /// Ends the stream: emits the frames librosa's end padding produces, so a whole signal
     /// gives `1 + len / hop_length` frames at the analysis rate. Call once, at the end.
     pub fn flush(&mut self, sink: &mut impl FnMut(&Frame)) {
-        let core = &mut self.core;
-        self.input.flush(&mut |mono| core.push(mono, sink));
+        self.flush_tapped(sink, &mut |_, _| {});
+    }
+
+    /// [`Self::process_interleaved`], also handing `tap` the mono analysis-rate signal the
+    /// frames are cut from, with the analysis-rate index of its first sample: what the models'
+    /// pipelines hear, so a signal is downmixed and resampled once for everything.
+    pub fn process_interleaved_tapped(
+        &mut self,
+        block: &[f32],
+        sink: &mut impl FnMut(&Frame),
+        tap: &mut impl FnMut(&[f32], u64),
+    ) {
+        let (core, tapped) = (&mut self.core, &mut self.tapped);
+        self.input.push_interleaved(block, &mut |mono| {
+            tap(mono, *tapped);
+            *tapped += mono.len() as u64;
+            core.push(mono, sink)
+        });
+    }
+
+    /// [`Self::process_planar`] with a tap, as [`Self::process_interleaved_tapped`].
+    pub fn process_planar_tapped<S: AsRef<[f32]>>(
+        &mut self,
+        planes: &[S],
+        sink: &mut impl FnMut(&Frame),
+        tap: &mut impl FnMut(&[f32], u64),
+    ) {
+        let (core, tapped) = (&mut self.core, &mut self.tapped);
+        self.input.push_planar(planes, &mut |mono| {
+            tap(mono, *tapped);
+            *tapped += mono.len() as u64;
+            core.push(mono, sink)
+        });
+    }
+
+    /// [`Self::flush`] with a tap, as [`Self::process_interleaved_tapped`].
+    pub fn flush_tapped(
+        &mut self,
+        sink: &mut impl FnMut(&Frame),
+        tap: &mut impl FnMut(&[f32], u64),
+    ) {
+        let (core, tapped) = (&mut self.core, &mut self.tapped);
+        self.input.flush(&mut |mono| {
+            tap(mono, *tapped);
+            *tapped += mono.len() as u64;
+            core.push(mono, sink)
+        });
         self.core.finish(sink);
     }
 
     pub fn params(&self) -> &AnalysisParams {
         &self.core.params
-    }
-
-    /// Frames emitted so far.
-    pub fn frames_emitted(&self) -> u64 {
-        self.core.next_index
     }
 
     /// Analysis-rate samples received so far (the signal length librosa would see).

@@ -2,9 +2,9 @@
 
 use std::fmt;
 
-/// Sample rates the input stage accepts.
-pub const MIN_SAMPLE_RATE: u32 = 8_000;
-pub const MAX_SAMPLE_RATE: u32 = 192_000;
+/// Sample rates the input stage accepts: every rate a host may ask for.
+pub const MIN_SAMPLE_RATE: u32 = 1_000;
+pub const MAX_SAMPLE_RATE: u32 = 768_000;
 /// Largest block handled in one pass; longer blocks are split internally, so any length works.
 pub const MAX_BLOCK: usize = 8192;
 
@@ -67,7 +67,7 @@ impl AnalysisParams {
 /// Everything an analyzer is constructed from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnalyzerConfig {
-    /// Sample rate of the incoming audio, 8 to 192 kHz.
+    /// Sample rate of the incoming audio, 1 to 768 kHz.
     pub input_sample_rate: u32,
     /// Interleaved channel count of the incoming audio; channels are averaged to mono.
     pub channels: usize,
@@ -122,7 +122,6 @@ pub enum ConfigError {
     Bands { n_mels: usize, n_mfcc: usize },
     Parameter,
     Resampler(String),
-    LoudnessMeter(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -142,7 +141,6 @@ impl fmt::Display for ConfigError {
             }
             Self::Parameter => write!(f, "roll_percent must be in (0, 1) and tuning finite"),
             Self::Resampler(e) => write!(f, "resampler: {e}"),
-            Self::LoudnessMeter(e) => write!(f, "loudness meter: {e}"),
         }
     }
 }

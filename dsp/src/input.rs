@@ -64,11 +64,6 @@ impl InputStage {
         })
     }
 
-    /// Input frames received so far.
-    pub fn input_frames(&self) -> u64 {
-        self.input_frames
-    }
-
     /// NaN or infinite input samples replaced by silence so far.
     pub fn non_finite_samples(&self) -> u64 {
         self.non_finite

@@ -1,21 +1,20 @@
-//! Mirador's DSP core: turns audio into librosa-compatible features frame by frame.
+//! Mirador's signal processing: algorithms only, array in and array out, with librosa's
+//! definitions. No threads, rings or model vocabulary live here.
 //!
-//! [`StreamingAnalyzer`] is built once from an [`AnalyzerConfig`], then fed blocks of any size;
-//! it downmixes, resamples to the analysis rate and emits a [`Frame`] per hop into a caller's
-//! sink, without allocating after construction. [`clip`] adds what needs a whole clip:
-//! harmonic/percussive separation, global tempo, tuning and the GTZAN feature table.
-//! [`live`] runs the analyzer on an audio thread and the live analyses on a worker.
+//! - [`StreamingAnalyzer`]: blocks of any size in, one [`Frame`] of features per hop out, no
+//!   allocation after construction ([`input`] downmixes and resamples, [`analyzer`] frames).
+//! - [`spectral`], [`rhythm`], [`pitch`], [`separation`]: the algorithms by what they compute.
+//! - [`clip`]: what needs a whole clip, the GTZAN feature table.
 
 pub mod analyzer;
 pub mod clip;
 pub mod config;
-pub mod features;
-pub mod filters;
 pub mod frame;
 pub mod input;
-pub mod live;
-pub mod log_filtered;
-pub mod onset;
+pub mod pitch;
+pub mod rhythm;
+pub mod separation;
+pub mod spectral;
 
 pub use analyzer::StreamingAnalyzer;
 pub use config::{AnalysisParams, AnalyzerConfig, ConfigError, PadMode};

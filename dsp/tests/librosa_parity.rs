@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
-use mirador_dsp::clip::hpss::HpssStream;
-use mirador_dsp::clip::tempo::tempo;
 use mirador_dsp::clip::{scan, Samples};
+use mirador_dsp::rhythm::tempo::tempo;
+use mirador_dsp::separation::hpss::HpssStream;
 use mirador_dsp::{AnalyzerConfig, Frame};
 
 /// Tolerances, each the largest error accepted over all frames of all fixtures.

@@ -1,11 +1,13 @@
-//! Mirador's predictions.
+//! Mirador's predictions: inference and post-processing, on `mirador-dsp`'s features.
 //!
-//! - [`classic`]: the five classifiers of the GTZAN feature-table pipeline, run on
-//!   `mirador-dsp`'s feature table.
+//! Each model has one [`Pipeline`] that serves files and live input alike:
 //! - [`beats`]: BeatNet's beat and downbeat network (tract, frame by frame) and an online
-//!   bar-pointer tracker.
-//! - [`musicnn`]: the networks that read log-mel patches (musicnn, and Mirador's CNN distilled
-//!   from it), run with tract, and the genre and mood heads on their embeddings.
+//!   bar-pointer tracker ([`beats::BeatPipeline`]).
+//! - [`tagger`]: the networks that read 3 s log-mel patches (Mirador's CNN distilled from
+//!   musicnn, and musicnn itself), run with tract, with genre and mood heads on their
+//!   embeddings ([`tagger::PatchPipeline`]).
+//! - [`classic`]: the five classifiers of the GTZAN feature-table pipeline, on
+//!   `mirador-dsp`'s feature table (no pipeline of their own: they read the table).
 //!
 //! Training and conversion code is in `models/training/` (`cargo xtask models`); each model
 //! has a card beside its files (`models/classic/README.md`, `models/musicnn/README.md`,
@@ -14,6 +16,11 @@
 pub mod beats;
 pub mod classic;
 mod dense;
-pub mod live;
-pub mod musicnn;
+mod error;
 mod onnx;
+pub mod pipeline;
+mod standardizer;
+pub mod tagger;
+
+pub use error::ModelError;
+pub use pipeline::{run_clip, Pipeline, SAMPLE_RATE};

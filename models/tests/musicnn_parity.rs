@@ -3,7 +3,10 @@
 //! clips) and models/cnn/golden.json (the same patches through the distilled CNN, written by
 //! models/training/distill.py) give the same embedding and tags.
 
-use mirador_models::musicnn::{compress, patches, Network, Variant, N_MELS, PATCH_FRAMES};
+use std::sync::Arc;
+
+use mirador_models::tagger::{compress, Network, PatchPipeline, Tagger, Variant, PATCH_FRAMES};
+use mirador_models::{Pipeline, SAMPLE_RATE};
 
 #[derive(serde::Deserialize)]
 struct Golden {
@@ -82,20 +85,29 @@ fn compression_rounds_to_half_precision_like_musicnn() {
 
 #[test]
 fn clips_are_cut_into_three_second_patches() {
-    let frame = |v: f32| vec![v; N_MELS];
-    let short: Vec<f32> = (0..100).flat_map(|i| frame(i as f32)).collect();
-    let p = patches(&short);
-    assert_eq!(p.len(), 1, "a short clip is repeated into one patch");
-    assert_eq!(p[0][100 * N_MELS], 0.0);
-    let long: Vec<f32> = (0..PATCH_FRAMES * 2 + 50)
-        .flat_map(|i| frame(i as f32))
-        .collect();
-    let p = patches(&long);
+    let tagger = Arc::new(Tagger::load(Variant::Cnn).unwrap());
+    let patches = |seconds: f64| {
+        let n = (seconds * SAMPLE_RATE as f64) as usize;
+        let signal: Vec<f32> = (0..n).map(|i| (i as f32 * 0.05).sin() * 0.2).collect();
+        let mut pipeline = PatchPipeline::for_clip(tagger.clone()).unwrap();
+        pipeline.push(&signal, 0);
+        pipeline.finish();
+        assert!(pipeline.take_error().is_none());
+        pipeline.take_outputs().collect::<Vec<_>>()
+    };
     assert_eq!(
-        p.len(),
+        patches(1.0).len(),
+        1,
+        "a short clip is repeated into one patch"
+    );
+    let long = patches(6.8);
+    assert_eq!(
+        long.len(),
         2,
         "the tail shorter than a patch is dropped, as musicnn does"
     );
-    assert_eq!(p[1][0], PATCH_FRAMES as f32);
-    assert_eq!(patches(&[]).len(), 1);
+    // Patch ends sit on the 22.05 kHz timeline, 3 s (187 hops of 256 at 16 kHz) apart.
+    let end = (2 * PATCH_FRAMES * 256) as u64 * SAMPLE_RATE as u64 / 16_000;
+    assert_eq!(long[1].end, end);
+    assert_eq!(patches(0.0).len(), 1, "an empty clip is one silent patch");
 }

@@ -1,8 +1,7 @@
-//! Mirador inside a DAW: a nice-plug VST3/CLAP plugin that passes audio through untouched
-//! (zero latency), runs `mirador-dsp`'s live engine on the audio thread, and draws [`view`]
-//! in its editor. The view is the same one the standalone app shows.
+//! Mirador inside a DAW: a nice-plug VST3/CLAP shell that passes audio through untouched
+//! (zero latency), runs `mirador-engine` on the audio thread, and draws `mirador-view` in its
+//! editor, the same view the app shows. Parameters and the editor are all that live here.
 
 mod plugin;
-pub mod view;
 
 pub use plugin::Mirador;

@@ -2,12 +2,9 @@
 //! the audio passed through bit-exact, and the editor reading the worker's snapshots.
 
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use mirador_dsp::live::{engine, AudioStage, Control, SnapshotReader};
-use mirador_dsp::AnalyzerConfig;
-use mirador_models::live::LiveModels;
+use mirador_engine::{AudioStage, Control, LiveModels, SnapshotReader};
 use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::editor::ResizeHint;
 use nice_plug::prelude::*;
@@ -16,7 +13,7 @@ use nice_plug_egui::{
     create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier,
 };
 
-use crate::view::{View, ViewSettings};
+use mirador_view::{View, ViewSettings};
 
 const DEFAULT_EDITOR_SIZE: (u32, u32) = (1000, 640);
 const MIN_EDITOR_SIZE: (f32, f32) = (560.0, 360.0);
@@ -27,6 +24,9 @@ pub struct MiradorParams {
     /// an `EguiEditorState`, which nice-plug-egui cannot serialize.
     #[persist = "editor-size"]
     pub editor_size: Arc<RwLock<(u32, u32)>>,
+    /// The host's bypass switch: audio passes through as always, and analysis stops.
+    #[id = "bypass"]
+    pub bypass: BoolParam,
     #[id = "analysis"]
     pub analysis: BoolParam,
     #[id = "smoothing"]
@@ -45,6 +45,7 @@ impl Default for MiradorParams {
     fn default() -> Self {
         Self {
             editor_size: Arc::new(RwLock::new(DEFAULT_EDITOR_SIZE)),
+            bypass: BoolParam::new("Bypass", false).make_bypass(),
             analysis: BoolParam::new("Analysis", true),
             smoothing: FloatParam::new(
                 "Display smoothing",
@@ -74,21 +75,20 @@ impl MiradorParams {
     }
 }
 
-/// What the audio side shares with the editor. The audio thread only touches the atomics.
+/// What the audio side shares with the editor; the audio thread never touches it.
 #[derive(Default)]
 struct Shared {
     reader: Mutex<Option<SnapshotReader>>,
-    /// Samples processed since activation: the engine's timeline, for the beat indicator.
-    processed: AtomicU64,
-    sample_rate: AtomicU64,
+    /// Why the engine is not running at the host's rate, if it is not.
+    inactive: Mutex<Option<String>>,
 }
 
 pub struct Mirador {
     params: Arc<MiradorParams>,
     audio: Option<AudioStage>,
     shared: Arc<Shared>,
-    /// The distilled CNN with its heads and BeatNet, loaded at the first activation and kept
-    /// across them.
+    /// The live models (the distilled CNN with its heads, BeatNet), loaded at the first
+    /// activation and kept across them.
     model: Option<Arc<LiveModels>>,
 }
 
@@ -113,14 +113,13 @@ pub struct EditorApp {
 impl NiceEguiApp for EditorApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
         let settings = self.params.view_settings();
-        let rate = self.shared.sample_rate.load(Ordering::Relaxed).max(1) as f64;
-        let now = self.shared.processed.load(Ordering::Relaxed) as f64 / rate;
         egui::Frame::central_panel(ui.style()).show(ui, |ui| {
             if let Ok(mut reader) = self.shared.reader.lock() {
                 match reader.as_mut() {
-                    Some(reader) => self.view.ui(ui, reader.read(), now, &settings),
+                    Some(reader) => self.view.ui(ui, reader, &settings),
                     None => {
-                        ui.label("Waiting for the host to start audio.");
+                        let why = self.shared.inactive.lock().ok().and_then(|w| w.clone());
+                        ui.label(why.unwrap_or("Waiting for the host to start audio.".into()));
                     }
                 }
             }
@@ -196,36 +195,32 @@ impl Plugin for Mirador {
         buffer_config: &BufferConfig,
         _context: &mut impl ActivateContext<Self>,
     ) -> bool {
+        // The audio passes through whatever happens here: a rate the analysis cannot serve
+        // leaves the plugin active, bit-exact and saying so in its editor.
+        self.audio = None;
+        self.shutdown_worker();
         let channels = layout.main_input_channels.map_or(0, NonZeroU32::get) as usize;
         let rate = buffer_config.sample_rate.round() as u32;
-        let Ok((audio, mut worker, reader)) = engine(&AnalyzerConfig::new(rate, channels)) else {
-            return false;
-        };
         if self.model.is_none() {
-            // Without the model the analyzer still runs; the view says no model is loaded.
+            // Without the models the analyzer still runs; the view says no model is loaded.
             self.model = LiveModels::load().ok().map(Arc::new);
         }
-        if let Some(listeners) = self
-            .model
-            .as_ref()
-            .and_then(|m| m.listeners(rate, channels).ok())
-        {
-            for listener in listeners {
-                worker = worker.with_listener(listener);
+        let why = match mirador_engine::start(rate, channels, self.model.as_deref()) {
+            Ok((audio, reader)) => {
+                if let Ok(mut slot) = self.shared.reader.lock() {
+                    *slot = Some(reader);
+                }
+                self.audio = Some(audio);
+                None
             }
+            Err(e) => Some(format!(
+                "No analysis at {} Hz: {e}. Audio passes through untouched.",
+                buffer_config.sample_rate
+            )),
+        };
+        if let Ok(mut slot) = self.shared.inactive.lock() {
+            *slot = why;
         }
-        if worker.spawn().is_err() {
-            return false;
-        }
-        self.shutdown_worker();
-        if let Ok(mut slot) = self.shared.reader.lock() {
-            *slot = Some(reader);
-        }
-        self.shared
-            .sample_rate
-            .store(rate as u64, Ordering::Relaxed);
-        self.shared.processed.store(0, Ordering::Relaxed);
-        self.audio = Some(audio);
         true
     }
 
@@ -237,16 +232,13 @@ impl Plugin for Mirador {
     ) -> ProcessStatus {
         // The audio is only read: the host gets its input back unchanged.
         if let Some(audio) = &mut self.audio {
-            audio.set_enabled(self.params.analysis.value());
+            audio.set_enabled(self.params.analysis.value() && !self.params.bypass.value());
             match buffer.as_slice_immutable() {
                 [mono] => audio.process_planar(&[&mono[..]]),
                 [left, right] => audio.process_planar(&[&left[..], &right[..]]),
                 _ => {}
             }
         }
-        self.shared
-            .processed
-            .fetch_add(buffer.samples() as u64, Ordering::Relaxed);
         ProcessStatus::Normal
     }
 

@@ -228,9 +228,27 @@ fn hosted_plugin_passes_audio_through_and_restores_state() {
         ParamValueEvent::new(0, show_mfcc, Pckn::match_all(), 0.0),
     ];
 
-    for rate in [44_100.0, 48_000.0] {
-        let input = music(rate, (rate * SECONDS) as usize);
-        for block in [1, 64, 512, 4096] {
+    // Every rate a host may ask for, fractional ones included, with odd block sizes.
+    let rates = [
+        1_000.0,
+        8_000.0,
+        22_050.0,
+        44_100.0,
+        48_000.0,
+        88_200.0,
+        96_000.0 - 0.5,
+        192_000.0,
+        384_000.0,
+        768_000.0,
+    ];
+    for rate in rates {
+        let seconds = if rate > 100_000.0 { 0.5 } else { SECONDS };
+        let input = music(rate, (rate * seconds) as usize);
+        let blocks: &[usize] = match rate as u32 {
+            44_100 | 48_000 => &[1, 64, 511, 512, 4096],
+            _ => &[97, 1024],
+        };
+        for &block in blocks {
             let output = run(&mut instance, rate, block, &input, &changes);
             for (channel, (out, inp)) in output.iter().zip(&input).enumerate() {
                 let first_difference = out

@@ -1,6 +1,6 @@
 //! End-to-end tests of Mirador on real audio (see `tests/tests/`): whole files through
-//! decoding, analysis and the feature table, checked against published reference data.
-//! The library itself only locates the shared data set.
+//! decoding, analysis and the models, checked against published reference data. The library
+//! itself only locates the shared data set, for these tests, the plugin's and `cargo xtask`.
 
 use std::path::PathBuf;
 

@@ -2,9 +2,9 @@
 //! spectrogram) against BeatNet's own (madmom), and the activations that front end leads to
 //! through tract against BeatNet's torch model, on the real clip of models/beatnet/golden.json.
 
-use mirador_dsp::log_filtered::LogFilteredSpectrogram;
+use mirador_app::decode::Decoder;
+use mirador_dsp::spectral::log_filtered::LogFilteredSpectrogram;
 use mirador_models::beats::{BeatNet, StreamState};
-use mirador_standalone::decode::Decoder;
 use mirador_tests::data_dir;
 
 #[derive(serde::Deserialize)]

@@ -1,73 +1,123 @@
 //! The models as the live engine runs them (the listeners the plugin and `mirador play`
-//! attach), fed a real recording block by block: genre and mood from the distilled CNN appear
-//! once 3 s have arrived and change about once a second after that; BeatNet's beats follow.
-//! (classical.00000 is in the genre head's training split: this checks the live path, not
-//! accuracy, which models/REPORT.md measures on held-out clips.)
+//! attach), a real recording fed through the audio stage in blocks of changing size as hosts
+//! deliver them: genre and mood from the distilled CNN appear once 3 s have arrived and change
+//! about once a second after that; BeatNet's beats are on the input timeline, in order, about
+//! as many as the clip's annotations. (classical.00000 is in the genre head's training split:
+//! this checks the live path, not accuracy, which models/REPORT.md measures on held-out clips.)
 
 use mirador_dsp::clip::Replay;
-use mirador_dsp::live::Predictions;
-use mirador_models::live::LiveModels;
-use mirador_standalone::decode::AudioFile;
+use mirador_dsp::AnalyzerConfig;
+use mirador_engine::{build, LiveModels, RhythmSource, Snapshot};
 use mirador_tests::data_dir;
 
-fn top(p: &mirador_dsp::live::ClassProbabilities) -> &str {
-    &p.classes
-        .iter()
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .unwrap()
-        .0
+/// What the snapshots said while a clip played.
+struct Heard {
+    first_genre_at: Option<f64>,
+    genre_changes: usize,
+    /// Every beat the beat model announced: input-rate position and time.
+    beats: Vec<(u64, f64)>,
+    last: Snapshot,
+    seconds: f64,
 }
 
-#[test]
-fn live_genre_mood_and_beats_on_a_real_recording() {
-    let mut file = AudioFile::open(&data_dir().join("gtzan/full/classical.00000.flac")).unwrap();
+fn play(path: &str, models: &LiveModels) -> Heard {
+    let mut file = mirador_app::decode::AudioFile::open(&data_dir().join(path)).unwrap();
     let (rate, channels) = (file.sample_rate(), file.channels());
     let mut samples = Vec::new();
     file.play(&mut |block| samples.extend_from_slice(block))
         .unwrap();
-    let models = LiveModels::load().unwrap();
-    let mut listeners = models.listeners(rate, channels).unwrap();
-    let mut predictions = Predictions::default();
-    let (mut first_genre_at, mut genre_changes, mut beats) = (None, 0, 0);
+    let (mut audio, mut worker, mut reader) = build(&AnalyzerConfig::new(rate, channels)).unwrap();
+    for listener in models.listeners(rate).unwrap() {
+        worker = worker.with_listener(listener);
+    }
+    let (mut first_genre_at, mut genre_changes, mut beats) = (None, 0, Vec::new());
     let mut last_genre = None;
-    let mut last_beat = None;
-    // Blocks of changing size, as hosts deliver them.
     let mut position = 0;
-    for (i, size) in [1usize, 64, 512, 4096, 333].iter().cycle().enumerate() {
+    for size in [1usize, 64, 512, 4096, 333].iter().cycle() {
         if position >= samples.len() {
             break;
         }
         let end = (position + size * channels).min(samples.len());
-        for listener in &mut listeners {
-            listener.listen(&samples[position..end], (position / channels) as u64);
-            listener.update(&mut predictions);
-        }
+        audio.process_interleaved(&samples[position..end]);
+        worker.poll();
         position = end;
-        let seconds = position as f64 / channels as f64 / f64::from(rate);
-        if let Some(genre) = &predictions.genre {
+        let now = reader.now();
+        let s = reader.read();
+        assert!(s.model_error.is_none(), "{:?}", s.model_error);
+        if let Some(genre) = &s.genre {
             assert_eq!(genre.model, "cnn");
-            let sum: f32 = genre.classes.iter().map(|c| c.1).sum();
-            assert!((sum - 1.0).abs() < 1e-3, "block {i}: {genre:?}");
-            first_genre_at.get_or_insert(seconds);
+            let sum: f32 = genre.probabilities.iter().sum();
+            assert!((sum - 1.0).abs() < 1e-3, "{genre:?}");
+            first_genre_at.get_or_insert(now);
             if last_genre.as_ref() != Some(genre) {
                 genre_changes += 1;
                 last_genre = Some(genre.clone());
             }
         }
-        if predictions.beat != last_beat {
-            beats += 1;
-            last_beat = predictions.beat;
+        if let Some(r) = s.rhythm.filter(|r| r.source == RhythmSource::BeatModel) {
+            if beats.last().is_none_or(|&(p, _)| p != r.beat.position) {
+                beats.push((r.beat.position, r.beat.time));
+            }
         }
     }
-    let first = first_genre_at.expect("a live genre");
+    Heard {
+        first_genre_at,
+        genre_changes,
+        beats,
+        last: reader.read().clone(),
+        seconds: samples.len() as f64 / channels as f64 / rate as f64,
+    }
+}
+
+#[test]
+fn live_genre_and_mood_on_a_real_recording() {
+    let models = LiveModels::load().unwrap();
+    let heard = play("gtzan/full/classical.00000.flac", &models);
+    let first = heard.first_genre_at.expect("a live genre");
     assert!((3.0..4.5).contains(&first), "first genre after {first} s");
     // A refresh a second over the remaining ~26 s.
-    assert!(
-        (20..=30).contains(&genre_changes),
-        "{genre_changes} updates"
-    );
-    assert_eq!(top(predictions.genre.as_ref().unwrap()), "classical");
-    let mood = predictions.mood.as_ref().expect("a live mood");
+    let changes = heard.genre_changes;
+    assert!((20..=30).contains(&changes), "{changes} updates");
+    let genre = heard.last.genre.as_ref().unwrap();
+    assert_eq!(genre.top().unwrap().0, "classical");
+    let mood = heard.last.mood.as_ref().expect("a live mood");
     assert_eq!(mood.model, "cnn");
-    assert!(beats > 10, "{beats} beats");
+}
+
+#[test]
+fn live_beats_are_in_order_on_the_input_timeline_and_as_many_as_annotated() {
+    let models = LiveModels::load().unwrap();
+    for clip in ["blues", "classical"] {
+        let heard = play(&format!("gtzan/full/{clip}.00000.flac"), &models);
+        let beats = &heard.beats;
+        assert!(beats.len() > 10, "{clip}: {} beats", beats.len());
+        for pair in beats.windows(2) {
+            assert!(pair[1].0 > pair[0].0, "{clip}: beats out of order {pair:?}");
+        }
+        for &(position, time) in beats {
+            assert_eq!(position, (time * 22050.0).round() as u64, "{clip}");
+            assert!(time <= heard.seconds, "{clip}: beat at {time} s");
+        }
+        // The online tracker needs a few seconds to lock on: compare from its first beat.
+        let annotations = std::fs::read_to_string(data_dir().join(format!(
+            "gtzan/annotations/beat_this/beats/gtzan_{clip}_00000.beats"
+        )))
+        .unwrap();
+        let start = beats[0].1 - 0.1;
+        let annotated = annotations
+            .lines()
+            .filter_map(|l| l.split_whitespace().next()?.parse::<f64>().ok())
+            .filter(|&t| t >= start && t <= heard.seconds)
+            .count();
+        let ratio = beats.len() as f64 / annotated as f64;
+        println!(
+            "{clip}: {} beats, {annotated} annotated from {start:.2} s",
+            beats.len()
+        );
+        assert!(
+            (0.9..=1.1).contains(&ratio),
+            "{clip}: {} vs {annotated}",
+            beats.len()
+        );
+    }
 }

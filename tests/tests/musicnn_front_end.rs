@@ -1,11 +1,15 @@
-//! musicnn's front end as Mirador computes it (symphonia decoding, rubato resampling to
-//! 16 kHz, `mirador-dsp`'s mel spectrogram, float16 rounding and log compression) against the
+//! musicnn's front end as Mirador's patch pipeline computes it (symphonia decoding, rubato
+//! resampling to 16 kHz, `mirador-dsp`'s mel spectrogram, float16 rounding and log
+//! compression) against the
 //! musicnn package's own (librosa with soxr resampling), on the real clips of
 //! models/musicnn/golden.json; then the embedding each front end leads to, in musicnn and in
 //! the CNN distilled from it (models/cnn/golden.json: the same patches).
 
-use mirador_models::musicnn::{log_mel, Network, Variant, N_MELS, PATCH_FRAMES};
-use mirador_standalone::decode::AudioFile;
+use std::sync::Arc;
+
+use mirador_app::decode::AudioFile;
+use mirador_models::run_clip;
+use mirador_models::tagger::{PatchPipeline, Tagger, Variant, PATCH_FRAMES};
 use mirador_tests::data_dir;
 
 #[derive(serde::Deserialize)]
@@ -41,13 +45,19 @@ fn front_end_and_embedding_match(variant: Variant) {
         variant.name()
     );
     let golden: Golden = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let model = Network::load(variant).unwrap();
+    let tagger = Arc::new(Tagger::load(variant).unwrap());
     for case in golden.cases {
         let (file, frames) = case.source.split_once(", frames ").unwrap();
         let start: usize = frames.split("..").next().unwrap().parse().unwrap();
+        assert_eq!(start % PATCH_FRAMES, 0, "golden patches are the clip's own");
         let mut clip = AudioFile::open(&data_dir().join(file)).unwrap();
-        let mel = log_mel(&mut clip).unwrap();
-        let ours = &mel[start * N_MELS..(start + PATCH_FRAMES) * N_MELS];
+        let mut pipeline = PatchPipeline::for_clip(tagger.clone())
+            .unwrap()
+            .keeping_patches();
+        run_clip(&mut clip, &mut [&mut pipeline]).unwrap();
+        let outputs: Vec<_> = pipeline.take_outputs().collect();
+        let output = &outputs[start / PATCH_FRAMES];
+        let ours = output.patch.as_deref().unwrap();
         let theirs: Vec<f32> = case.mel.concat();
         let n = ours.len() as f32;
         let mean_error = ours
@@ -61,8 +71,8 @@ fn front_end_and_embedding_match(variant: Variant) {
             .zip(&theirs)
             .map(|(a, b)| (a - b).abs())
             .fold(0.0, f32::max);
-        let embedding = model.run(ours).unwrap().embedding;
-        let similarity = cosine(&embedding, &case.embedding);
+        let embedding = &output.embedding;
+        let similarity = cosine(embedding, &case.embedding);
         println!(
             "{variant:?} {file}: log-mel mean error {mean_error:.2e}, worst {worst:.2e}; \
              embedding cosine {similarity:.6}"

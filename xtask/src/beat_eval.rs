@@ -8,8 +8,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use mirador_models::beats::{track, BeatNet};
-use mirador_standalone::decode::AudioFile;
+use std::sync::Arc;
+
+use mirador_app::decode::AudioFile;
+use mirador_models::beats::{self, BeatNet, BeatPipeline};
+use mirador_models::run_clip;
 
 use crate::python::{beatnet_python, run};
 
@@ -30,16 +33,19 @@ fn clips(data: &Path) -> Result<Vec<String>> {
 }
 
 pub fn section(root: &Path, data: &Path) -> Result<String> {
-    let net = BeatNet::load()?;
+    let net = Arc::new(BeatNet::load()?);
     let mut ours = Vec::new();
     for clip in clips(data)? {
         let mut file = AudioFile::open(&data.join(&clip))?;
         let started = Instant::now();
-        let beats = track(&net, &mut file).map_err(|e| anyhow::anyhow!("{clip}: {e}"))?;
+        let mut pipeline = BeatPipeline::new(net.clone());
+        run_clip(&mut file, &mut [&mut pipeline]).map_err(|e| anyhow::anyhow!("{clip}: {e}"))?;
+        let announced: Vec<_> = pipeline.take_beats().collect();
+        let beats = beats::summarize(&announced);
         ours.push(serde_json::json!({
             "clip": clip,
             "seconds": started.elapsed().as_secs_f64(),
-            "beats": beats.beats.iter().map(|b| (b.time, b.beat_in_bar)).collect::<Vec<_>>(),
+            "beats": beats.beats,
             "tempo": beats.tempo_bpm,
         }));
     }

@@ -5,9 +5,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use mirador_app::decode::AudioFile;
 use mirador_dsp::clip::{feature_table, Replay, Samples, TableStyle};
 use mirador_dsp::{AnalyzerConfig, Frame, StreamingAnalyzer};
-use mirador_standalone::decode::AudioFile;
 
 use crate::python;
 
@@ -16,7 +16,7 @@ const RUNS: usize = 5;
 pub fn run(clip: Option<&str>) -> Result<()> {
     let clip = match clip {
         Some(path) => PathBuf::from(path),
-        None => python::repo_root().join("../shared/data/gtzan/full/blues.00000.flac"),
+        None => mirador_tests::data_dir().join("gtzan/full/blues.00000.flac"),
     };
     let mut file = AudioFile::open(&clip).with_context(|| format!("{}", clip.display()))?;
     let (rate, channels) = (file.sample_rate(), file.channels());
@@ -112,7 +112,7 @@ fn audio_thread_cost(mono: &[f32], rate: u32) -> Result<()> {
     let stereo = upsample_to_stereo(mono, rate, 48000);
     for block in [64usize, 512] {
         let (mut audio, mut worker, _reader) =
-            mirador_dsp::live::engine(&AnalyzerConfig::new(48000, 2))?;
+            mirador_engine::build(&AnalyzerConfig::new(48000, 2))?;
         let budget = block as f64 / 48000.0;
         let mut times = Vec::with_capacity(10_000);
         let mut worker_time = 0.0f64;

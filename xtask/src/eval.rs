@@ -15,12 +15,16 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use mirador_dsp::clip::Replay;
 use mirador_dsp::clip::{FeatureTable, TableStyle};
-use mirador_dsp::live::Predictions;
+use std::sync::Arc;
+
+use mirador_app::batch::{self, GenreModel, Models};
+use mirador_app::decode::AudioFile;
+use mirador_dsp::AnalyzerConfig;
+use mirador_engine::LiveModels;
 use mirador_models::classic::{Classic, NAMES};
-use mirador_models::live::LiveModels;
-use mirador_models::musicnn::{ClipModel, ClipPredictions, Network, Variant};
-use mirador_standalone::batch::{self, GenreModel};
-use mirador_standalone::decode::AudioFile;
+use mirador_models::tagger::{ClipPredictions, Network, Tagger, Variant};
+
+use mirador_tests::data_dir;
 
 use crate::python::repo_root;
 
@@ -51,22 +55,16 @@ impl Clip {
 /// The patch networks evaluated, in table order.
 const NETWORKS: [Variant; 2] = [Variant::Cnn, Variant::Musicnn];
 
-fn data_dir(root: &Path) -> PathBuf {
-    std::env::var_os("MIRADOR_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("../shared/data"))
-}
-
 /// Only the beats section, printed (for working on the tracker).
 pub fn beats_only() -> Result<()> {
     let root = repo_root();
-    print!("{}", crate::beat_eval::section(&root, &data_dir(&root))?);
+    print!("{}", crate::beat_eval::section(&root, &data_dir())?);
     Ok(())
 }
 
 pub fn run() -> Result<()> {
     let root = repo_root();
-    let data = data_dir(&root);
+    let data = data_dir();
     let test_ids = read_ids(&data.join("gtzan/splits/fault_filtered_test.txt"))?;
     let sets = [
         Set {
@@ -92,9 +90,14 @@ pub fn run() -> Result<()> {
         .map(|name| Classic::builtin(name, &columns))
         .collect::<Result<_, _>>()?;
     let classes = models[0].classes.clone();
-    let networks: Vec<GenreModel> = NETWORKS
+    let networks: Vec<Models> = NETWORKS
         .iter()
-        .map(|&v| Ok(GenreModel::Patches(Box::new(ClipModel::load(v)?))))
+        .map(|&v| {
+            Ok(Models {
+                genre: Some(GenreModel::Patches(Arc::new(Tagger::load(v)?))),
+                beats: None,
+            })
+        })
         .collect::<Result<_>>()?;
     // Rows: the classic models, then the patch networks.
     let names: Vec<String> = NAMES
@@ -141,7 +144,7 @@ pub fn run() -> Result<()> {
         eprintln!("eval: {} ({} clips)", set.name, set.clips.len());
         let paths: Vec<PathBuf> = set.clips.iter().map(|c| c.path.clone()).collect();
         for (n, network) in networks.iter().enumerate() {
-            let outcome = batch::run(&paths, TableStyle::Gtzan, Some(network), None);
+            let outcome = batch::run(&paths, TableStyle::Gtzan, network);
             if outcome.failures > 0 {
                 failures.push(format!(
                     "{}: {} files failed to decode",
@@ -161,7 +164,7 @@ pub fn run() -> Result<()> {
                 };
                 // The feature table is the same in every network's run: score it once.
                 if n == 0 {
-                    let row = analysis.table.values();
+                    let row = analysis.clip.table.values();
                     predictions += 1;
                     for (m, model) in models.iter().enumerate() {
                         let started = std::time::Instant::now();
@@ -170,10 +173,14 @@ pub fn run() -> Result<()> {
                         score(m, argmax(&p));
                     }
                 }
-                let genre = analysis.genre.as_deref().context("the network's genre")?;
+                let genre = analysis
+                    .clip
+                    .genre
+                    .as_deref()
+                    .context("the network's genre")?;
                 let p: Vec<f64> = genre.iter().map(|(_, p)| *p).collect();
                 score(models.len() + n, index(&genre[argmax(&p)].0)?);
-                let output = analysis.network_output.clone();
+                let output = analysis.clip.network_output.clone();
                 outputs[n].insert(
                     analysis.path.clone(),
                     output.context("the network's output")?,
@@ -273,7 +280,7 @@ pub fn run() -> Result<()> {
 fn mood_section(
     root: &Path,
     data: &Path,
-    networks: &[GenreModel],
+    networks: &[Models],
     known: &[HashMap<PathBuf, ClipPredictions>],
 ) -> Result<String> {
     const QUADRANTS: [&str; 4] = ["Q1", "Q2", "Q3", "Q4"];
@@ -303,14 +310,17 @@ fn mood_section(
             .filter(|p| !known.contains_key(*p))
             .cloned()
             .collect();
-        let fresh = batch::run(&missing, TableStyle::Gtzan, Some(network), None);
+        let fresh = batch::run(&missing, TableStyle::Gtzan, network);
         let fresh: HashMap<&PathBuf, &ClipPredictions> = fresh
             .analyses
             .iter()
             .map(|a| {
                 Ok((
                     &a.path,
-                    a.network_output.as_ref().context("the network's mood")?,
+                    a.clip
+                        .network_output
+                        .as_ref()
+                        .context("the network's mood")?,
                 ))
             })
             .collect::<Result<_>>()?;
@@ -342,7 +352,7 @@ fn mood_section(
             })
             .sum::<f64>()
             / 4.0;
-        let name = network.name();
+        let name = network.genre.as_ref().map_or("", GenreModel::name);
         let reference = read_json(&root.join(format!("models/{name}/heads_evaluation.json")))?;
         let reference = reference["mood"]["reference_test_accuracy"]
             .as_f64()
@@ -487,16 +497,17 @@ fn live_cost(clip: &Path) -> Result<(f64, f64)> {
     let (rate, channels) = (file.sample_rate(), file.channels());
     let mut samples = Vec::new();
     file.play(&mut |block| samples.extend_from_slice(block))?;
-    let models = LiveModels::load().map_err(anyhow::Error::msg)?;
-    let mut listeners = models.listeners(rate, channels)?;
-    let mut predictions = Predictions::default();
-    let block = 512 * channels;
+    let models = LiveModels::load()?;
+    let (mut audio, mut worker, _reader) =
+        mirador_engine::build(&AnalyzerConfig::new(rate, channels))?;
+    for listener in models.listeners(rate)? {
+        worker = worker.with_listener(listener);
+    }
+    // The whole engine, audio stage and worker, as it runs live.
     let started = std::time::Instant::now();
-    for (i, chunk) in samples.chunks(block).enumerate() {
-        for listener in &mut listeners {
-            listener.listen(chunk, (i * 512) as u64);
-            listener.update(&mut predictions);
-        }
+    for chunk in samples.chunks(512 * channels) {
+        audio.process_interleaved(chunk);
+        worker.poll();
     }
     let cpu = started.elapsed().as_secs_f64();
     let seconds = samples.len() as f64 / channels as f64 / f64::from(rate);

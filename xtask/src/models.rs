@@ -3,7 +3,6 @@
 //! in its own (`models/training/beatnet_venv.sh`), since madmom needs numpy < 2. The distilled
 //! CNN is trained with torch, which only the BeatNet environment has.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::Result;
@@ -15,9 +14,7 @@ pub const INT8_CNN: &str = "target/quantized/cnn.int8.onnx";
 
 pub fn run_all() -> Result<()> {
     let root = repo_root();
-    let data = std::env::var_os("MIRADOR_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("../shared/data"));
+    let data = mirador_tests::data_dir();
     let python = venv("target/models-venv", "models/training/requirements.txt")?;
     let training = root.join("models/training");
     let script = |name: &str| {

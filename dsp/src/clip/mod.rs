@@ -1,11 +1,10 @@
-//! Clip-level analysis, for what librosa computes over a whole signal: harmonic/percussive
-//! separation, global tempo, chroma tuning, and the GTZAN feature table built from them.
+//! Clip-level analysis: what librosa computes over a whole signal, here the GTZAN feature
+//! table, made in two passes over a [`Replay`]able clip.
 
-pub mod hpss;
+pub mod replay;
 pub mod table;
-pub mod tempo;
-pub mod tuning;
 
+pub use replay::{ClipError, Replay, Samples};
 pub use table::{
-    feature_table, scan, ClipScan, FeatureTable, MeanVar, Replay, Samples, TableError, TableStyle,
+    feature_table, feature_table_tapped, scan, ClipScan, ClipTap, FeatureTable, MeanVar, TableStyle,
 };

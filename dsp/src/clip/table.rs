@@ -4,12 +4,13 @@
 //! the second runs the streaming analyzer with both known and accumulates the statistics.
 
 use crate::analyzer::StreamingAnalyzer;
-use crate::clip::hpss::HpssStream;
-use crate::clip::tempo::tempo;
-use crate::clip::tuning::TuningEstimator;
-use crate::config::{AnalyzerConfig, ConfigError, PadMode};
-use crate::features::power_to_db;
+use crate::clip::replay::{ClipError, Replay};
+use crate::config::{AnalyzerConfig, PadMode};
 use crate::frame::Frame;
+use crate::pitch::tuning::TuningEstimator;
+use crate::rhythm::tempo::tempo;
+use crate::separation::hpss::HpssStream;
+use crate::spectral::features::power_to_db;
 
 /// Number of MFCCs in the table.
 pub const TABLE_MFCCS: usize = 20;
@@ -60,6 +61,8 @@ pub struct FeatureTable {
     pub perceptr: MeanVar,
     pub tempo: f64,
     pub mfcc: [MeanVar; TABLE_MFCCS],
+    /// The mean of each chroma bin, C to B: the clip's pitch-class profile (not a CSV column).
+    pub chroma_profile: [f64; 12],
     /// The chroma tuning estimated in the first pass, in semitones.
     pub tuning: f32,
 }
@@ -114,58 +117,6 @@ impl FeatureTable {
     }
 }
 
-/// Audio that can be played from the start more than once: a decoded file, a buffer.
-pub trait Replay {
-    type Error;
-    fn sample_rate(&self) -> u32;
-    fn channels(&self) -> usize;
-    /// Plays the whole clip from the start as interleaved blocks.
-    fn play(&mut self, block: &mut dyn FnMut(&[f32])) -> Result<(), Self::Error>;
-}
-
-/// An in-memory interleaved signal.
-pub struct Samples<'a> {
-    pub samples: &'a [f32],
-    pub sample_rate: u32,
-    pub channels: usize,
-}
-
-impl Replay for Samples<'_> {
-    type Error = std::convert::Infallible;
-    fn sample_rate(&self) -> u32 {
-        self.sample_rate
-    }
-    fn channels(&self) -> usize {
-        self.channels
-    }
-    fn play(&mut self, block: &mut dyn FnMut(&[f32])) -> Result<(), Self::Error> {
-        for chunk in self.samples.chunks(4096 * self.channels) {
-            block(chunk);
-        }
-        Ok(())
-    }
-}
-
-#[derive(Debug)]
-pub enum TableError<E> {
-    Config(ConfigError),
-    Source(E),
-    /// The clip holds no samples.
-    Empty,
-}
-
-impl<E: std::fmt::Display> std::fmt::Display for TableError<E> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Config(e) => write!(f, "{e}"),
-            Self::Source(e) => write!(f, "{e}"),
-            Self::Empty => write!(f, "no audio samples"),
-        }
-    }
-}
-
-impl<E: std::fmt::Debug + std::fmt::Display> std::error::Error for TableError<E> {}
-
 /// What the first pass learns about the whole clip.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClipScan {
@@ -193,7 +144,28 @@ pub fn feature_table<R: Replay>(
     clip: &mut R,
     base: &AnalyzerConfig,
     style: TableStyle,
-) -> Result<FeatureTable, TableError<R::Error>> {
+) -> Result<FeatureTable, ClipError<R::Error>> {
+    feature_table_tapped(clip, base, style, &mut ())
+}
+
+/// What rides along the feature table's second pass, so nothing else decodes the clip again.
+pub trait ClipTap {
+    /// The clip's interleaved blocks as they are played.
+    fn input(&mut self, _block: &[f32]) {}
+    /// The mono analysis-rate signal the frames are cut from, with the index of its first
+    /// sample (see [`StreamingAnalyzer::process_interleaved_tapped`]).
+    fn analysis(&mut self, _samples: &[f32], _position: u64) {}
+}
+
+impl ClipTap for () {}
+
+/// [`feature_table`] with `tap` riding along the second pass.
+pub fn feature_table_tapped<R: Replay>(
+    clip: &mut R,
+    base: &AnalyzerConfig,
+    style: TableStyle,
+    tap: &mut impl ClipTap,
+) -> Result<FeatureTable, ClipError<R::Error>> {
     let mut config = base.clone();
     config.input_sample_rate = clip.sample_rate();
     config.channels = clip.channels();
@@ -204,15 +176,15 @@ pub fn feature_table<R: Replay>(
     let scan = scan(clip, &config)?;
     config.analysis.tuning = scan.tuning;
     config.analysis.clip_peak_db = Some(scan.peak_db);
-    accumulate(clip, &config, scan.tuning, style)
+    accumulate(clip, &config, scan.tuning, style, tap)
 }
 
 /// The first pass: the clip's mel peak and chroma tuning.
 pub fn scan<R: Replay>(
     clip: &mut R,
     config: &AnalyzerConfig,
-) -> Result<ClipScan, TableError<R::Error>> {
-    let mut analyzer = StreamingAnalyzer::new(config).map_err(TableError::Config)?;
+) -> Result<ClipScan, ClipError<R::Error>> {
+    let mut analyzer = StreamingAnalyzer::new(config).map_err(ClipError::Config)?;
     let a = analyzer.params().clone();
     let mut tuning = TuningEstimator::new(a.sample_rate, a.n_fft);
     let mut peak = 0f32;
@@ -221,10 +193,10 @@ pub fn scan<R: Replay>(
         tuning.push(&frame.power);
     };
     clip.play(&mut |block| analyzer.process_interleaved(block, &mut sink))
-        .map_err(TableError::Source)?;
+        .map_err(ClipError::Source)?;
     analyzer.flush(&mut sink);
     if analyzer.analysis_samples() == 0 {
-        return Err(TableError::Empty);
+        return Err(ClipError::Empty);
     }
     Ok(ClipScan {
         peak_db: power_to_db(peak, f32::NEG_INFINITY),
@@ -237,8 +209,9 @@ fn accumulate<R: Replay>(
     config: &AnalyzerConfig,
     tuning: f32,
     style: TableStyle,
-) -> Result<FeatureTable, TableError<R::Error>> {
-    let mut analyzer = StreamingAnalyzer::new(config).map_err(TableError::Config)?;
+    tap: &mut impl ClipTap,
+) -> Result<FeatureTable, ClipError<R::Error>> {
+    let mut analyzer = StreamingAnalyzer::new(config).map_err(ClipError::Config)?;
     let a = analyzer.params().clone();
     let mut table = FeatureTable {
         length: 0,
@@ -252,16 +225,19 @@ fn accumulate<R: Replay>(
         perceptr: MeanVar::default(),
         tempo: 0.0,
         mfcc: [MeanVar::default(); TABLE_MFCCS],
+        chroma_profile: [0.0; 12],
         tuning,
     };
+    let mut chroma_bins = [MeanVar::default(); 12];
     let mut onset_envelope = Vec::new();
     let mut hpss = HpssStream::new(a.n_fft, a.hop_length);
     let mut hpss_samples = HpssSamples::new(a.n_fft / 2);
     {
         let table = &mut table;
         let mut sink = |frame: &Frame| {
-            for &c in &frame.chroma {
+            for (bin, &c) in chroma_bins.iter_mut().zip(&frame.chroma) {
                 table.chroma_stft.add(c as f64);
+                bin.add(c as f64);
             }
             table.rms.add(frame.rms as f64);
             table.spectral_centroid.add(frame.centroid as f64);
@@ -278,13 +254,19 @@ fn accumulate<R: Replay>(
                 hpss_samples.add(h, p, u64::MAX)
             });
         };
-        clip.play(&mut |block| analyzer.process_interleaved(block, &mut sink))
-            .map_err(TableError::Source)?;
-        analyzer.flush(&mut sink);
+        clip.play(&mut |block| {
+            analyzer.process_interleaved_tapped(block, &mut sink, &mut |m, p| tap.analysis(m, p));
+            tap.input(block);
+        })
+        .map_err(ClipError::Source)?;
+        analyzer.flush_tapped(&mut sink, &mut |samples, position| {
+            tap.analysis(samples, position)
+        });
     }
+    table.chroma_profile = chroma_bins.map(|b| b.mean());
     table.length = analyzer.analysis_samples();
     if table.length == 0 {
-        return Err(TableError::Empty);
+        return Err(ClipError::Empty);
     }
     let length = table.length;
     let kept = match style {

@@ -2,35 +2,26 @@
 //! Duan, 2021; PyPI `BeatNet` 1.1.3, CC BY 4.0), converted by
 //! `models/training/beatnet_export.py` to a one-step ONNX graph with its LSTM state as
 //! explicit inputs and outputs, runs with tract on every 20 ms frame of `mirador-dsp`'s
-//! [`LogFilteredSpectrogram`](mirador_dsp::log_filtered::LogFilteredSpectrogram); the online
-//! [`BeatTracker`] turns its beat and downbeat probabilities into beat events.
+//! [`LogFilteredSpectrogram`](mirador_dsp::spectral::log_filtered::LogFilteredSpectrogram);
+//! the online [`BeatTracker`] turns its beat and downbeat probabilities into beat events.
+//! [`BeatPipeline`] is the whole chain, for files and live input.
 
-mod clip;
-mod live;
+mod pipeline;
 mod tracker;
 
 use std::sync::Arc;
 
 use tract_onnx::prelude::*;
 
-pub use clip::{track, ClipBeat, ClipBeats, ClipError};
-pub use live::LiveBeats;
+use crate::ModelError;
+
+pub use pipeline::{summarize, BeatPipeline, ClipBeats, PipelineBeat};
 pub use tracker::{BeatTracker, TrackedBeat, TrackerConfig};
 
 const ONNX: &[u8] = include_bytes!("../../beatnet/beatnet.onnx");
 const LAYERS: usize = 2;
 const HIDDEN: usize = 150;
 pub const FEATURES: usize = 272;
-
-#[derive(Debug, thiserror::Error)]
-#[error("BeatNet: {0}")]
-pub struct ModelError(String);
-
-impl From<TractError> for ModelError {
-    fn from(e: TractError) -> Self {
-        Self(format!("{e:#}"))
-    }
-}
 
 pub struct BeatNet {
     plan: Arc<TypedRunnableModel>,
@@ -77,8 +68,8 @@ impl BeatNet {
         state: &mut StreamState,
     ) -> Result<Activation, ModelError> {
         if features.len() != FEATURES {
-            return Err(ModelError(format!(
-                "a frame is {FEATURES} values, got {}",
+            return Err(ModelError::Input(format!(
+                "BeatNet: a frame is {FEATURES} values, got {}",
                 features.len()
             )));
         }

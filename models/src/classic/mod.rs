@@ -10,22 +10,14 @@ mod trees;
 use serde::Deserialize;
 
 use crate::dense::Mlp;
+use crate::standardizer::Standardizer;
+use crate::ModelError;
 pub use knn::Knn;
 pub use svm::Svm;
 pub use trees::Trees;
 
 /// The shipped models, by the name `--model` takes.
 pub const NAMES: [&str; 5] = ["knn", "logreg", "svm", "nn", "xgb"];
-
-#[derive(Debug, thiserror::Error)]
-pub enum ClassicError {
-    #[error("unknown model {0:?} (one of knn, logreg, svm, nn, xgb)")]
-    Unknown(String),
-    #[error("model file: {0}")]
-    Format(#[from] serde_json::Error),
-    #[error("the model needs feature {0:?}, which the feature table lacks")]
-    MissingFeature(String),
-}
 
 /// A trained classifier with its standardization and the order of the features it reads.
 #[derive(Debug)]
@@ -35,8 +27,7 @@ pub struct Classic {
     pub classes: Vec<String>,
     /// For each model input, its index in the caller's feature table.
     inputs: Vec<usize>,
-    mean: Vec<f64>,
-    scale: Vec<f64>,
+    standardizer: Standardizer,
     model: Model,
 }
 
@@ -55,20 +46,21 @@ struct File {
     hyperparameters: String,
     classes: Vec<String>,
     features: Vec<String>,
-    scaler: Scaler,
+    scaler: Standardizer,
     model: serde_json::Value,
-}
-
-#[derive(Deserialize)]
-struct Scaler {
-    mean: Vec<f64>,
-    scale: Vec<f64>,
 }
 
 #[derive(Deserialize)]
 struct Linear {
     weights: Vec<Vec<f64>>,
     bias: Vec<f64>,
+}
+
+fn unknown(name: &str) -> ModelError {
+    ModelError::Input(format!(
+        "unknown model {name:?} (one of {})",
+        NAMES.join(", ")
+    ))
 }
 
 fn builtin_json(name: &str) -> Option<&'static str> {
@@ -85,21 +77,22 @@ fn builtin_json(name: &str) -> Option<&'static str> {
 impl Classic {
     /// Loads a shipped model; `table_columns` names the features the caller will pass, in
     /// order (e.g. `FeatureTable::column_names()`).
-    pub fn builtin(name: &str, table_columns: &[String]) -> Result<Self, ClassicError> {
-        let json = builtin_json(name).ok_or_else(|| ClassicError::Unknown(name.into()))?;
+    pub fn builtin(name: &str, table_columns: &[String]) -> Result<Self, ModelError> {
+        let json = builtin_json(name).ok_or_else(|| unknown(name))?;
         Self::from_json(json, table_columns)
     }
 
-    pub fn from_json(json: &str, table_columns: &[String]) -> Result<Self, ClassicError> {
+    pub fn from_json(json: &str, table_columns: &[String]) -> Result<Self, ModelError> {
         let file: File = serde_json::from_str(json)?;
         let inputs = file
             .features
             .iter()
             .map(|f| {
-                table_columns
-                    .iter()
-                    .position(|c| c == f)
-                    .ok_or_else(|| ClassicError::MissingFeature(f.clone()))
+                table_columns.iter().position(|c| c == f).ok_or_else(|| {
+                    ModelError::Input(format!(
+                        "the model needs feature {f:?}, which the feature table lacks"
+                    ))
+                })
             })
             .collect::<Result<_, _>>()?;
         let model = match file.name.as_str() {
@@ -111,15 +104,14 @@ impl Classic {
             "svm" => Model::Svm(serde_json::from_value(file.model)?),
             "nn" => Model::Nn(serde_json::from_value(file.model)?),
             "xgb" => Model::Xgb(serde_json::from_value(file.model)?),
-            other => return Err(ClassicError::Unknown(other.into())),
+            other => return Err(unknown(other)),
         };
         Ok(Self {
             name: file.name,
             hyperparameters: file.hyperparameters,
             classes: file.classes,
             inputs,
-            mean: file.scaler.mean,
-            scale: file.scaler.scale,
+            standardizer: file.scaler,
             model,
         })
     }
@@ -127,12 +119,9 @@ impl Classic {
     /// Class probabilities (summing to 1, in `classes` order) for one row of the feature
     /// table the model was loaded for.
     pub fn predict(&self, table_row: &[f64]) -> Vec<f64> {
-        let x: Vec<f64> = self
-            .inputs
-            .iter()
-            .zip(self.mean.iter().zip(&self.scale))
-            .map(|(&i, (m, s))| (table_row[i] - m) / s)
-            .collect();
+        let x = self
+            .standardizer
+            .apply(self.inputs.iter().map(|&i| table_row[i]));
         match &self.model {
             Model::Knn(m) => m.predict(&x, self.classes.len()),
             Model::Logistic(m) | Model::Nn(m) => m.predict(&x),

@@ -1,0 +1,232 @@
+//! Batch analysis: finds the audio files under the given paths and analyzes them in parallel,
+//! reporting each failure on one line and carrying on with the rest. Each file is decoded
+//! twice: the feature table's first pass, and its second with every model's pipeline and the
+//! loudness meter riding along.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use mirador_dsp::clip::{feature_table_tapped, ClipTap, FeatureTable, Replay, TableStyle};
+use mirador_dsp::pitch::key::{estimate_key, Key};
+use mirador_dsp::AnalyzerConfig;
+use mirador_engine::meter::{Meter, Totals};
+use mirador_models::beats::{self, BeatNet, BeatPipeline, ClipBeats};
+use mirador_models::classic::Classic;
+use mirador_models::tagger::{self, ClipPredictions, PatchPipeline, Tagger};
+use mirador_models::Pipeline;
+use rayon::prelude::*;
+
+use crate::decode::{AudioFile, AudioInfo};
+
+/// Extensions picked up when searching folders (a file named explicitly is always tried).
+const AUDIO_EXTENSIONS: [&str; 8] = ["wav", "wave", "flac", "mp3", "ogg", "oga", "m4a", "mp4"];
+
+/// What predicts each file's genre (`mirador analyze --model`).
+pub enum GenreModel {
+    /// A classic model over the feature table.
+    Classic(Box<Classic>),
+    /// A patch network (the distilled CNN or musicnn) over the clip's log-mel patches, with
+    /// its genre and mood heads.
+    Patches(Arc<Tagger>),
+}
+
+impl GenreModel {
+    pub fn name(&self) -> &str {
+        match self {
+            GenreModel::Classic(m) => &m.name,
+            GenreModel::Patches(m) => m.network.variant.name(),
+        }
+    }
+}
+
+/// The models `mirador analyze` runs, loaded once and shared by every file.
+#[derive(Default)]
+pub struct Models {
+    pub genre: Option<GenreModel>,
+    pub beats: Option<Arc<BeatNet>>,
+}
+
+/// Everything Mirador says about one clip.
+pub struct ClipAnalysis {
+    pub table: FeatureTable,
+    /// GTZAN genre probabilities, when a model was asked for.
+    pub genre: Option<Vec<(String, f64)>>,
+    /// Mood, valence, arousal and tags, with `--model cnn` or `musicnn`.
+    pub network_output: Option<ClipPredictions>,
+    /// Beats, downbeats, tempo and meter, when a beat model was given.
+    pub beats: Option<ClipBeats>,
+    /// Key and mode from the clip's chroma profile (none in silence).
+    pub key: Option<Key>,
+    pub loudness: Totals,
+}
+
+/// One analyzed file.
+pub struct Analysis {
+    pub path: PathBuf,
+    pub info: AudioInfo,
+    /// Decoded frames per channel.
+    pub frames: u64,
+    pub clip: ClipAnalysis,
+}
+
+pub struct Outcome {
+    /// In path order.
+    pub analyses: Vec<Analysis>,
+    pub failures: usize,
+}
+
+pub fn run(paths: &[PathBuf], style: TableStyle, models: &Models) -> Outcome {
+    let mut failures = 0;
+    let mut files = Vec::new();
+    for path in paths {
+        match find_audio(path) {
+            Ok(found) => files.extend(found),
+            Err(e) => {
+                eprintln!("mirador: {}: {e}", path.display());
+                failures += 1;
+            }
+        }
+    }
+    let progress = ProgressBar::new(files.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} files, {elapsed} {wide_msg}")
+            .expect("static template"),
+    );
+    let results: Vec<Result<Analysis, String>> = files
+        .par_iter()
+        .map(|path| {
+            let result = analyze_file(path, style, models);
+            if let Err(e) = &result {
+                progress.suspend(|| eprintln!("mirador: {}: {e}", path.display()));
+            }
+            progress.inc(1);
+            result
+        })
+        .collect();
+    progress.finish_and_clear();
+    let mut analyses = Vec::with_capacity(results.len());
+    for result in results {
+        match result {
+            Ok(a) => analyses.push(a),
+            Err(_) => failures += 1,
+        }
+    }
+    Outcome { analyses, failures }
+}
+
+/// The pipelines and the meter on the table's second pass.
+struct Riders {
+    patches: Option<PatchPipeline>,
+    beats: Option<BeatPipeline>,
+    meter: Meter,
+}
+
+impl Riders {
+    fn pipelines(&mut self) -> impl Iterator<Item = &mut dyn Pipeline> {
+        let patches = self.patches.as_mut().map(|p| p as &mut dyn Pipeline);
+        let beats = self.beats.as_mut().map(|p| p as &mut dyn Pipeline);
+        patches.into_iter().chain(beats)
+    }
+}
+
+impl ClipTap for Riders {
+    fn input(&mut self, block: &[f32]) {
+        self.meter.add(block);
+    }
+
+    fn analysis(&mut self, samples: &[f32], position: u64) {
+        self.pipelines().for_each(|p| p.push(samples, position));
+    }
+}
+
+/// Analyzes a clip with `models`: the feature table, key and loudness, and what each model
+/// says.
+pub fn analyze_clip<R: Replay>(
+    clip: &mut R,
+    style: TableStyle,
+    models: &Models,
+) -> Result<ClipAnalysis, String>
+where
+    R::Error: std::fmt::Display,
+{
+    let config = AnalyzerConfig::new(clip.sample_rate(), clip.channels());
+    let patches = match &models.genre {
+        Some(GenreModel::Patches(tagger)) => {
+            Some(PatchPipeline::for_clip(tagger.clone()).map_err(|e| e.to_string())?)
+        }
+        _ => None,
+    };
+    let mut riders = Riders {
+        patches,
+        beats: models.beats.clone().map(BeatPipeline::new),
+        meter: Meter::new(clip.channels(), clip.sample_rate())
+            .map_err(|e| format!("loudness meter: {e}"))?,
+    };
+    let table =
+        feature_table_tapped(clip, &config, style, &mut riders).map_err(|e| e.to_string())?;
+    for p in riders.pipelines() {
+        p.finish();
+        if let Some(e) = p.take_error() {
+            return Err(e.to_string());
+        }
+    }
+    let (genre, network_output) = match (&models.genre, &mut riders.patches) {
+        (Some(GenreModel::Classic(m)), _) => {
+            let p = m.predict(&table.values());
+            (Some(m.classes.iter().cloned().zip(p).collect()), None)
+        }
+        (Some(GenreModel::Patches(tagger)), Some(patches)) => {
+            let outputs: Vec<_> = patches.take_outputs().collect();
+            let summary = tagger::summarize(tagger, &outputs);
+            (Some(summary.genre.clone()), Some(summary))
+        }
+        _ => (None, None),
+    };
+    let beats = riders.beats.as_mut().map(|p| {
+        let announced: Vec<_> = p.take_beats().collect();
+        beats::summarize(&announced)
+    });
+    Ok(ClipAnalysis {
+        key: estimate_key(&table.chroma_profile.map(|c| c as f32)),
+        loudness: riders.meter.totals(),
+        table,
+        genre,
+        network_output,
+        beats,
+    })
+}
+
+/// A file as is; a folder's audio files, recursively, in sorted order.
+fn find_audio(path: &Path) -> Result<Vec<PathBuf>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(path)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let is_audio = entry
+            .path()
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+        if entry.file_type().is_file() && is_audio {
+            files.push(entry.into_path());
+        }
+    }
+    Ok(files)
+}
+
+fn analyze_file(path: &Path, style: TableStyle, models: &Models) -> Result<Analysis, String> {
+    let mut file = AudioFile::open(path).map_err(|e| e.to_string())?;
+    let clip = analyze_clip(&mut file, style, models)?;
+    Ok(Analysis {
+        path: path.to_path_buf(),
+        info: file.info().clone(),
+        frames: file.decoded_frames,
+        clip,
+    })
+}

@@ -1,0 +1,114 @@
+//! The command line: `mirador analyze`, `mirador play`, `mirador live` and their options.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use mirador_app::report::Format;
+
+#[derive(Parser)]
+#[command(name = "mirador", version, about = "Real-time music analysis")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Analyze audio files and folders (searched recursively) and write one feature-table row
+    /// per file. Exit status: 0 when every file was analyzed, 1 when any file failed (the
+    /// others are still written), 2 when nothing could be done (bad arguments, unwritable output).
+    Analyze(AnalyzeArgs),
+    /// Play a file on the default output device while its live analysis is drawn in a
+    /// window, with play/pause and seek.
+    Play(PlayArgs),
+    /// Listen to an input device (a microphone, a line in, a loopback) and draw its live
+    /// analysis in a window.
+    Live(LiveArgs),
+}
+
+#[derive(clap::Args)]
+pub struct PlayArgs {
+    /// Audio file (wav, flac, mp3, ogg, m4a).
+    pub path: PathBuf,
+    /// Output device (a name from `mirador live --list-devices`, or part of one).
+    #[arg(long, conflicts_with = "no_audio")]
+    pub device: Option<String>,
+    /// Play nothing: pace the analysis by the clock instead of a sound device, so it runs
+    /// where there is none.
+    #[arg(long)]
+    pub no_audio: bool,
+    #[command(flatten)]
+    pub window: WindowArgs,
+}
+
+#[derive(clap::Args)]
+pub struct LiveArgs {
+    /// Print the input and output devices and exit.
+    #[arg(long)]
+    pub list_devices: bool,
+    /// Input device (a name from --list-devices, or part of one); default: the system's.
+    #[arg(long)]
+    pub device: Option<String>,
+    #[command(flatten)]
+    pub window: WindowArgs,
+}
+
+#[derive(clap::Args)]
+pub struct WindowArgs {
+    /// Run no models: no genre or mood predictions (less CPU).
+    #[arg(long)]
+    pub no_models: bool,
+    /// Close the window after this many seconds.
+    #[arg(long)]
+    pub exit_after: Option<f64>,
+    /// When the window closes, write the last snapshot's numbers here as JSON.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct AnalyzeArgs {
+    /// Files or folders; folders are searched recursively for wav, flac, mp3, ogg and m4a.
+    #[arg(required_unless_present = "demo")]
+    pub paths: Vec<PathBuf>,
+    /// Also analyze the bundled demo signal (30 s, C major, 120 BPM), written as demo.wav.
+    #[arg(long)]
+    pub demo: bool,
+    /// Output format: csv (the columns of GTZAN's features_30_sec.csv, without label) or json
+    /// (the same values plus file metadata).
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+    /// Write to this file instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Files analyzed at once (default: one per core).
+    #[arg(short, long)]
+    pub jobs: Option<usize>,
+    /// Which librosa the numbers follow: gtzan (librosa < 0.10, as features_30_sec.csv was
+    /// made) or librosa (0.10 and later: zero padding).
+    #[arg(long, value_enum, default_value_t = Style::Gtzan)]
+    pub style: Style,
+    /// Print audio analyzed, speed and peak memory to standard error at the end.
+    #[arg(long)]
+    pub stats: bool,
+    /// Predict each file's GTZAN genre: `cnn` runs Mirador's CNN (distilled from musicnn) on
+    /// 3 s log-mel patches and also gives mood (4Q quadrant, valence, arousal) and tags;
+    /// `musicnn` does the same with musicnn itself (slower); the others are the classic models
+    /// over the feature table (k nearest neighbours, logistic regression, RBF SVM, small
+    /// neural network, gradient-boosted trees). CSV gains a `label` column; JSON a `genre`
+    /// object with class probabilities (and with cnn or musicnn, `mood` and `tags`).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(
+        ["cnn", "musicnn", "knn", "logreg", "svm", "nn", "xgb"]
+    ))]
+    pub model: Option<String>,
+    /// Skip beat tracking. Otherwise BeatNet tracks beats and downbeats through each file as
+    /// it would live, and JSON gains a `rhythm` object: tempo, meter, beat and downbeat times.
+    #[arg(long)]
+    pub no_beats: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Style {
+    Gtzan,
+    Librosa,
+}

@@ -1,0 +1,63 @@
+//! `mirador live`: an input device into the live view, and the device list.
+
+use std::process::ExitCode;
+
+use mirador_app::device::{self, Direction};
+use mirador_app::gui::Source;
+use mirador_app::live;
+
+use super::window::{open_window, start_engine};
+use crate::cli::LiveArgs;
+
+pub fn live(args: LiveArgs) -> ExitCode {
+    if args.list_devices {
+        return list_devices();
+    }
+    // Ask for the analysis rate; devices that cannot record at it give their nearest.
+    let opened = match device::open(Direction::Input, args.device.as_deref(), 44_100, 2) {
+        Ok(opened) => opened,
+        Err(e) => {
+            eprintln!("mirador: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let fail = |e: &dyn std::fmt::Display| {
+        eprintln!("mirador: {e}");
+        ExitCode::from(1)
+    };
+    let (audio, reader) = match start_engine(
+        opened.config.sample_rate,
+        opened.config.channels as usize,
+        !args.window.no_models,
+    ) {
+        Ok(engine) => engine,
+        Err(e) => return fail(&e),
+    };
+    let title = format!("live: {}", opened.name);
+    let capture = match live::capture(opened, audio) {
+        Ok(capture) => capture,
+        Err(e) => return fail(&e),
+    };
+    let source = Source::Input(capture.input.clone());
+    open_window(title, reader, source, args.window)
+}
+
+fn list_devices() -> ExitCode {
+    let mut status = ExitCode::SUCCESS;
+    for direction in [Direction::Input, Direction::Output] {
+        match device::list(direction) {
+            Ok(names) if names.is_empty() => println!("{direction} devices: none"),
+            Ok(names) => {
+                println!("{direction} devices (default first):");
+                for name in names {
+                    println!("  {name}");
+                }
+            }
+            Err(e) => {
+                eprintln!("mirador: listing {direction} devices: {e}");
+                status = ExitCode::from(1);
+            }
+        }
+    }
+    status
+}

@@ -1,0 +1,6 @@
+//! One module per subcommand.
+
+pub mod analyze;
+pub mod live;
+pub mod play;
+mod window;

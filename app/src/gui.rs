@@ -1,0 +1,151 @@
+//! The standalone window: the shared live view under a bar for its source, a file's
+//! transport controls or the input device being listened to.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use mirador_engine::{ClassProbabilities, Control, RhythmSource, Snapshot, SnapshotReader};
+use mirador_view::{View, ViewSettings};
+
+use crate::live::Input;
+use crate::player::Transport;
+
+/// What the window analyzes.
+pub enum Source {
+    File(Arc<Transport>),
+    Input(Arc<Input>),
+}
+
+pub struct App {
+    pub title: String,
+    pub reader: SnapshotReader,
+    pub source: Source,
+    /// Close the window after this many seconds (for unattended runs).
+    pub exit_after: Option<f64>,
+    /// Where to write the last snapshot's summary as JSON when the window closes.
+    pub report: Option<PathBuf>,
+    pub view: View,
+    pub settings: ViewSettings,
+    pub started: Instant,
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        if let Source::File(t) = &self.source {
+            if t.take_seeked() {
+                self.reader.send(Control::Reset);
+            }
+        }
+        egui::Frame::central_panel(ui.style()).show(ui, |ui| {
+            ui.horizontal(|ui| {
+                match &self.source {
+                    Source::File(t) => transport_bar(ui, t, &self.title),
+                    Source::Input(i) => input_bar(ui, i, self.reader.now()),
+                }
+                ui.separator();
+                let s = &mut self.settings;
+                ui.checkbox(&mut s.spectrogram, "mel");
+                ui.checkbox(&mut s.chroma, "chroma");
+                ui.checkbox(&mut s.mfcc, "MFCC");
+                ui.checkbox(&mut s.predictions, "predictions");
+            });
+            ui.separator();
+            self.view.ui(ui, &mut self.reader, &self.settings);
+        });
+        if self
+            .exit_after
+            .is_some_and(|s| self.started.elapsed().as_secs_f64() >= s)
+        {
+            if let Some(path) = &self.report {
+                if let Err(e) = std::fs::write(path, summary(self.reader.read()).to_string()) {
+                    eprintln!("mirador: cannot write {}: {e}", path.display());
+                }
+            }
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        ui.ctx().request_repaint();
+    }
+}
+
+fn transport_bar(ui: &mut egui::Ui, t: &Transport, title: &str) {
+    let label = if t.is_paused() { "Play" } else { "Pause" };
+    if ui.button(label).clicked() {
+        t.set_paused(!t.is_paused());
+    }
+    let rate = t.sample_rate as f64;
+    let length = t.length.map_or(t.time(), |l| l as f64 / rate).max(t.time());
+    let mut at = t.time();
+    let slider = ui.add(
+        egui::Slider::new(&mut at, 0.0..=length.max(0.001))
+            .show_value(false)
+            .trailing_fill(true),
+    );
+    if slider.drag_stopped() || (slider.changed() && !slider.dragged()) {
+        t.seek((at * rate) as u64);
+    }
+    ui.label(format!("{} / {}", clock(t.time()), clock(length)));
+    ui.label(egui::RichText::new(title).strong())
+        .on_hover_text(&t.output);
+    if t.underruns() > 0 {
+        ui.label(format!("{} underruns", t.underruns()))
+            .on_hover_text("device callbacks that found no decoded audio and played silence");
+    }
+    if let Some(error) = t.error() {
+        ui.colored_label(egui::Color32::LIGHT_RED, error);
+    }
+}
+
+fn input_bar(ui: &mut egui::Ui, input: &Input, listened: f64) {
+    ui.label(egui::RichText::new(format!("Listening: {}", input.device)).strong());
+    ui.label(format!(
+        "{} Hz, {} ch, {}",
+        input.sample_rate,
+        input.channels,
+        clock(listened)
+    ));
+    if let Some(error) = input.error() {
+        ui.colored_label(egui::Color32::LIGHT_RED, error);
+    }
+}
+
+fn clock(seconds: f64) -> String {
+    let s = seconds.max(0.0) as u64;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+/// The numbers of a snapshot, for unattended checks.
+pub fn summary(s: &Snapshot) -> serde_json::Value {
+    serde_json::json!({
+        "time": s.time,
+        "frames_received": s.frames_received,
+        "frames_dropped": s.frames_dropped,
+        "tempo_bpm": s.rhythm.map(|r| r.tempo_bpm),
+        "tempo_confidence": s.rhythm.and_then(|r| r.confidence),
+        "rhythm_source": s.rhythm.map(|r| match r.source {
+            RhythmSource::BeatModel => "beat model",
+            RhythmSource::Onsets => "onsets",
+        }),
+        "key": s.key.map(|k| k.name()),
+        "key_correlation": s.key.map(|k| k.correlation),
+        "mean_chroma": s.mean_chroma(usize::MAX),
+        "momentary_lufs": finite(s.loudness.momentary_lufs),
+        "short_term_lufs": finite(s.loudness.short_term_lufs),
+        "true_peak_dbtp": finite(s.loudness.true_peak_dbtp),
+        "genre": top_class(s.genre.as_ref()),
+        "mood": top_class(s.mood.as_ref()),
+        "beats_per_bar": s.rhythm.and_then(|r| r.beats_per_bar),
+        "last_beat_time": s.rhythm.map(|r| r.beat.time),
+        "model_error": s.model_error,
+        "rms": s.rms,
+        "centroid_hz": s.centroid,
+    })
+}
+
+fn top_class(p: Option<&ClassProbabilities>) -> Option<&str> {
+    p?.top().map(|(class, _)| class)
+}
+
+fn finite(x: f32) -> Option<f32> {
+    x.is_finite().then_some(x)
+}

@@ -1,0 +1,20 @@
+//! `mirador`: the command line. `mirador analyze` writes the feature table, key, loudness and
+//! the models' predictions of audio files and folders as CSV or JSON; `mirador play` and
+//! `mirador live` open the live view on a file being played or an input device.
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Analyze(args) => commands::analyze::analyze(args),
+        Command::Play(args) => commands::play::play(args),
+        Command::Live(args) => commands::live::live(args),
+    }
+}

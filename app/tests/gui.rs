@@ -1,0 +1,144 @@
+//! `mirador play --no-audio` as a user sees it: under a virtual X server, on a generated file
+//! with known content (a C-major chord over a 120 BPM kick), the window opens, a screenshot is
+//! taken, and the snapshot it published reads 120 BPM in C major with chroma peaks on C, E, G.
+//! At 2x scale (as on a HiDPI screen) the same window covers twice the pixels.
+
+use std::path::Path;
+use std::process::Command;
+
+fn write_music(path: &Path) {
+    let rate = 44100;
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..rate * 20 {
+        let t = i as f32 / rate as f32;
+        let chord: f32 = [261.63f32, 329.63, 392.0]
+            .iter()
+            .flat_map(|f| [(1.0, *f), (0.4, 2.0 * f), (0.2, 3.0 * f)])
+            .map(|(a, f)| a * (2.0 * std::f32::consts::PI * f * t).sin())
+            .sum();
+        let since = t % 0.5;
+        let kick = (-since * 25.0).exp()
+            * (2.0 * std::f32::consts::PI * (60.0 + 80.0 * (-since * 40.0).exp()) * since).sin();
+        let sample = ((0.08 * chord + 0.5 * kick) * 32767.0) as i16;
+        writer.write_sample(sample).unwrap();
+        writer.write_sample(sample).unwrap();
+    }
+    writer.finalize().unwrap();
+}
+
+#[test]
+fn play_shows_the_live_view_and_reads_known_music() {
+    let dir = std::env::temp_dir().join(format!("mirador-gui-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (music, report, shot) = (
+        dir.join("c-major-120.wav"),
+        dir.join("report.json"),
+        dir.join("shot.png"),
+    );
+    write_music(&music);
+    let script = format!(
+        "'{bin}' play --no-audio --exit-after 13 --report '{report}' '{music}' & sleep 11; \
+         import -window root '{shot}'; wait",
+        bin = env!("CARGO_BIN_EXE_mirador"),
+        report = report.display(),
+        music = music.display(),
+        shot = shot.display(),
+    );
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x800x24", "sh", "-c", &script])
+        .output()
+        .expect("xvfb-run (scripts/setup.sh installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let shot_size = std::fs::metadata(&shot).expect("a screenshot").len();
+    assert!(
+        shot_size > 50_000,
+        "a drawn window, not a blank screen ({shot_size} bytes)"
+    );
+    if let Some(keep) = std::env::var_os("MIRADOR_SCREENSHOT") {
+        std::fs::copy(&shot, keep).unwrap();
+    }
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let bpm = report["tempo_bpm"].as_f64().expect("a tempo");
+    assert!((bpm - 120.0).abs() < 2.0, "{report}");
+    assert_eq!(report["key"], "C major", "{report}");
+    let chroma: Vec<f64> = report["mean_chroma"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let mut order: Vec<usize> = (0..12).collect();
+    order.sort_by(|&a, &b| chroma[b].total_cmp(&chroma[a]));
+    let mut top3 = order[..3].to_vec();
+    top3.sort();
+    assert_eq!(top3, vec![0, 4, 7], "{report}");
+    assert!(
+        report["frames_received"].as_u64().unwrap() > 300,
+        "about 12 s analyzed: {report}"
+    );
+    // The distilled CNN listens live: after 3 s it publishes a genre and a mood.
+    assert!(report["genre"].is_string(), "{report}");
+    assert!(report["mood"].is_string(), "{report}");
+    // BeatNet listens frame by frame: by now its beats are the rhythm shown, at the kick's
+    // 120 BPM.
+    assert_eq!(report["rhythm_source"], "beat model", "{report}");
+    assert!(report["beats_per_bar"].is_u64(), "{report}");
+    assert!(report["last_beat_time"].as_f64().unwrap() > 8.0, "{report}");
+    let lufs = report["short_term_lufs"].as_f64().unwrap();
+    assert!((-30.0..-5.0).contains(&lufs), "{report}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Mean brightness (0..1) of a region of a PNG, by ImageMagick.
+fn mean_brightness(png: &Path, geometry: &str) -> f64 {
+    let out = Command::new("convert")
+        .arg(png)
+        .args(["-crop", geometry, "-format", "%[fx:mean]", "info:"])
+        .output()
+        .expect("imagemagick (scripts/setup.sh installs it)");
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+#[test]
+fn view_scales_to_2x() {
+    let dir = std::env::temp_dir().join(format!("mirador-gui-2x-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (music, shot) = (dir.join("music.wav"), dir.join("shot.png"));
+    write_music(&music);
+    let script = format!(
+        "WINIT_X11_SCALE_FACTOR=2 '{bin}' play --no-audio --exit-after 6 '{music}' & sleep 5; \
+         import -window root '{shot}'; wait",
+        bin = env!("CARGO_BIN_EXE_mirador"),
+        music = music.display(),
+        shot = shot.display(),
+    );
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 2400x1600x24", "sh", "-c", &script])
+        .output()
+        .expect("xvfb-run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The window asks for 1100x720 points: at 2x it reaches past x = 1100 and y = 720 pixels
+    // (where at 1x the screen would stay black), and stops at 2200x1440.
+    let beyond_1x = mean_brightness(&shot, "1000x600+1150+760");
+    let beyond_2x = mean_brightness(&shot, "150x1600+2250+0");
+    assert!(beyond_1x > 0.03, "nothing drawn beyond 1x: {beyond_1x}");
+    assert!(beyond_2x < 0.01, "drawn beyond 2x: {beyond_2x}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,3 @@
+//! Source separation: librosa's harmonic/percussive separation, streamed.
+
+pub mod hpss;

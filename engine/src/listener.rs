@@ -1,0 +1,35 @@
+//! The seam through which models hear the live stream on the worker thread (never on the
+//! audio thread): each listener wraps one model's [`Pipeline`](mirador_models::Pipeline) and
+//! says what is new in [`Heard`].
+
+use crate::snapshot::{Beat, ClassProbabilities};
+
+pub trait Listener: Send {
+    /// Mono analysis-rate samples; `position` is the analysis-rate index of `block[0]`.
+    fn push(&mut self, block: &[f32], position: u64);
+    /// Audio before `position` is missing (dropped, or analysis was off).
+    fn discontinuity(&mut self, position: u64);
+    /// Writes whatever is new into `heard`; called after each batch of blocks.
+    fn update(&mut self, heard: &mut Heard);
+    /// Forgets the stream so far and everything said about it (a seek, a new file).
+    fn reset(&mut self);
+}
+
+/// The newest beat a beat model announced, with where it falls in the bar.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BarBeat {
+    pub beat: Beat,
+    /// 1 on the downbeat.
+    pub beat_in_bar: u8,
+    pub beats_per_bar: u8,
+    pub tempo_bpm: f32,
+}
+
+/// What the listeners have said, newest values only.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Heard {
+    pub genre: Option<ClassProbabilities>,
+    pub mood: Option<ClassProbabilities>,
+    pub beat: Option<BarBeat>,
+    pub error: Option<String>,
+}

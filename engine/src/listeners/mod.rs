@@ -1,0 +1,5 @@
+//! The models' live listeners: thin wrappers that feed a model's pipeline on the worker and
+//! write what it says into the snapshot.
+
+pub mod beats;
+pub mod tagger;

@@ -1,0 +1,35 @@
+//! The models the live engine runs, loaded once and given to each new engine as listeners:
+//! the CNN distilled from musicnn for genre and mood (about once a second), BeatNet for beats
+//! (every frame).
+
+use std::sync::Arc;
+
+use mirador_models::beats::BeatNet;
+use mirador_models::tagger::{Tagger, Variant};
+use mirador_models::ModelError;
+
+use crate::listener::Listener;
+use crate::listeners::beats::BeatListener;
+use crate::listeners::tagger::TaggerListener;
+
+pub struct LiveModels {
+    tagger: Arc<Tagger>,
+    beats: Arc<BeatNet>,
+}
+
+impl LiveModels {
+    pub fn load() -> Result<Self, ModelError> {
+        Ok(Self {
+            tagger: Arc::new(Tagger::load(Variant::Cnn)?),
+            beats: Arc::new(BeatNet::load()?),
+        })
+    }
+
+    /// Fresh listeners for a stream of `input_rate` Hz.
+    pub fn listeners(&self, input_rate: u32) -> Result<Vec<Box<dyn Listener>>, ModelError> {
+        Ok(vec![
+            Box::new(TaggerListener::new(self.tagger.clone())?),
+            Box::new(BeatListener::new(self.beats.clone(), input_rate)),
+        ])
+    }
+}
