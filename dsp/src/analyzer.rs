@@ -11,8 +11,9 @@ use crate::input::InputStage;
 use crate::rhythm::onset::OnsetStrength;
 use crate::spectral::features::{power_to_db, rms, spectral_shape, zero_crossing_rate};
 use crate::spectral::filters::{
-    chroma_filterbank, dct_ortho, fft_frequencies, hann, mel_filterbank, MelBand,
+    chroma_filterbank, dct_ortho, fft_frequencies, mel_filterbank, SparseBand,
 };
+use crate::spectral::window::hann;
 
 /// Real-time contract: after [`StreamingAnalyzer::new`], `process_*`, `flush` and the sink
 /// calls they make never allocate, lock or panic; blocks may be any length and change
@@ -133,7 +134,7 @@ struct FrameCore {
     fft_scratch: Vec<Complex32>,
     magnitude: Vec<f32>,
     frequencies: Vec<f32>,
-    mel_bands: Vec<MelBand>,
+    mel_bands: Vec<SparseBand>,
     chroma_bank: Vec<[f32; 12]>,
     dct: Vec<Vec<f32>>,
     db_floor: f32,

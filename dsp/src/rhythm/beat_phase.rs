@@ -3,6 +3,7 @@
 //! 120 BPM, refined to a fractional lag, then a comb over the envelope for the beat phase.
 
 use crate::rhythm::tempo::log_normal_prior;
+use crate::spectral::window::hann_f64;
 
 /// Tempo with how sure we are of it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,9 +28,7 @@ pub fn estimate(envelope: &[f32], frame_rate: f64, last_index: u64) -> Option<(T
     if (n as f64) < 3.0 * frame_rate {
         return None;
     }
-    let window: Vec<f64> = (0..n)
-        .map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos())
-        .collect();
+    let window = hann_f64(n);
     let mean = envelope.iter().map(|&x| x as f64).sum::<f64>() / n as f64;
     let x: Vec<f64> = envelope
         .iter()

@@ -5,6 +5,8 @@
 use realfft::num_complex::Complex64;
 use realfft::RealFftPlanner;
 
+use crate::spectral::window::hann_f64;
+
 const AC_SECONDS: f64 = 8.0;
 const START_BPM: f64 = 120.0;
 const STD_OCTAVES: f64 = 1.0;
@@ -19,9 +21,7 @@ pub fn tempo(onset_envelope: &[f32], sample_rate: u32, hop_length: usize) -> f64
         return 0.0;
     }
     let padded = ramp_pad(onset_envelope, win / 2);
-    let window: Vec<f64> = (0..win)
-        .map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / win as f64).cos())
-        .collect();
+    let window = hann_f64(win);
 
     let n_pad = (2 * win - 1).next_power_of_two();
     let mut planner = RealFftPlanner::<f64>::new();

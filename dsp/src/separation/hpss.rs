@@ -8,7 +8,7 @@ use std::sync::Arc;
 use realfft::num_complex::Complex32;
 use realfft::{ComplexToReal, RealFftPlanner};
 
-use crate::spectral::filters::hann;
+use crate::spectral::window::hann;
 
 const KERNEL: usize = 31;
 const HALF: usize = KERNEL / 2;

@@ -34,15 +34,16 @@ pub fn mel_to_hz(mel: f64) -> f64 {
     }
 }
 
-/// One triangular mel filter, stored sparsely: weights for bins `start..start + weights.len()`.
+/// One filter of a filterbank, stored sparsely: weights for bins
+/// `start..start + weights.len()` (the mel and the log-filtered spectrogram's bands).
 #[derive(Debug, Clone)]
-pub struct MelBand {
+pub struct SparseBand {
     pub start: usize,
     pub weights: Vec<f32>,
 }
 
 /// librosa `filters.mel(sr, n_fft, n_mels, fmin=0, fmax=sr/2, htk=False, norm="slaney")`.
-pub fn mel_filterbank(sample_rate: f64, n_fft: usize, n_mels: usize) -> Vec<MelBand> {
+pub fn mel_filterbank(sample_rate: f64, n_fft: usize, n_mels: usize) -> Vec<SparseBand> {
     let fft_freqs = fft_frequencies(sample_rate, n_fft);
     let (mel_min, mel_max) = (hz_to_mel(0.0), hz_to_mel(sample_rate / 2.0));
     let mel_f: Vec<f64> = (0..n_mels + 2)
@@ -65,7 +66,7 @@ pub fn mel_filterbank(sample_rate: f64, n_fft: usize, n_mels: usize) -> Vec<MelB
                 .iter()
                 .rposition(|&w| w > 0.0)
                 .map_or(start, |e| e + 1);
-            MelBand {
+            SparseBand {
                 start,
                 weights: dense[start..end].to_vec(),
             }
@@ -136,13 +137,6 @@ pub fn dct_ortho(n_out: usize, n_in: usize) -> Vec<Vec<f32>> {
                 })
                 .collect()
         })
-        .collect()
-}
-
-/// Periodic Hann window (scipy `get_window("hann", n, fftbins=True)`).
-pub fn hann(n: usize) -> Vec<f32> {
-    (0..n)
-        .map(|i| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos()) as f32)
         .collect()
 }
 

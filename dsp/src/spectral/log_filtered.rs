@@ -13,6 +13,9 @@ use std::sync::Arc;
 use realfft::num_complex::Complex32;
 use realfft::{RealFftPlanner, RealToComplex};
 
+use crate::spectral::filters::SparseBand;
+use crate::spectral::window::hann_symmetric;
+
 pub const SAMPLE_RATE: u32 = 22_050;
 pub const FRAME_SIZE: usize = 1411;
 pub const HOP: usize = 441;
@@ -22,17 +25,10 @@ const FMIN: f64 = 30.0;
 const FMAX: f64 = 17_000.0;
 const FREF: f64 = 440.0;
 
-/// One triangular filter: weights for bins `start..start + weights.len()`.
-#[derive(Debug, Clone)]
-struct Band {
-    start: usize,
-    weights: Vec<f32>,
-}
-
 pub struct LogFilteredSpectrogram {
     fft: Arc<dyn RealToComplex<f32>>,
     window: Vec<f32>,
-    bands: Vec<Band>,
+    bands: Vec<SparseBand>,
     /// The current frame's samples so far; starts with the zeros before the signal.
     pending: Vec<f32>,
     windowed: Vec<f32>,
@@ -60,7 +56,7 @@ impl LogFilteredSpectrogram {
         let mut pending = Vec::with_capacity(FRAME_SIZE);
         pending.resize(FRAME_SIZE / 2, 0.0);
         Self {
-            window: symmetric_hann(FRAME_SIZE),
+            window: hann_symmetric(FRAME_SIZE),
             windowed: fft.make_input_vec(),
             spectrum: fft.make_output_vec(),
             scratch: fft.make_scratch_vec(),
@@ -165,19 +161,9 @@ impl LogFilteredSpectrogram {
     }
 }
 
-/// numpy's `hanning`: symmetric, zero at both ends.
-fn symmetric_hann(n: usize) -> Vec<f32> {
-    (0..n)
-        .map(|i| {
-            let phase = 2.0 * std::f64::consts::PI * i as f64 / (n - 1) as f64;
-            (0.5 - 0.5 * phase.cos()) as f32
-        })
-        .collect()
-}
-
 /// madmom `LogarithmicFilterbank(num_bands=24, fmin=30, fmax=17000, norm_filters=True,
 /// unique_filters=True)` over the bins of a 1411-point FFT.
-fn log_filterbank() -> Vec<Band> {
+fn log_filterbank() -> Vec<SparseBand> {
     let num_bins = FRAME_SIZE / 2;
     // madmom's `fft_frequencies` spaces bins by sr / (2 * num_bins), not sr / frame_size.
     let bin_hz = |k: usize| k as f64 * SAMPLE_RATE as f64 / (2 * num_bins) as f64;
@@ -216,7 +202,7 @@ fn log_filterbank() -> Vec<Band> {
                 .collect();
             let area: f32 = weights.iter().sum();
             weights.iter_mut().for_each(|w| *w /= area);
-            Band { start, weights }
+            SparseBand { start, weights }
         })
         .collect()
 }

@@ -1,6 +1,7 @@
 //! Spectral features: filterbanks and transforms, per-frame features on a spectrum, and
-//! madmom's log-filtered spectrogram.
+//! madmom's log-filtered spectrogram, and the windows they use.
 
 pub mod features;
 pub mod filters;
 pub mod log_filtered;
+pub mod window;
