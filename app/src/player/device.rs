@@ -1,152 +1,24 @@
-//! File playback for `mirador play`: a thread decodes the file, handles pause and seek, and
-//! hands blocks to an output. On a sound device the output callback plays each block and
-//! feeds the same samples to the live engine, so the analysis follows what is heard. With
-//! `--no-audio` a clock paces the blocks instead, so the analysis runs where no device exists.
+//! Playback on a sound device: blocks are converted to the device's format and queued for its
+//! callback, which plays them and feeds the engine exactly what it plays.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cpal::traits::{DeviceTrait, StreamTrait};
 use mirador_engine::AudioStage;
 use rtrb::{Consumer, Producer, RingBuffer};
 
+use super::thread::spawn;
+use super::{Output, PlayError, Transport};
 use crate::convert::Converter;
-use crate::decode::{DecodeError, Decoder};
-use crate::device::{DeviceError, Opened};
+use crate::decode::Decoder;
+use crate::device::Opened;
 
-/// Frames handed to the output at a time.
-const BLOCK_FRAMES: usize = 512;
 /// Audio queued for the device, in seconds: enough to ride out a slow decode, little enough
 /// that pause and seek answer at once.
 const DEVICE_QUEUE_SECONDS: f64 = 0.2;
-const NO_SEEK: u64 = u64::MAX;
-
-#[derive(Debug, thiserror::Error)]
-pub enum PlayError {
-    #[error(transparent)]
-    Decode(#[from] DecodeError),
-    #[error(transparent)]
-    Device(#[from] DeviceError),
-    #[error("sound device: {0}")]
-    Stream(#[from] cpal::Error),
-}
-
-/// Shared between the player thread, the output and the GUI.
-pub struct Transport {
-    /// The file's rate: positions count the file's frames.
-    pub sample_rate: u32,
-    /// Frames per channel, when the container says.
-    pub length: Option<u64>,
-    /// What plays the file, for the window's status line.
-    pub output: String,
-    paused: AtomicBool,
-    finished: AtomicBool,
-    position: AtomicU64,
-    seek_to: AtomicU64,
-    /// Set by the player after a seek so the GUI can reset the worker's history.
-    seeked: AtomicBool,
-    /// Device callbacks that ran out of decoded audio and played silence.
-    underruns: AtomicU64,
-    /// Why playback stopped early, if it did (a corrupt packet, a vanished file, a device gone).
-    error: Mutex<Option<String>>,
-}
-
-impl Transport {
-    fn new(sample_rate: u32, length: Option<u64>, output: String) -> Self {
-        Self {
-            sample_rate,
-            length,
-            output,
-            paused: AtomicBool::new(false),
-            finished: AtomicBool::new(false),
-            position: AtomicU64::new(0),
-            seek_to: AtomicU64::new(NO_SEEK),
-            seeked: AtomicBool::new(false),
-            underruns: AtomicU64::new(0),
-            error: Mutex::new(None),
-        }
-    }
-
-    pub fn position(&self) -> u64 {
-        self.position.load(Ordering::Relaxed)
-    }
-
-    /// Seconds into the file of what is being heard.
-    pub fn time(&self) -> f64 {
-        self.position() as f64 / self.sample_rate as f64
-    }
-
-    pub fn is_paused(&self) -> bool {
-        self.paused.load(Ordering::Relaxed)
-    }
-
-    pub fn set_paused(&self, paused: bool) {
-        self.paused.store(paused, Ordering::Relaxed);
-    }
-
-    pub fn is_finished(&self) -> bool {
-        self.finished.load(Ordering::Relaxed)
-    }
-
-    pub fn seek(&self, frame: u64) {
-        self.seek_to.store(frame, Ordering::Relaxed);
-    }
-
-    fn seek_pending(&self) -> bool {
-        self.seek_to.load(Ordering::Relaxed) != NO_SEEK
-    }
-
-    pub fn underruns(&self) -> u64 {
-        self.underruns.load(Ordering::Relaxed)
-    }
-
-    pub fn error(&self) -> Option<String> {
-        self.error.lock().ok()?.clone()
-    }
-
-    fn set_error(&self, message: String) {
-        if let Ok(mut error) = self.error.lock() {
-            error.get_or_insert(message);
-        }
-    }
-
-    /// True once after each completed seek.
-    pub fn take_seeked(&self) -> bool {
-        self.seeked.swap(false, Ordering::Relaxed)
-    }
-}
-
-/// Where the player thread's blocks go.
-trait Output: Send {
-    /// Takes a block of interleaved samples at the file's rate and channel count; returns
-    /// when it is ready for the next one (or early, when a seek is pending).
-    fn write(&mut self, block: &[f32], t: &Transport);
-    /// Drops what is queued and restarts the timeline at file frame `position`.
-    fn restart(&mut self, position: u64, t: &Transport);
-    /// Called while paused or finished, so a clock does not run ahead.
-    fn idle(&mut self, position: u64, t: &Transport);
-}
-
-/// Plays `path` into `audio` at the pace of the wall clock, with nothing heard.
-pub fn play_clocked(path: PathBuf, audio: AudioStage) -> Result<Arc<Transport>, PlayError> {
-    let decoder = Decoder::open(&path)?;
-    let info = decoder.info().clone();
-    let transport = Arc::new(Transport::new(
-        info.sample_rate,
-        info.declared_frames,
-        "no sound device (--no-audio): paced by the clock".into(),
-    ));
-    let output = Clocked {
-        audio,
-        channels: info.channels,
-        rate: info.sample_rate as f64,
-        origin: Instant::now(),
-    };
-    spawn(path, decoder, output, transport.clone())?;
-    Ok(transport)
-}
 
 /// Plays `path` on `device`, feeding `audio` (made for the device's rate and channels) with
 /// exactly the samples the device plays.
@@ -199,116 +71,6 @@ pub fn play_on_device(
     Ok(transport)
 }
 
-fn spawn(
-    path: PathBuf,
-    decoder: Decoder,
-    mut output: impl Output + 'static,
-    transport: Arc<Transport>,
-) -> Result<(), PlayError> {
-    std::thread::Builder::new()
-        .name("mirador-player".into())
-        .spawn(move || {
-            if let Err(e) = run(path, decoder, &mut output, &transport) {
-                transport.set_error(e.to_string());
-                transport.finished.store(true, Ordering::Relaxed);
-            }
-        })
-        .map_err(DecodeError::Open)?;
-    Ok(())
-}
-
-fn run(
-    path: PathBuf,
-    mut decoder: Decoder,
-    output: &mut impl Output,
-    t: &Transport,
-) -> Result<(), DecodeError> {
-    let channels = decoder.info().channels;
-    let block = BLOCK_FRAMES * channels;
-    let mut position = 0u64;
-    let mut pending: Vec<f32> = Vec::new();
-    loop {
-        let target = t.seek_to.swap(NO_SEEK, Ordering::Relaxed);
-        if target != NO_SEEK {
-            decoder = Decoder::open(&path)?;
-            pending.clear();
-            position = 0;
-            // Decode up to the target; the samples before it are skipped, not analyzed.
-            while position < target {
-                let Some(samples) = decoder.next_block()? else {
-                    break;
-                };
-                let frames = (samples.len() / channels) as u64;
-                if position + frames > target {
-                    let keep = ((position + frames - target) as usize) * channels;
-                    pending.extend_from_slice(&samples[samples.len() - keep..]);
-                    position = target;
-                } else {
-                    position += frames;
-                }
-            }
-            output.restart(position, t);
-            t.finished.store(false, Ordering::Relaxed);
-            t.seeked.store(true, Ordering::Relaxed);
-        }
-        if t.is_paused() || t.is_finished() {
-            std::thread::sleep(Duration::from_millis(10));
-            output.idle(position, t);
-            continue;
-        }
-        if pending.len() < block {
-            match decoder.next_block()? {
-                Some(samples) => pending.extend_from_slice(samples),
-                None if pending.is_empty() => {
-                    t.finished.store(true, Ordering::Relaxed);
-                    continue;
-                }
-                None => {}
-            }
-        }
-        let n = block.min(pending.len());
-        output.write(&pending[..n], t);
-        pending.drain(..n);
-        position += (n / channels) as u64;
-    }
-}
-
-/// Feeds the engine directly, each block when the wall clock says it is due.
-struct Clocked {
-    audio: AudioStage,
-    channels: usize,
-    rate: f64,
-    /// Wall-clock instant at which the current position's frame 0 would have played.
-    origin: Instant,
-}
-
-impl Clocked {
-    fn set_origin(&mut self, position: u64) {
-        self.origin = Instant::now() - Duration::from_secs_f64(position as f64 / self.rate);
-    }
-}
-
-impl Output for Clocked {
-    fn write(&mut self, block: &[f32], t: &Transport) {
-        let position = t.position();
-        let due = self.origin + Duration::from_secs_f64(position as f64 / self.rate);
-        if let Some(wait) = due.checked_duration_since(Instant::now()) {
-            std::thread::sleep(wait);
-        }
-        self.audio.process_interleaved(block);
-        let frames = (block.len() / self.channels) as u64;
-        t.position.fetch_add(frames, Ordering::Relaxed);
-    }
-
-    fn restart(&mut self, position: u64, t: &Transport) {
-        t.position.store(position, Ordering::Relaxed);
-        self.set_origin(position);
-    }
-
-    fn idle(&mut self, position: u64, _t: &Transport) {
-        self.set_origin(position);
-    }
-}
 
 /// Between the player thread and the device callback.
 struct DeviceShared {
@@ -514,3 +276,4 @@ mod tests {
         assert_eq!(t.position(), 10_032);
     }
 }
+
