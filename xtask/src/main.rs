@@ -7,7 +7,6 @@
 //! - `models`: retrains every shipped model from `../shared/data` (or `$MIRADOR_DATA`).
 //! - `eval`: evaluates the shipped models end to end in Rust and writes `models/REPORT.md`.
 
-mod beat_eval;
 mod bench;
 mod eval;
 mod models;

@@ -30,7 +30,6 @@ pub fn play_clocked(path: PathBuf, audio: AudioStage) -> Result<Arc<Transport>, 
     Ok(transport)
 }
 
-
 /// Feeds the engine directly, each block when the wall clock says it is due.
 struct Clocked {
     audio: AudioStage,
@@ -67,4 +66,3 @@ impl Output for Clocked {
         self.set_origin(position);
     }
 }
-

@@ -71,7 +71,6 @@ pub fn play_on_device(
     Ok(transport)
 }
 
-
 /// Between the player thread and the device callback.
 struct DeviceShared {
     /// Set by the player after a seek; the callback drops what is queued and clears it.
@@ -276,4 +275,3 @@ mod tests {
         assert_eq!(t.position(), 10_032);
     }
 }
-

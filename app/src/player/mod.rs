@@ -29,7 +29,6 @@ pub enum PlayError {
     Stream(#[from] cpal::Error),
 }
 
-
 /// Where the player thread's blocks go.
 trait Output: Send {
     /// Takes a block of interleaved samples at the file's rate and channel count; returns
@@ -40,4 +39,3 @@ trait Output: Send {
     /// Called while paused or finished, so a clock does not run ahead.
     fn idle(&mut self, position: u64, t: &Transport);
 }
-

@@ -82,4 +82,3 @@ fn run(
         position += (n / channels) as u64;
     }
 }
-

@@ -89,4 +89,3 @@ impl Transport {
         self.seeked.swap(false, Ordering::Relaxed)
     }
 }
-

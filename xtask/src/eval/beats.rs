@@ -32,7 +32,7 @@ fn clips(data: &Path) -> Result<Vec<String>> {
     Ok(clips)
 }
 
-pub fn section(root: &Path, data: &Path) -> Result<String> {
+pub(super) fn section(root: &Path, data: &Path) -> Result<String> {
     let net = Arc::new(BeatNet::load()?);
     let mut ours = Vec::new();
     for clip in clips(data)? {

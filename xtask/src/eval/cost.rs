@@ -1,0 +1,205 @@
+//! The cost section: every graph in tract and onnxruntime, and the live models together.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use mirador_dsp::clip::Replay;
+
+use mirador_app::decode::AudioFile;
+use mirador_dsp::AnalyzerConfig;
+use mirador_engine::LiveModels;
+use mirador_models::tagger::{Network, Variant};
+
+use super::sets::*;
+
+/// Each network's cost per run in tract (one thread) and in onnxruntime (one thread) on the
+/// same golden input, measured in this run, and the live listeners' whole cost on real audio.
+pub(super) fn section(root: &Path, data: &Path) -> Result<String> {
+    let python = crate::python::venv("target/models-venv", "models/training/requirements.txt")?;
+    let mut out = String::from(
+        "\n## Cost\n\nOne thread each, this machine, this run, after a warm-up. Live, the patch \
+         networks run once a second on the last 3 s; BeatNet runs on every 20 ms frame.\n\n\
+         | model | runtime | ms per run | batch: % of one core per second of audio | live: % of one core |\n\
+         |---|---|---:|---:|---:|\n",
+    );
+    let int8 = root.join(crate::models::INT8_CNN);
+    let mut graphs = vec![
+        (
+            Variant::Cnn,
+            "cnn".to_string(),
+            root.join("models/cnn/cnn.onnx"),
+        ),
+        (
+            Variant::Musicnn,
+            "musicnn".to_string(),
+            root.join("models/musicnn/msd_musicnn.onnx"),
+        ),
+    ];
+    if int8.exists() {
+        graphs.insert(1, (Variant::Cnn, "cnn int8 (not shipped)".into(), int8));
+    }
+    for (variant, name, onnx) in graphs {
+        let ms = patch_cost(root, &python, variant, &onnx)?;
+        // Batch: one patch per 3 s of audio; live: one a second.
+        let what = format!("{name}, one 3 s patch (187 x 96)");
+        cost_rows(&mut out, &what, ms, 1.0 / 3.0, 1.0, 2);
+    }
+    let ms = beatnet_cost(root, &python)?;
+    cost_rows(&mut out, "BeatNet, one 20 ms frame", ms, 50.0, 50.0, 3);
+    let clip = data.join("gtzan/full/blues.00000.flac");
+    let (live_percent, seconds) = live_cost(&clip)?;
+    let _ = writeln!(
+        out,
+        "\n**Live, all models together:** the listeners the plugin and the standalone app attach \
+         (the distilled CNN with its heads, BeatNet with its tracker, and their `mirador-dsp` \
+         front ends) cost {live_percent:.2} % of one core over {seconds:.0} s of \
+         `gtzan/full/blues.00000` fed in 512-sample blocks at 22 050 Hz (one thread, CPU time \
+         over audio time)."
+    );
+    Ok(out)
+}
+
+/// The cost table's rows for one graph, tract then onnxruntime (ms per run), run `batch` and
+/// `live` times per second of audio; `digits` after the point for the ms.
+pub(super) fn cost_rows(
+    out: &mut String,
+    what: &str,
+    (tract_ms, ort_ms): (f64, f64),
+    batch: f64,
+    live: f64,
+    digits: usize,
+) {
+    for (runtime, ms) in [
+        ("tract 0.23 (Mirador)", tract_ms),
+        ("onnxruntime 1.31", ort_ms),
+    ] {
+        // ms per run x runs per second / 1000 ms, as a percentage.
+        let _ = writeln!(
+            out,
+            "| {what} | {runtime} | {ms:.digits$} | {:.2} % | {:.2} % |",
+            ms * batch / 10.0,
+            ms * live / 10.0
+        );
+    }
+}
+
+/// Mean ms per 3 s patch of the graph `onnx` (`variant`'s interface) on the first golden
+/// patch: tract, then onnxruntime.
+pub(super) fn patch_cost(
+    root: &Path,
+    python: &Path,
+    variant: Variant,
+    onnx: &Path,
+) -> Result<(f64, f64)> {
+    const RUNS: u32 = 20;
+    let golden = root.join("models").join(variant.name()).join("golden.json");
+    let patch: Vec<f32> = read_json(&golden)?["cases"][0]["mel"]
+        .as_array()
+        .context("golden mel")?
+        .iter()
+        .flat_map(|row| row.as_array().into_iter().flatten())
+        .map(|v| v.as_f64().unwrap_or(0.0) as f32)
+        .collect();
+    let model = Network::from_onnx(variant, &std::fs::read(onnx)?)?;
+    model.run(&patch)?;
+    let started = std::time::Instant::now();
+    for _ in 0..RUNS {
+        model.run(&patch)?;
+    }
+    let tract_ms = started.elapsed().as_secs_f64() * 1e3 / f64::from(RUNS);
+    let ort_ms = onnxruntime_ms(
+        python,
+        onnx,
+        &format!(
+            "x=np.array(json.load(open('{}'))['cases'][0]['mel'],dtype=np.float32)[None]\n\
+             s.run(None,{{'mel':x}})\n\
+             t=time.perf_counter()\n\
+             for _ in range({RUNS}): s.run(None,{{'mel':x}})\n\
+             print((time.perf_counter()-t)*1e3/{RUNS})",
+            golden.display(),
+        ),
+    )?;
+    Ok((tract_ms, ort_ms))
+}
+
+/// The live listeners' CPU time as a share of the audio time they were fed: (percent, s).
+pub(super) fn live_cost(clip: &Path) -> Result<(f64, f64)> {
+    let mut file = AudioFile::open(clip).with_context(|| format!("{}", clip.display()))?;
+    let (rate, channels) = (file.sample_rate(), file.channels());
+    let mut samples = Vec::new();
+    file.play(&mut |block| samples.extend_from_slice(block))?;
+    let models = LiveModels::load()?;
+    let (mut audio, mut worker, _reader) =
+        mirador_engine::build(&AnalyzerConfig::new(rate, channels))?;
+    for listener in models.listeners(rate)? {
+        worker = worker.with_listener(listener);
+    }
+    // The whole engine, audio stage and worker, as it runs live.
+    let started = std::time::Instant::now();
+    for chunk in samples.chunks(512 * channels) {
+        audio.process_interleaved(chunk);
+        worker.poll();
+    }
+    let cpu = started.elapsed().as_secs_f64();
+    let seconds = samples.len() as f64 / channels as f64 / f64::from(rate);
+    Ok((100.0 * cpu / seconds, seconds))
+}
+
+/// BeatNet's one-step graph over the golden clip's frames, state carried, in tract and in
+/// onnxruntime: mean ms per frame.
+pub(super) fn beatnet_cost(root: &Path, python: &Path) -> Result<(f64, f64)> {
+    let golden = read_json(&root.join("models/beatnet/golden.json"))?;
+    let frames: Vec<Vec<f32>> = golden["features"]
+        .as_array()
+        .context("golden features")?
+        .iter()
+        .map(|row| {
+            row.as_array()
+                .into_iter()
+                .flatten()
+                .map(|v| v.as_f64().unwrap_or(0.0) as f32)
+                .collect()
+        })
+        .collect();
+    let net = mirador_models::beats::BeatNet::load()?;
+    let mut state = mirador_models::beats::StreamState::default();
+    net.step(&frames[0], &mut state)?;
+    let started = std::time::Instant::now();
+    for frame in &frames {
+        net.step(frame, &mut state)?;
+    }
+    let tract_ms = started.elapsed().as_secs_f64() * 1e3 / frames.len() as f64;
+    let ort_ms = onnxruntime_ms(
+        python,
+        &root.join("models/beatnet/beatnet.onnx"),
+        &format!(
+            "f=np.array(json.load(open('{golden}'))['features'],dtype=np.float32)\n\
+             h=np.zeros((2,1,150),np.float32);c=h.copy()\n\
+             s.run(None,{{'features':f[:1],'h':h,'c':c}})\n\
+             t=time.perf_counter()\n\
+             for x in f: p,h,c=s.run(None,{{'features':x[None],'h':h,'c':c}})\n\
+             print((time.perf_counter()-t)*1e3/len(f))",
+            golden = root.join("models/beatnet/golden.json").display(),
+        ),
+    )?;
+    Ok((tract_ms, ort_ms))
+}
+
+/// Runs `timing`, Python that finds `onnx` open in a one-thread onnxruntime session `s` and
+/// prints milliseconds per run; NaN when it prints nothing usable.
+pub(super) fn onnxruntime_ms(python: &Path, onnx: &Path, timing: &str) -> Result<f64> {
+    let script = format!(
+        "import json,time,numpy as np,onnxruntime as ort\n\
+         o=ort.SessionOptions();o.intra_op_num_threads=1;o.inter_op_num_threads=1\n\
+         s=ort.InferenceSession('{}',o)\n{timing}",
+        onnx.display()
+    );
+    let out = std::process::Command::new(python)
+        .args(["-c", &script])
+        .output()?;
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(f64::NAN))
+}

@@ -1,0 +1,45 @@
+//! `cargo xtask eval`: runs the shipped Rust inference end to end (decode, `mirador-dsp`'s
+//! features, the models) on labelled audio the models did not train on, and writes
+//! `models/REPORT.md`.
+//!
+//! Held-out audio: GTZAN excerpts and originals whose clip ids are in the fault-filtered test
+//! split (every genre model trains on train+valid only), Emotify clips of the genres GTZAN
+//! shares (classical, pop, rock; Emotify is not in GTZAN at all), and the clips of the 4Q
+//! artists held out from the mood heads and the distillation (`models/musicnn/mood_test.txt`),
+//! for mood and, where their AllMusic genres map onto GTZAN's, for genre.
+
+mod beats;
+mod cost;
+mod genre;
+mod markdown;
+mod mood;
+mod sets;
+
+use anyhow::{Context, Result};
+use mirador_models::tagger::Variant;
+use mirador_tests::data_dir;
+
+use crate::python::repo_root;
+
+/// The patch networks evaluated, the live one first.
+const NETWORKS: [Variant; 2] = [Variant::Cnn, Variant::Musicnn];
+
+/// Only the beats section, printed (for working on the tracker).
+pub fn beats_only() -> Result<()> {
+    print!("{}", beats::section(&repo_root(), &data_dir())?);
+    Ok(())
+}
+
+/// Writes `models/REPORT.md`: genre, mood, beats and cost, every peer in the same run.
+pub fn run() -> Result<()> {
+    let root = repo_root();
+    let data = data_dir();
+    let (mut report, networks, outputs) = genre::section(&root, &data)?;
+    report.push_str(&mood::section(&root, &data, &networks, &outputs)?);
+    report.push_str(&beats::section(&root, &data)?);
+    report.push_str(&cost::section(&root, &data)?);
+    let path = root.join("models/REPORT.md");
+    std::fs::write(&path, report).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("eval: wrote {}", path.display());
+    Ok(())
+}

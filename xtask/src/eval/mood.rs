@@ -1,0 +1,126 @@
+//! The mood section: 4Q quadrants, valence and arousal on held-out artists.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use mirador_dsp::clip::TableStyle;
+
+use mirador_app::batch::{self, GenreModel, Models};
+use mirador_models::tagger::ClipPredictions;
+
+use super::markdown::*;
+use super::sets::*;
+
+/// 4Q quadrant accuracy and F1, and the signs of valence and arousal, on the clips of the
+/// artists the mood heads never saw (`models/musicnn/mood_test.txt`), for each network;
+/// `known` holds each network's output for clips it has already been run on.
+pub(super) fn section(
+    root: &Path,
+    data: &Path,
+    networks: &[Models],
+    known: &[super::genre::Outputs],
+) -> Result<String> {
+    const QUADRANTS: [&str; 4] = ["Q1", "Q2", "Q3", "Q4"];
+    let clips: Vec<(PathBuf, usize)> = held_out_4q(root)?
+        .iter()
+        .filter_map(|l| {
+            let q = QUADRANTS.iter().position(|q| l.starts_with(q))?;
+            Some((data.join("4q").join(l), q))
+        })
+        .collect();
+    eprintln!("eval: 4Q held-out artists ({} clips)", clips.len());
+    let paths: Vec<PathBuf> = clips.iter().map(|(p, _)| p.clone()).collect();
+    let mut rows = [
+        String::from("| quadrant accuracy |"),
+        String::from("| quadrant macro F1 |"),
+        String::from("| valence sign (Q1, Q4 positive) |"),
+        String::from("| arousal sign (Q1, Q2 high) |"),
+        String::from(
+            "| Python reference quadrant accuracy (librosa + onnxruntime, 3 patches per clip) |",
+        ),
+    ];
+    let mut matrices = String::new();
+    let mut header = String::from("| metric |");
+    for (network, known) in networks.iter().zip(known) {
+        let missing: Vec<PathBuf> = paths
+            .iter()
+            .filter(|p| !known.contains_key(*p))
+            .cloned()
+            .collect();
+        let fresh = batch::run(&missing, TableStyle::Gtzan, network);
+        let fresh: HashMap<&PathBuf, &ClipPredictions> = fresh
+            .analyses
+            .iter()
+            .map(|a| {
+                Ok((
+                    &a.path,
+                    a.clip
+                        .network_output
+                        .as_ref()
+                        .context("the network's mood")?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        let mut matrix = vec![vec![0usize; 4]; 4];
+        let (mut valence_right, mut arousal_right) = (0, 0);
+        for (path, truth) in &clips {
+            // A clip that failed to decode has no output, as in the genre sets.
+            let Some(c) = known.get(path).or_else(|| fresh.get(path).copied()) else {
+                continue;
+            };
+            let truth = *truth;
+            let p: Vec<f64> = c.mood.iter().map(|(_, p)| *p).collect();
+            matrix[truth][argmax(&p)] += 1;
+            // Q1 and Q4 are positive valence; Q1 and Q2 high arousal.
+            valence_right += usize::from((c.valence > 0.0) == (truth == 0 || truth == 3));
+            arousal_right += usize::from((c.arousal > 0.0) == (truth == 0 || truth == 1));
+        }
+        let (right, total) = accuracy(&matrix);
+        let f1: f64 = (0..4)
+            .map(|q| {
+                let tp = matrix[q][q] as f64;
+                let predicted: usize = (0..4).map(|t| matrix[t][q]).sum();
+                let actual: usize = matrix[q].iter().sum();
+                if tp == 0.0 {
+                    0.0
+                } else {
+                    2.0 * tp / (predicted + actual) as f64
+                }
+            })
+            .sum::<f64>()
+            / 4.0;
+        let name = network.genre.as_ref().map_or("", GenreModel::name);
+        let reference = read_json(&root.join(format!("models/{name}/heads_evaluation.json")))?;
+        let reference = reference["mood"]["reference_test_accuracy"]
+            .as_f64()
+            .unwrap_or(f64::NAN);
+        let _ = write!(header, " {name} (Rust, {total} clips) |");
+        let _ = write!(rows[0], " {} |", percent(right, total));
+        let _ = write!(rows[1], " {f1:.3} |");
+        let _ = write!(rows[2], " {} |", percent(valence_right, total));
+        let _ = write!(rows[3], " {} |", percent(arousal_right, total));
+        let _ = write!(rows[4], " {:.1} % |", 100.0 * reference);
+        let _ = writeln!(
+            matrices,
+            "\n{name}: rows true quadrant, columns predicted.\n"
+        );
+        let names: Vec<String> = QUADRANTS.iter().map(|q| q.to_string()).collect();
+        matrices.push_str(&confusion_table(&names, &matrix));
+    }
+    let mut out = String::from(
+        "\n## Mood: 4Q quadrants\n\nHeld-out artists' clips, Rust end to end (all 3 s patches of \
+         each 30 s clip, probabilities averaged); each network has its own mood head.\n\n",
+    );
+    out.push_str(&header);
+    out.push_str("\n|---|");
+    out.push_str(&"---:|".repeat(networks.len()));
+    out.push('\n');
+    for row in rows {
+        out.push_str(&row);
+        out.push('\n');
+    }
+    out.push_str(&matrices);
+    Ok(out)
+}

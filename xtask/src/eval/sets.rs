@@ -1,0 +1,148 @@
+//! The held-out evaluation sets and the files that define them.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+pub(super) struct Set {
+    pub(super) name: &'static str,
+    pub(super) clips: Vec<Clip>,
+}
+
+pub(super) struct Clip {
+    pub(super) path: PathBuf,
+    /// The genre its confusion-matrix row is under.
+    pub(super) genre: String,
+    /// The GTZAN genres counted as right: the genre itself, or for a 4Q clip every GTZAN
+    /// genre its AllMusic genres map onto.
+    pub(super) accepted: Vec<String>,
+}
+
+impl Clip {
+    fn labelled(path: PathBuf, genre: String) -> Self {
+        Self {
+            path,
+            accepted: vec![genre.clone()],
+            genre,
+        }
+    }
+}
+
+pub(super) fn read_ids(path: &Path) -> Result<HashSet<String>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect())
+}
+
+pub(super) fn read_json(path: &Path) -> Result<serde_json::Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// Files named `genre.000NN.*` whose id is in `ids`, with the genre from the name.
+pub(super) fn gtzan_clips(dir: &Path, ids: &HashSet<String>) -> Result<Vec<Clip>> {
+    let mut clips = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        if ids.contains(stem) {
+            let genre = stem.split('.').next().unwrap_or_default().to_string();
+            clips.push(Clip::labelled(path, genre));
+        }
+    }
+    clips.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(clips)
+}
+
+/// Emotify's folders of the genres GTZAN also has.
+pub(super) fn emotify_clips(dir: &Path) -> Result<Vec<Clip>> {
+    let mut clips = Vec::new();
+    for genre in ["classical", "pop", "rock"] {
+        let folder = dir.join(genre);
+        for entry in
+            std::fs::read_dir(&folder).with_context(|| format!("reading {}", folder.display()))?
+        {
+            clips.push(Clip::labelled(entry?.path(), genre.to_string()));
+        }
+    }
+    clips.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(clips)
+}
+
+/// The GTZAN genres an AllMusic genre maps onto.
+pub(super) fn gtzan_genres(allmusic: &str) -> &'static [&'static str] {
+    match allmusic {
+        "Blues" => &["blues"],
+        "Classical" => &["classical"],
+        "Country" => &["country"],
+        "Jazz" => &["jazz"],
+        "Rap" => &["hiphop"],
+        "Reggae" => &["reggae"],
+        "Pop/Rock" => &["pop", "rock", "metal"],
+        _ => &[],
+    }
+}
+
+/// 4Q clips of the held-out artists whose AllMusic genres map onto GTZAN's; the row genre is
+/// the first one listed that maps.
+pub(super) fn four_q_genre_clips(root: &Path, data: &Path) -> Result<Vec<Clip>> {
+    let metadata = data.join("4q/panda_dataset_taffc_metadata.csv");
+    let mut genres = std::collections::HashMap::new();
+    let mut reader = csv::Reader::from_path(&metadata)
+        .with_context(|| format!("reading {}", metadata.display()))?;
+    let headers = reader.headers()?.clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .context(name.to_string())
+    };
+    let (song, listed) = (column("Song")?, column("GenresStr")?);
+    for row in reader.records() {
+        let row = row?;
+        genres.insert(row[song].to_string(), row[listed].to_string());
+    }
+    let mut clips = Vec::new();
+    for name in held_out_4q(root)? {
+        let stem = Path::new(&name)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        let Some(listed) = genres.get(stem) else {
+            continue;
+        };
+        let mapped: Vec<&str> = listed
+            .split(';')
+            .flat_map(|g| gtzan_genres(g.trim()).iter().copied())
+            .collect();
+        if let Some(first) = mapped.first() {
+            clips.push(Clip {
+                path: data.join("4q").join(&name),
+                genre: first.to_string(),
+                accepted: mapped.iter().map(|g| g.to_string()).collect(),
+            });
+        }
+    }
+    Ok(clips)
+}
+
+/// `Q1/MT0000....ogg` names of the 4Q clips whose artists no model trained on.
+pub(super) fn held_out_4q(root: &Path) -> Result<Vec<String>> {
+    let list = root.join("models/musicnn/mood_test.txt");
+    let names =
+        std::fs::read_to_string(&list).with_context(|| format!("reading {}", list.display()))?;
+    Ok(names
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect())
+}
