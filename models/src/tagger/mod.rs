@@ -101,10 +101,17 @@ impl Variant {
         }
     }
 
-    fn onnx(self) -> &'static [u8] {
+    /// The shipped graph; musicnn's only when the `musicnn` feature built it in (the
+    /// plugin, which runs the CNN, leaves it out).
+    fn onnx(self) -> Result<&'static [u8], ModelError> {
         match self {
-            Variant::Musicnn => include_bytes!("../../musicnn/msd_musicnn.onnx"),
-            Variant::Cnn => include_bytes!("../../cnn/cnn.onnx"),
+            #[cfg(feature = "musicnn")]
+            Variant::Musicnn => Ok(include_bytes!("../../musicnn/msd_musicnn.onnx")),
+            #[cfg(not(feature = "musicnn"))]
+            Variant::Musicnn => Err(ModelError::Input(
+                "musicnn is not built in (mirador-models' `musicnn` feature)".into(),
+            )),
+            Variant::Cnn => Ok(include_bytes!("../../cnn/cnn.onnx")),
         }
     }
 }
@@ -146,7 +153,7 @@ pub struct Output {
 impl Network {
     /// Loads and optimizes the shipped graph (up to a second; do it once).
     pub fn load(variant: Variant) -> Result<Self, ModelError> {
-        Self::from_onnx(variant, variant.onnx())
+        Self::from_onnx(variant, variant.onnx()?)
     }
 
     /// Another graph with `variant`'s inputs and outputs, such as an int8 candidate to time.
