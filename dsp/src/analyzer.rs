@@ -61,12 +61,8 @@ impl StreamingAnalyzer {
         sink: &mut impl FnMut(&Frame),
         tap: &mut impl FnMut(&[f32], u64),
     ) {
-        let (core, tapped) = (&mut self.core, &mut self.tapped);
-        self.input.push_interleaved(block, &mut |mono| {
-            tap(mono, *tapped);
-            *tapped += mono.len() as u64;
-            core.push(mono, sink)
-        });
+        let mut feed = feed(&mut self.core, &mut self.tapped, sink, tap);
+        self.input.push_interleaved(block, &mut feed);
     }
 
     /// [`Self::process_planar`] with a tap, as [`Self::process_interleaved_tapped`].
@@ -76,12 +72,8 @@ impl StreamingAnalyzer {
         sink: &mut impl FnMut(&Frame),
         tap: &mut impl FnMut(&[f32], u64),
     ) {
-        let (core, tapped) = (&mut self.core, &mut self.tapped);
-        self.input.push_planar(planes, &mut |mono| {
-            tap(mono, *tapped);
-            *tapped += mono.len() as u64;
-            core.push(mono, sink)
-        });
+        let mut feed = feed(&mut self.core, &mut self.tapped, sink, tap);
+        self.input.push_planar(planes, &mut feed);
     }
 
     /// [`Self::flush`] with a tap, as [`Self::process_interleaved_tapped`].
@@ -90,12 +82,8 @@ impl StreamingAnalyzer {
         sink: &mut impl FnMut(&Frame),
         tap: &mut impl FnMut(&[f32], u64),
     ) {
-        let (core, tapped) = (&mut self.core, &mut self.tapped);
-        self.input.flush(&mut |mono| {
-            tap(mono, *tapped);
-            *tapped += mono.len() as u64;
-            core.push(mono, sink)
-        });
+        self.input
+            .flush(&mut feed(&mut self.core, &mut self.tapped, sink, tap));
         self.core.finish(sink);
     }
 
@@ -111,6 +99,21 @@ impl StreamingAnalyzer {
     /// NaN or infinite input samples replaced by silence so far.
     pub fn non_finite_samples(&self) -> u64 {
         self.input.non_finite_samples()
+    }
+}
+
+/// What the input stage hands its mono analysis-rate samples to: the tap, with their
+/// position, then the framing core.
+fn feed<'a>(
+    core: &'a mut FrameCore,
+    tapped: &'a mut u64,
+    sink: &'a mut impl FnMut(&Frame),
+    tap: &'a mut impl FnMut(&[f32], u64),
+) -> impl FnMut(&[f32]) + 'a {
+    move |mono| {
+        tap(mono, *tapped);
+        *tapped += mono.len() as u64;
+        core.push(mono, sink)
     }
 }
 
