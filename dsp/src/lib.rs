@@ -2,7 +2,9 @@
 //! definitions. No threads, rings or model vocabulary live here.
 //!
 //! - [`StreamingAnalyzer`]: blocks of any size in, one [`Frame`] of features per hop out, no
-//!   allocation after construction ([`input`] downmixes and resamples, [`analyzer`] frames).
+//!   allocation after construction ([`input`] downmixes and resamples, [`framing`] frames,
+//!   `frame_features` computes each [`Frame`]).
+//! - [`framing`]: the framer, windows and overlap-add; [`resampler`]: the one resampler.
 //! - [`spectral`], [`rhythm`], [`pitch`], [`separation`]: the algorithms by what they compute.
 //! - [`clip`]: what needs a whole clip, the GTZAN feature table.
 
@@ -10,8 +12,11 @@ pub mod analyzer;
 pub mod clip;
 pub mod config;
 pub mod frame;
+mod frame_features;
+pub mod framing;
 pub mod input;
 pub mod pitch;
+pub mod resampler;
 pub mod rhythm;
 pub mod separation;
 pub mod spectral;

@@ -66,6 +66,7 @@ pub fn play_on_device(
         converted: Vec::new(),
         stream,
         running: true,
+        flushed: false,
     };
     spawn(path, decoder, output, transport.clone())?;
     Ok(transport)
@@ -88,9 +89,23 @@ struct ToDevice {
     converted: Vec<f32>,
     stream: cpal::Stream,
     running: bool,
+    /// The converter's last samples are queued (the file has ended).
+    flushed: bool,
 }
 
 impl ToDevice {
+    /// Queues `converted` for the callback, waiting while the queue is full (not past a seek).
+    fn queue(&mut self, t: &Transport) {
+        let mut rest = &self.converted[..];
+        while !rest.is_empty() && !t.seek_pending() {
+            let (_, left) = self.producer.push_partial_slice(rest);
+            rest = left;
+            if !rest.is_empty() {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    }
+
     fn set_running(&mut self, running: bool, t: &Transport) {
         if running != self.running {
             let result = if running {
@@ -113,19 +128,13 @@ impl Output for ToDevice {
         self.set_running(true, t);
         self.converted.clear();
         self.converter.process(block, &mut self.converted);
-        let mut rest = &self.converted[..];
-        while !rest.is_empty() && !t.seek_pending() {
-            let (_, left) = self.producer.push_partial_slice(rest);
-            rest = left;
-            if !rest.is_empty() {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        }
+        self.queue(t);
     }
 
     fn restart(&mut self, position: u64, t: &Transport) {
         self.set_running(true, t);
         self.converter.reset();
+        self.flushed = false;
         self.shared.base.store(position, Ordering::Relaxed);
         self.shared.flush.store(true, Ordering::Release);
         // Wait for the callback to drop the old queue, so no new sample is dropped with it.
@@ -140,6 +149,12 @@ impl Output for ToDevice {
     }
 
     fn idle(&mut self, _position: u64, t: &Transport) {
+        if t.is_finished() && !self.flushed {
+            self.flushed = true;
+            self.converted.clear();
+            self.converter.flush(&mut self.converted);
+            self.queue(t);
+        }
         // Finished and everything queued played: stop the device instead of playing silence.
         let drained = self.producer.slots() == self.producer.buffer().capacity();
         if t.is_finished() && drained {

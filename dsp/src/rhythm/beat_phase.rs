@@ -2,8 +2,8 @@
 //! (Hann-windowed, as librosa's tempogram) weighted by librosa's log-normal prior around
 //! 120 BPM, refined to a fractional lag, then a comb over the envelope for the beat phase.
 
+use crate::framing::window::hann_f64;
 use crate::rhythm::tempo::log_normal_prior;
-use crate::spectral::window::hann_f64;
 
 /// Tempo with how sure we are of it.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -5,7 +5,7 @@
 use realfft::num_complex::Complex64;
 use realfft::RealFftPlanner;
 
-use crate::spectral::window::hann_f64;
+use crate::framing::window::hann_f64;
 
 const AC_SECONDS: f64 = 8.0;
 const START_BPM: f64 = 120.0;

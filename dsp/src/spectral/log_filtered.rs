@@ -13,8 +13,9 @@ use std::sync::Arc;
 use realfft::num_complex::Complex32;
 use realfft::{RealFftPlanner, RealToComplex};
 
+use crate::framing::window::hann_symmetric;
+use crate::framing::{Centering, FrameRef, Framer};
 use crate::spectral::filters::SparseBand;
-use crate::spectral::window::hann_symmetric;
 
 pub const SAMPLE_RATE: u32 = 22_050;
 pub const FRAME_SIZE: usize = 1411;
@@ -26,11 +27,15 @@ const FMAX: f64 = 17_000.0;
 const FREF: f64 = 440.0;
 
 pub struct LogFilteredSpectrogram {
+    framer: Framer,
+    spectrum: FrameSpectrum,
+}
+
+/// One frame's bands and differences.
+struct FrameSpectrum {
     fft: Arc<dyn RealToComplex<f32>>,
     window: Vec<f32>,
     bands: Vec<SparseBand>,
-    /// The current frame's samples so far; starts with the zeros before the signal.
-    pending: Vec<f32>,
     windowed: Vec<f32>,
     spectrum: Vec<Complex32>,
     scratch: Vec<Complex32>,
@@ -38,8 +43,6 @@ pub struct LogFilteredSpectrogram {
     previous: Vec<f32>,
     /// Bands then positive differences.
     features: Vec<f32>,
-    frames: u64,
-    samples: u64,
 }
 
 impl Default for LogFilteredSpectrogram {
@@ -53,75 +56,61 @@ impl LogFilteredSpectrogram {
         let fft = RealFftPlanner::<f32>::new().plan_fft_forward(FRAME_SIZE);
         let bands = log_filterbank();
         let n = bands.len();
-        let mut pending = Vec::with_capacity(FRAME_SIZE);
-        pending.resize(FRAME_SIZE / 2, 0.0);
         Self {
-            window: hann_symmetric(FRAME_SIZE),
-            windowed: fft.make_input_vec(),
-            spectrum: fft.make_output_vec(),
-            scratch: fft.make_scratch_vec(),
-            fft,
-            bands,
-            pending,
-            magnitude: vec![0.0; FRAME_SIZE / 2],
-            previous: vec![0.0; n],
-            features: vec![0.0; 2 * n],
-            frames: 0,
-            samples: 0,
+            framer: Framer::new(FRAME_SIZE, HOP, Centering::Madmom),
+            spectrum: FrameSpectrum {
+                window: hann_symmetric(FRAME_SIZE),
+                windowed: fft.make_input_vec(),
+                spectrum: fft.make_output_vec(),
+                scratch: fft.make_scratch_vec(),
+                fft,
+                bands,
+                magnitude: vec![0.0; FRAME_SIZE / 2],
+                previous: vec![0.0; n],
+                features: vec![0.0; 2 * n],
+            },
         }
     }
 
     /// Length of each feature vector: the bands, then their positive differences (272).
     pub fn len(&self) -> usize {
-        self.features.len()
+        self.spectrum.features.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.features.is_empty()
+        self.spectrum.features.is_empty()
     }
 
     /// Frames emitted so far; frame `i` is centred on sample `i * HOP`.
     pub fn frames(&self) -> u64 {
-        self.frames
+        self.framer.frames()
     }
 
     /// Feeds mono 22 050 Hz samples; calls `out` with each completed frame's features.
     pub fn process(&mut self, samples: &[f32], out: &mut impl FnMut(&[f32])) {
-        let mut rest = samples;
-        while !rest.is_empty() {
-            let take = rest.len().min(FRAME_SIZE - self.pending.len());
-            self.pending.extend_from_slice(&rest[..take]);
-            self.samples += take as u64;
-            rest = &rest[take..];
-            if self.pending.len() == FRAME_SIZE {
-                self.emit(out);
-            }
-        }
+        let spectrum = &mut self.spectrum;
+        self.framer.push(samples, &mut |f| out(spectrum.compute(f)));
     }
 
     /// Ends a signal as madmom does: zero padding until there are `ceil(samples / HOP)` frames.
     pub fn finish(&mut self, out: &mut impl FnMut(&[f32])) {
-        let total = self.samples.div_ceil(HOP as u64);
-        while self.frames < total {
-            self.pending.resize(FRAME_SIZE, 0.0);
-            self.emit(out);
-        }
+        let spectrum = &mut self.spectrum;
+        self.framer.finish(&mut |f| out(spectrum.compute(f)));
     }
 
     /// Starts a new signal.
     pub fn reset(&mut self) {
-        self.pending.clear();
-        self.pending.resize(FRAME_SIZE / 2, 0.0);
-        self.previous.fill(0.0);
-        self.frames = 0;
-        self.samples = 0;
+        self.framer.reset();
+        self.spectrum.previous.fill(0.0);
     }
+}
 
-    fn emit(&mut self, out: &mut impl FnMut(&[f32])) {
+impl FrameSpectrum {
+    fn compute(&mut self, frame: FrameRef<'_>) -> &[f32] {
         for ((w, &x), &h) in self
             .windowed
             .iter_mut()
-            .zip(&self.pending)
+            .zip(frame.samples)
             .zip(&self.window)
         {
             *w = x * h;
@@ -148,16 +137,14 @@ impl LogFilteredSpectrogram {
         // madmom's diff_frames for a 0.5 ratio is 1 at this frame and hop size; the first
         // frame has no predecessor and a zero difference.
         for ((d, &b), p) in diffs.iter_mut().zip(bands.iter()).zip(&mut self.previous) {
-            *d = if self.frames == 0 {
+            *d = if frame.index == 0 {
                 0.0
             } else {
                 (b - *p).max(0.0)
             };
             *p = b;
         }
-        self.frames += 1;
-        self.pending.drain(..HOP);
-        out(&self.features);
+        &self.features
     }
 }
 
@@ -249,7 +236,7 @@ mod tests {
         let loudest = (0..n)
             .max_by(|&a, &b| steady[a].total_cmp(&steady[b]))
             .unwrap();
-        let band = &spec.bands[loudest];
+        let band = &spec.spectrum.bands[loudest];
         let centre_hz = (band.start + band.weights.len() / 2) as f64 * 22050.0 / 1410.0;
         assert!((centre_hz / 1000.0).log2().abs() < 0.1, "{centre_hz} Hz");
         // The onset shows in the differences of the frames around 0.5 s, and then not again.

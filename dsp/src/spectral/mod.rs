@@ -1,7 +1,6 @@
 //! Spectral features: filterbanks and transforms, per-frame features on a spectrum, and
-//! madmom's log-filtered spectrogram, and the windows they use.
+//! madmom's log-filtered spectrogram.
 
 pub mod features;
 pub mod filters;
 pub mod log_filtered;
-pub mod window;
