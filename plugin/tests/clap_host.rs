@@ -6,6 +6,8 @@
 //! `cargo xtask bundle mirador --release` made), otherwise the cdylib cargo built beside
 //! this test, copied to a `Mirador.clap` exactly as the bundler does on Linux.
 
+mod common;
+
 use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 
@@ -36,27 +38,12 @@ impl HostHandlers for TestHost {
 }
 
 fn plugin_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("MIRADOR_CLAP") {
-        // dlopen needs a path with a slash, and tests run in the crate's folder.
-        return std::fs::canonicalize(&path)
-            .unwrap_or_else(|e| panic!("MIRADOR_CLAP={path:?}: {e}"));
+    if let Some(bundle) = common::bundle_from_env("MIRADOR_CLAP") {
+        return bundle;
     }
-    // `cargo test` builds the cdylib next to this test binary (target/<profile>/deps/) in the
-    // same run, but only `cargo build` copies it up to target/<profile>/.
-    let exe = std::env::current_exe().unwrap();
-    let deps_dir = exe.parent().unwrap();
-    let library = deps_dir.join(format!(
-        "{}mirador_plugin{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    ));
-    assert!(library.exists(), "plugin library not built: {library:?}");
-    let bundle = deps_dir
-        .parent()
-        .unwrap()
-        .join("clap-host-test")
-        .join("Mirador.clap");
-    std::fs::create_dir_all(bundle.parent().unwrap()).unwrap();
+    let (library, folder) = common::built_library("clap-host-test");
+    let bundle = folder.join("Mirador.clap");
+    std::fs::create_dir_all(&folder).unwrap();
     std::fs::copy(&library, &bundle).unwrap();
     bundle
 }

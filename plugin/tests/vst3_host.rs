@@ -8,36 +8,24 @@
 //! test, laid out as the bundler does on Linux: `Mirador.vst3/Contents/<arch>-linux/Mirador.so`.
 //! The interpreter is `MIRADOR_PYTHON`, else `python3`; `scripts/setup.sh` installs pedalboard.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use mirador_tests::data_dir;
 use std::process::Command;
 
 fn bundle_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("MIRADOR_VST3") {
-        return std::fs::canonicalize(&path)
-            .unwrap_or_else(|e| panic!("MIRADOR_VST3={path:?}: {e}"));
+    if let Some(bundle) = common::bundle_from_env("MIRADOR_VST3") {
+        return bundle;
     }
-    // `cargo test` builds the cdylib next to this test binary (target/<profile>/deps/) in the
-    // same run, but only `cargo build` copies it up to target/<profile>/.
-    let exe = std::env::current_exe().unwrap();
-    let deps_dir = exe.parent().unwrap();
-    let library = deps_dir.join(format!(
-        "{}mirador_plugin{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    ));
-    assert!(library.exists(), "plugin library not built: {library:?}");
+    let (library, folder) = common::built_library("vst3-host-test");
     // The VST3 architecture folder names, as nice-plug-xtask writes them.
     let arch = match std::env::consts::ARCH {
         "x86" => "i386",
         arch => arch,
     };
-    let bundle = deps_dir
-        .parent()
-        .unwrap()
-        .join("vst3-host-test")
-        .join("Mirador.vst3");
+    let bundle = folder.join("Mirador.vst3");
     let binary_dir = bundle.join("Contents").join(format!("{arch}-linux"));
     std::fs::create_dir_all(&binary_dir).unwrap();
     std::fs::copy(&library, binary_dir.join("Mirador.so")).unwrap();

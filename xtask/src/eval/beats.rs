@@ -14,6 +14,7 @@ use mirador_app::decode::AudioFile;
 use mirador_models::beats::{self, BeatNet, BeatPipeline};
 use mirador_models::run_clip;
 
+use super::Fills;
 use crate::python::{beatnet_python, run};
 
 /// GTZAN originals and the classical first-15-s clips; BeatNet's model 1 never saw GTZAN.
@@ -32,7 +33,7 @@ fn clips(data: &Path) -> Result<Vec<String>> {
     Ok(clips)
 }
 
-pub(super) fn section(root: &Path, data: &Path) -> Result<String> {
+pub(super) fn section(root: &Path, data: &Path) -> Result<Fills> {
     let net = Arc::new(BeatNet::load()?);
     let mut ours = Vec::new();
     for clip in clips(data)? {
@@ -64,7 +65,7 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<String> {
         .arg("--out")
         .arg(&scores_path))?;
     let scores: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&scores_path)?)?;
-    Ok(report(&scores))
+    Ok(vec![("beats_tables", report(&scores))])
 }
 
 fn report(scores: &serde_json::Value) -> String {
@@ -93,23 +94,19 @@ fn report(scores: &serde_json::Value) -> String {
             "no",
         ),
     ];
-    let mut out = String::from(
-        "\n## Beats, downbeats and tempo\n\nEvery GTZAN clip here with beat annotations: the 10 \
-         30 s originals (one per genre) and the classical clips' first 15 s. Beats and downbeats \
-         from beat_this's annotations, tempo from Böck 2019. Metrics are mir_eval's, means over \
-         clips; beat metrics skip the first 5 s, as `mir_eval.beat.evaluate` does (F-measure \
-         window ±70 ms). Tempo Acc1: within 4 %; Acc2: also at 2x, 1/2, 3x or 1/3. The three \
-         systems ran in this run; CPU time includes decoding and features.\n",
-    );
+    let mut out = String::new();
     for (set, title) in [
         ("gtzan/full", "GTZAN originals"),
         ("gtzan/classical_first15s", "GTZAN classical, first 15 s"),
         ("all", "All"),
     ] {
         let s = &scores[set];
+        if !out.is_empty() {
+            out.push('\n');
+        }
         let _ = write!(
             out,
-            "\n**{title}** ({} clips, {:.0} s)\n\n\
+            "**{title}** ({} clips, {:.0} s)\n\n\
              | system | causal | F | CMLt | AMLt | downbeat F | tempo Acc1 | tempo Acc2 | CPU s per s of audio |\n\
              |---|---|---:|---:|---:|---:|---:|---:|---:|\n",
             s["clips"],

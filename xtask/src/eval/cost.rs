@@ -12,15 +12,14 @@ use mirador_engine::LiveModels;
 use mirador_models::tagger::{Network, Variant};
 
 use super::sets::*;
+use super::Fills;
 
 /// Each network's cost per run in tract (one thread) and in onnxruntime (one thread) on the
 /// same golden input, measured in this run, and the live listeners' whole cost on real audio.
-pub(super) fn section(root: &Path, data: &Path) -> Result<String> {
+pub(super) fn section(root: &Path, data: &Path) -> Result<Fills> {
     let python = crate::python::venv("target/models-venv", "models/training/requirements.txt")?;
     let mut out = String::from(
-        "\n## Cost\n\nOne thread each, this machine, this run, after a warm-up. Live, the patch \
-         networks run once a second on the last 3 s; BeatNet runs on every 20 ms frame.\n\n\
-         | model | runtime | ms per run | batch: % of one core per second of audio | live: % of one core |\n\
+        "| model | runtime | ms per run | batch: % of one core per second of audio | live: % of one core |\n\
          |---|---|---:|---:|---:|\n",
     );
     let int8 = root.join(crate::models::INT8_CNN);
@@ -49,15 +48,11 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<String> {
     cost_rows(&mut out, "BeatNet, one 20 ms frame", ms, 50.0, 50.0, 3);
     let clip = data.join("gtzan/full/blues.00000.flac");
     let (live_percent, seconds) = live_cost(&clip)?;
-    let _ = writeln!(
-        out,
-        "\n**Live, all models together:** the listeners the plugin and the standalone app attach \
-         (the distilled CNN with its heads, BeatNet with its tracker, and their `mirador-dsp` \
-         front ends) cost {live_percent:.2} % of one core over {seconds:.0} s of \
-         `gtzan/full/blues.00000` fed in 512-sample blocks at 22 050 Hz (one thread, CPU time \
-         over audio time)."
-    );
-    Ok(out)
+    Ok(vec![
+        ("cost_table", out),
+        ("live_percent", format!("{live_percent:.2}")),
+        ("live_seconds", format!("{seconds:.0}")),
+    ])
 }
 
 /// The cost table's rows for one graph, tract then onnxruntime (ms per run), run `batch` and
@@ -110,15 +105,12 @@ pub(super) fn patch_cost(
     let tract_ms = started.elapsed().as_secs_f64() * 1e3 / f64::from(RUNS);
     let ort_ms = onnxruntime_ms(
         python,
-        onnx,
-        &format!(
-            "x=np.array(json.load(open('{}'))['cases'][0]['mel'],dtype=np.float32)[None]\n\
-             s.run(None,{{'mel':x}})\n\
-             t=time.perf_counter()\n\
-             for _ in range({RUNS}): s.run(None,{{'mel':x}})\n\
-             print((time.perf_counter()-t)*1e3/{RUNS})",
-            golden.display(),
-        ),
+        &[
+            "patch".as_ref(),
+            onnx.as_os_str(),
+            golden.as_os_str(),
+            RUNS.to_string().as_ref(),
+        ],
     )?;
     Ok((tract_ms, ort_ms))
 }
@@ -172,31 +164,22 @@ pub(super) fn beatnet_cost(root: &Path, python: &Path) -> Result<(f64, f64)> {
     let tract_ms = started.elapsed().as_secs_f64() * 1e3 / frames.len() as f64;
     let ort_ms = onnxruntime_ms(
         python,
-        &root.join("models/beatnet/beatnet.onnx"),
-        &format!(
-            "f=np.array(json.load(open('{golden}'))['features'],dtype=np.float32)\n\
-             h=np.zeros((2,1,150),np.float32);c=h.copy()\n\
-             s.run(None,{{'features':f[:1],'h':h,'c':c}})\n\
-             t=time.perf_counter()\n\
-             for x in f: p,h,c=s.run(None,{{'features':x[None],'h':h,'c':c}})\n\
-             print((time.perf_counter()-t)*1e3/len(f))",
-            golden = root.join("models/beatnet/golden.json").display(),
-        ),
+        &[
+            "beatnet".as_ref(),
+            root.join("models/beatnet/beatnet.onnx").as_os_str(),
+            root.join("models/beatnet/golden.json").as_os_str(),
+        ],
     )?;
     Ok((tract_ms, ort_ms))
 }
 
-/// Runs `timing`, Python that finds `onnx` open in a one-thread onnxruntime session `s` and
-/// prints milliseconds per run; NaN when it prints nothing usable.
-pub(super) fn onnxruntime_ms(python: &Path, onnx: &Path, timing: &str) -> Result<f64> {
-    let script = format!(
-        "import json,time,numpy as np,onnxruntime as ort\n\
-         o=ort.SessionOptions();o.intra_op_num_threads=1;o.inter_op_num_threads=1\n\
-         s=ort.InferenceSession('{}',o)\n{timing}",
-        onnx.display()
-    );
+/// `models/training/onnxruntime_cost.py` with `args`: milliseconds per run in a one-thread
+/// onnxruntime session; NaN when it prints nothing usable.
+pub(super) fn onnxruntime_ms(python: &Path, args: &[&std::ffi::OsStr]) -> Result<f64> {
+    let script = crate::python::repo_root().join("models/training/onnxruntime_cost.py");
     let out = std::process::Command::new(python)
-        .args(["-c", &script])
+        .arg(script)
+        .args(args)
         .output()?;
     Ok(String::from_utf8_lossy(&out.stdout)
         .trim()

@@ -4,23 +4,23 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use mirador_dsp::clip::{FeatureTable, TableStyle};
 use std::sync::Arc;
 
-use mirador_app::batch::{self, GenreModel, Models};
+use anyhow::{Context, Result};
+use mirador_dsp::clip::FeatureTable;
 use mirador_models::classic::{Classic, NAMES};
 use mirador_models::tagger::{ClipPredictions, Tagger, Variant};
 
 use super::markdown::*;
 use super::sets::*;
-use super::NETWORKS;
+use super::{clips, Fills, NETWORKS};
 
 /// What one network said of each clip it ran on.
 pub(super) type Outputs = HashMap<PathBuf, ClipPredictions>;
 
-/// The genre section, and what each network said of each clip (the mood section reuses it).
-pub(super) fn section(root: &Path, data: &Path) -> Result<(String, Vec<Models>, Vec<Outputs>)> {
+/// The genre section's tables, the networks, and what each said of each clip (the mood
+/// section reuses them).
+pub(super) fn section(root: &Path, data: &Path) -> Result<(Fills, Vec<Arc<Tagger>>, Vec<Outputs>)> {
     let test_ids = read_ids(&data.join("gtzan/splits/fault_filtered_test.txt"))?;
     let sets = [
         Set {
@@ -46,14 +46,9 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<(String, Vec<Models>, 
         .map(|name| Classic::builtin(name, &columns))
         .collect::<Result<_, _>>()?;
     let classes = models[0].classes.clone();
-    let networks: Vec<Models> = NETWORKS
+    let networks: Vec<Arc<Tagger>> = NETWORKS
         .iter()
-        .map(|&v| {
-            Ok(Models {
-                genre: Some(GenreModel::Patches(Arc::new(Tagger::load(v)?))),
-                beats: None,
-            })
-        })
+        .map(|&v| Ok(Arc::new(Tagger::load(v)?)))
         .collect::<Result<_>>()?;
     // Rows: the classic models, then the patch networks.
     let names: Vec<String> = NAMES
@@ -62,11 +57,7 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<(String, Vec<Models>, 
         .chain(NETWORKS.iter().map(|v| v.name().to_string()))
         .collect();
 
-    let mut report = String::from(
-        "# Model evaluation\n\nWritten by `cargo xtask eval`: the shipped Rust inference (symphonia \
-         decoding, `mirador-dsp`'s features, the models) on labelled audio the models did not \
-         train on.\n\n## Genre\n\n",
-    );
+    let mut table = String::new();
     let training = read_json(&root.join("models/classic/evaluation.json"))?;
     let mut header = String::from("| model | what |");
     let mut rule = String::from("|---|---|");
@@ -78,8 +69,8 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<(String, Vec<Models>, 
         " features_30_sec.csv test split, 290 clips | 10-fold CV, 1000 clips | µs per clip |\n",
     );
     rule.push_str("---|---|---:|\n");
-    report.push_str(&header);
-    report.push_str(&rule);
+    table.push_str(&header);
+    table.push_str(&rule);
 
     // confusion[model][set][truth][predicted]; right[model][set]
     let mut confusion =
@@ -99,48 +90,31 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<(String, Vec<Models>, 
     for (s, set) in sets.iter().enumerate() {
         eprintln!("eval: {} ({} clips)", set.name, set.clips.len());
         let paths: Vec<PathBuf> = set.clips.iter().map(|c| c.path.clone()).collect();
-        for (n, network) in networks.iter().enumerate() {
-            let outcome = batch::run(&paths, TableStyle::Gtzan, network);
-            if outcome.failures > 0 {
-                failures.push(format!(
-                    "{}: {} files failed to decode",
-                    set.name, outcome.failures
-                ));
+        let (runs, failed) = clips::run(&paths, &networks);
+        if failed > 0 {
+            failures.push(format!("{}: {failed} files failed to decode", set.name));
+        }
+        for clip in &set.clips {
+            let Some(run) = runs.get(&clip.path) else {
+                continue;
+            };
+            let t = index(&clip.genre)?;
+            let mut score = |m: usize, predicted: usize| {
+                confusion[m][s][t][predicted] += 1;
+                right[m][s] += usize::from(clip.accepted.contains(&classes[predicted]));
+            };
+            let row = run.table.values();
+            predictions += 1;
+            for (m, model) in models.iter().enumerate() {
+                let started = std::time::Instant::now();
+                let p = model.predict(&row);
+                predict_time[m] += started.elapsed();
+                score(m, argmax(&p));
             }
-            for analysis in &outcome.analyses {
-                let clip = set
-                    .clips
-                    .iter()
-                    .find(|c| c.path == analysis.path)
-                    .context("analysis of an unknown file")?;
-                let t = index(&clip.genre)?;
-                let mut score = |m: usize, predicted: usize| {
-                    confusion[m][s][t][predicted] += 1;
-                    right[m][s] += usize::from(clip.accepted.contains(&classes[predicted]));
-                };
-                // The feature table is the same in every network's run: score it once.
-                if n == 0 {
-                    let row = analysis.clip.table.values();
-                    predictions += 1;
-                    for (m, model) in models.iter().enumerate() {
-                        let started = std::time::Instant::now();
-                        let p = model.predict(&row);
-                        predict_time[m] += started.elapsed();
-                        score(m, argmax(&p));
-                    }
-                }
-                let genre = analysis
-                    .clip
-                    .genre
-                    .as_deref()
-                    .context("the network's genre")?;
-                let p: Vec<f64> = genre.iter().map(|(_, p)| *p).collect();
-                score(models.len() + n, index(&genre[argmax(&p)].0)?);
-                let output = analysis.clip.network_output.clone();
-                outputs[n].insert(
-                    analysis.path.clone(),
-                    output.context("the network's output")?,
-                );
+            for (n, output) in run.outputs.iter().enumerate() {
+                let p: Vec<f64> = output.genre.iter().map(|(_, p)| *p).collect();
+                score(models.len() + n, index(&output.genre[argmax(&p)].0)?);
+                outputs[n].insert(clip.path.clone(), output.clone());
             }
         }
     }
@@ -149,13 +123,13 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<(String, Vec<Models>, 
         percent(right[m][s], total)
     };
     for (m, model) in models.iter().enumerate() {
-        let _ = write!(report, "| {} | {} |", model.name, model.hyperparameters);
+        let _ = write!(table, "| {} | {} |", model.name, model.hyperparameters);
         for s in 0..sets.len() {
-            let _ = write!(report, " {} |", cell(m, s));
+            let _ = write!(table, " {} |", cell(m, s));
         }
         let t = &training[model.name.as_str()];
         let _ = writeln!(
-            report,
+            table,
             " {:.1} % | {:.1} ± {:.1} % | {:.0} |",
             100.0 * t["test_accuracy"].as_f64().unwrap_or(f64::NAN),
             100.0 * t["cv10_mean"].as_f64().unwrap_or(f64::NAN),
@@ -168,57 +142,41 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<(String, Vec<Models>, 
             Variant::Cnn => "Mirador's CNN distilled from musicnn, logistic head",
             Variant::Musicnn => "musicnn (MSD) embedding, logistic head",
         };
-        let _ = write!(report, "| {} | {what} |", network.name());
+        let _ = write!(table, "| {} | {what} |", network.name());
         for s in 0..sets.len() {
-            let _ = write!(report, " {} |", cell(models.len() + n, s));
+            let _ = write!(table, " {} |", cell(models.len() + n, s));
         }
-        report.push_str(" — | — | see cost table |\n");
+        table.push_str(" — | — | see cost table |\n");
     }
-    report.push_str(
-        "\nThe classic models read `mirador-dsp`'s feature table; the last three columns for them \
-         come from `models/training/classic.py` on the published feature table (trained on \
-         train+valid of the fault-filtered split; the 10-fold cross-validation mixes artists \
-         across folds and flatters every model). The Rust models reproduce scikit-learn's and \
-         XGBoost's probabilities to 1e-5 (`models/tests/classic_parity.rs`), so the Python peer \
-         scores the same on the same features. cnn and musicnn average their heads' \
-         probabilities over a clip's 3 s patches. Chance is 10 % on GTZAN and 33 % on the \
-         Emotify subset (whose clips are predicted among all ten genres). The 4Q set: clips of \
-         the artists no model saw (`models/musicnn/mood_test.txt`) whose AllMusic genres map \
-         onto GTZAN's (Blues, Classical, Country, Jazz, Rap as hiphop, Reggae; Pop/Rock, which \
-         AllMusic files metal under, as pop, rock or metal); a prediction of any genre the \
-         clip maps onto is right. µs per clip: one prediction from a ready feature table, one \
-         thread, this machine; computing the table itself takes about 300 ms per 30 s clip.\n",
-    );
-    report.push_str(
-        "\nThe Python reference pipeline (musicnn's librosa front end, onnxruntime, the same \
-         heads; `models/training/heads.py`) on the GTZAN test-split excerpts:",
-    );
+    let mut reference = String::new();
     for network in NETWORKS {
         let name = network.name();
         let heads = read_json(&root.join(format!("models/{name}/heads_evaluation.json")))?;
         let _ = write!(
-            report,
-            " {name} {:.1} %;",
+            reference,
+            "{}{name} {:.1} %",
+            if reference.is_empty() { "" } else { "; " },
             100.0
                 * heads["genre"]["reference_test_accuracy"]
                     .as_f64()
                     .unwrap_or(f64::NAN)
         );
     }
-    report.pop();
-    report.push_str(".\n");
-    for f in &failures {
-        let _ = writeln!(report, "\n{f}");
-    }
-
+    let mut matrices = String::new();
     for n in 0..NETWORKS.len() {
         let _ = writeln!(
-            report,
+            matrices,
             "\n### Confusion matrix: {} on {}\n\nRows: true genre; columns: predicted.\n",
             names[models.len() + n],
             sets[0].name
         );
-        report.push_str(&confusion_table(&classes, &confusion[models.len() + n][0]));
+        matrices.push_str(&confusion_table(&classes, &confusion[models.len() + n][0]));
     }
-    Ok((report, networks, outputs))
+    let fills = vec![
+        ("genre_table", table),
+        ("genre_reference", reference),
+        ("genre_failures", failures.join("\n\n")),
+        ("genre_confusion", matrices),
+    ];
+    Ok((fills, networks, outputs))
 }

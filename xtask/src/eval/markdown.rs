@@ -2,6 +2,29 @@
 
 use std::fmt::Write as _;
 
+use anyhow::{bail, Result};
+
+/// `template` with each `{{name}}` replaced by its text; a name without a text, or a text
+/// without its name, is an error, so the prose and the sections cannot drift apart.
+pub(super) fn fill(template: &str, fills: &[(&str, String)]) -> Result<String> {
+    let mut out = template.to_string();
+    for (name, text) in fills {
+        let key = format!("{{{{{name}}}}}");
+        if !out.contains(&key) {
+            bail!("the report template has no {key}");
+        }
+        out = out.replace(&key, text);
+    }
+    if let Some(at) = out.find("{{") {
+        let rest = &out[at..];
+        bail!(
+            "nothing fills {}",
+            &rest[..rest.find("}}").map_or(rest.len(), |e| e + 2)]
+        );
+    }
+    Ok(out)
+}
+
 pub(super) fn argmax(p: &[f64]) -> usize {
     (0..p.len())
         .max_by(|&i, &j| p[i].total_cmp(&p[j]))
@@ -38,4 +61,17 @@ pub(super) fn confusion_table(classes: &[String], matrix: &[Vec<usize>]) -> Stri
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_replaces_names_and_refuses_strays() {
+        let fills = [("a", "1".to_string()), ("b", "2".to_string())];
+        assert_eq!(fill("x {{a}} y {{b}}", &fills).unwrap(), "x 1 y 2");
+        assert!(fill("{{a}}", &fills).is_err(), "b has no place");
+        assert!(fill("{{a}} {{b}} {{c}}", &fills).is_err(), "c has no text");
+    }
 }

@@ -9,6 +9,7 @@
 //! for mood and, where their AllMusic genres map onto GTZAN's, for genre.
 
 mod beats;
+mod clips;
 mod cost;
 mod genre;
 mod markdown;
@@ -21,12 +22,20 @@ use mirador_tests::data_dir;
 
 use crate::python::repo_root;
 
+/// The report's prose, with `{{name}}` where a section's numbers go.
+const TEMPLATE: &str = include_str!("report.md");
+
+/// What a section puts into the template: a `{{name}}` and its text.
+type Fills = Vec<(&'static str, String)>;
+
 /// The patch networks evaluated, the live one first.
 const NETWORKS: [Variant; 2] = [Variant::Cnn, Variant::Musicnn];
 
 /// Only the beats section, printed (for working on the tracker).
 pub fn beats_only() -> Result<()> {
-    print!("{}", beats::section(&repo_root(), &data_dir())?);
+    for (_, text) in beats::section(&repo_root(), &data_dir())? {
+        print!("{text}");
+    }
     Ok(())
 }
 
@@ -34,10 +43,11 @@ pub fn beats_only() -> Result<()> {
 pub fn run() -> Result<()> {
     let root = repo_root();
     let data = data_dir();
-    let (mut report, networks, outputs) = genre::section(&root, &data)?;
-    report.push_str(&mood::section(&root, &data, &networks, &outputs)?);
-    report.push_str(&beats::section(&root, &data)?);
-    report.push_str(&cost::section(&root, &data)?);
+    let (mut fills, networks, outputs) = genre::section(&root, &data)?;
+    fills.extend(mood::section(&root, &data, &networks, &outputs)?);
+    fills.extend(beats::section(&root, &data)?);
+    fills.extend(cost::section(&root, &data)?);
+    let report = markdown::fill(TEMPLATE, &fills)?;
     let path = root.join("models/REPORT.md");
     std::fs::write(&path, report).with_context(|| format!("writing {}", path.display()))?;
     eprintln!("eval: wrote {}", path.display());

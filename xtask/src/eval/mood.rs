@@ -4,14 +4,14 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use mirador_dsp::clip::TableStyle;
+use std::sync::Arc;
 
-use mirador_app::batch::{self, GenreModel, Models};
-use mirador_models::tagger::ClipPredictions;
+use anyhow::Result;
+use mirador_models::tagger::{ClipPredictions, Tagger};
 
 use super::markdown::*;
 use super::sets::*;
+use super::{clips, Fills};
 
 /// 4Q quadrant accuracy and F1, and the signs of valence and arousal, on the clips of the
 /// artists the mood heads never saw (`models/musicnn/mood_test.txt`), for each network;
@@ -19,9 +19,9 @@ use super::sets::*;
 pub(super) fn section(
     root: &Path,
     data: &Path,
-    networks: &[Models],
+    networks: &[Arc<Tagger>],
     known: &[super::genre::Outputs],
-) -> Result<String> {
+) -> Result<Fills> {
     const QUADRANTS: [&str; 4] = ["Q1", "Q2", "Q3", "Q4"];
     let clips: Vec<(PathBuf, usize)> = held_out_4q(root)?
         .iter()
@@ -43,26 +43,16 @@ pub(super) fn section(
     ];
     let mut matrices = String::new();
     let mut header = String::from("| metric |");
-    for (network, known) in networks.iter().zip(known) {
-        let missing: Vec<PathBuf> = paths
-            .iter()
-            .filter(|p| !known.contains_key(*p))
-            .cloned()
-            .collect();
-        let fresh = batch::run(&missing, TableStyle::Gtzan, network);
-        let fresh: HashMap<&PathBuf, &ClipPredictions> = fresh
-            .analyses
-            .iter()
-            .map(|a| {
-                Ok((
-                    &a.path,
-                    a.clip
-                        .network_output
-                        .as_ref()
-                        .context("the network's mood")?,
-                ))
-            })
-            .collect::<Result<_>>()?;
+    // The clips no network has run on yet (the genre sets hold most), in one pass for all.
+    let missing: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| known.iter().any(|k| !k.contains_key(*p)))
+        .cloned()
+        .collect();
+    let (fresh, _) = clips::run(&missing, networks);
+    for (n, (network, known)) in networks.iter().zip(known).enumerate() {
+        let fresh: HashMap<&PathBuf, &ClipPredictions> =
+            fresh.iter().map(|(p, run)| (p, &run.outputs[n])).collect();
         let mut matrix = vec![vec![0usize; 4]; 4];
         let (mut valence_right, mut arousal_right) = (0, 0);
         for (path, truth) in &clips {
@@ -91,7 +81,7 @@ pub(super) fn section(
             })
             .sum::<f64>()
             / 4.0;
-        let name = network.genre.as_ref().map_or("", GenreModel::name);
+        let name = network.network.variant.name();
         let reference = read_json(&root.join(format!("models/{name}/heads_evaluation.json")))?;
         let reference = reference["mood"]["reference_test_accuracy"]
             .as_f64()
@@ -109,18 +99,13 @@ pub(super) fn section(
         let names: Vec<String> = QUADRANTS.iter().map(|q| q.to_string()).collect();
         matrices.push_str(&confusion_table(&names, &matrix));
     }
-    let mut out = String::from(
-        "\n## Mood: 4Q quadrants\n\nHeld-out artists' clips, Rust end to end (all 3 s patches of \
-         each 30 s clip, probabilities averaged); each network has its own mood head.\n\n",
-    );
-    out.push_str(&header);
-    out.push_str("\n|---|");
-    out.push_str(&"---:|".repeat(networks.len()));
-    out.push('\n');
+    let mut table = header;
+    table.push_str("\n|---|");
+    table.push_str(&"---:|".repeat(networks.len()));
+    table.push('\n');
     for row in rows {
-        out.push_str(&row);
-        out.push('\n');
+        table.push_str(&row);
+        table.push('\n');
     }
-    out.push_str(&matrices);
-    Ok(out)
+    Ok(vec![("mood_table", table), ("mood_confusion", matrices)])
 }
