@@ -1,10 +1,44 @@
 //! `mirador play --no-audio` as a user sees it: under a virtual X server, on a generated file
 //! with known content (a C-major chord over a 120 BPM kick), the window opens, a screenshot is
 //! taken, and the snapshot it published reads 120 BPM in C major with chroma peaks on C, E, G.
-//! At 2x scale (as on a HiDPI screen) the same window covers twice the pixels.
+//! A real recording (GTZAN's `metal.00000`) reads as metal and tense, as `mirador analyze`
+//! says of the same file. At 2x scale (as on a HiDPI screen) the same window covers twice the
+//! pixels.
 
 use std::path::Path;
 use std::process::Command;
+
+use mirador_tests::data_dir;
+
+/// `mirador play --no-audio` of `music` for `seconds` under Xvfb: the report it wrote and a
+/// screenshot a second before it closed.
+fn play_in_window(dir: &Path, music: &Path, seconds: u32) -> (serde_json::Value, u64) {
+    let (report, shot) = (dir.join("report.json"), dir.join("shot.png"));
+    let script = format!(
+        "'{bin}' play --no-audio --exit-after {seconds} --report '{report}' '{music}' & \
+         sleep {shot_at}; import -window root '{shot}'; wait",
+        bin = env!("CARGO_BIN_EXE_mirador"),
+        report = report.display(),
+        music = music.display(),
+        shot = shot.display(),
+        shot_at = seconds - 2,
+    );
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x800x24", "sh", "-c", &script])
+        .output()
+        .expect("xvfb-run (scripts/setup.sh installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shot_size = std::fs::metadata(&shot).expect("a screenshot").len();
+    if let Some(keep) = std::env::var_os("MIRADOR_SCREENSHOT") {
+        std::fs::copy(&shot, keep).unwrap();
+    }
+    let report = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    (report, shot_size)
+}
 
 fn write_music(path: &Path) {
     let rate = 44100;
@@ -36,41 +70,13 @@ fn write_music(path: &Path) {
 fn play_shows_the_live_view_and_reads_known_music() {
     let dir = std::env::temp_dir().join(format!("mirador-gui-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (music, report, shot) = (
-        dir.join("c-major-120.wav"),
-        dir.join("report.json"),
-        dir.join("shot.png"),
-    );
+    let music = dir.join("c-major-120.wav");
     write_music(&music);
-    let script = format!(
-        "'{bin}' play --no-audio --exit-after 13 --report '{report}' '{music}' & sleep 11; \
-         import -window root '{shot}'; wait",
-        bin = env!("CARGO_BIN_EXE_mirador"),
-        report = report.display(),
-        music = music.display(),
-        shot = shot.display(),
-    );
-    let out = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x800x24", "sh", "-c", &script])
-        .output()
-        .expect("xvfb-run (scripts/setup.sh installs it)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
-    let shot_size = std::fs::metadata(&shot).expect("a screenshot").len();
+    let (report, shot_size) = play_in_window(&dir, &music, 13);
     assert!(
         shot_size > 50_000,
         "a drawn window, not a blank screen ({shot_size} bytes)"
     );
-    if let Some(keep) = std::env::var_os("MIRADOR_SCREENSHOT") {
-        std::fs::copy(&shot, keep).unwrap();
-    }
-
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let bpm = report["tempo_bpm"].as_f64().expect("a tempo");
     assert!((bpm - 120.0).abs() < 2.0, "{report}");
     assert_eq!(report["key"], "C major", "{report}");
@@ -99,6 +105,41 @@ fn play_shows_the_live_view_and_reads_known_music() {
     assert!(report["last_beat_time"].as_f64().unwrap() > 8.0, "{report}");
     let lufs = report["short_term_lufs"].as_f64().unwrap();
     assert!((-30.0..-5.0).contains(&lufs), "{report}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn play_names_the_genre_and_mood_of_real_music_as_analyze_does() {
+    let dir = std::env::temp_dir().join(format!("mirador-gui-real-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let music = data_dir().join("gtzan/full/metal.00000.flac");
+    let (live, _) = play_in_window(&dir, &music, 12);
+    let out = Command::new(env!("CARGO_BIN_EXE_mirador"))
+        .args([
+            "analyze",
+            "--format",
+            "json",
+            "--model",
+            "cnn",
+            "--no-beats",
+        ])
+        .arg(&music)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let batch: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let batch = &batch[0];
+    // GTZAN files it under metal; a listener hears it as tense (high arousal, negative
+    // valence). The live view, on the last seconds it heard, says what the whole file says.
+    assert_eq!(batch["genre"]["label"], "metal", "{batch}");
+    assert_eq!(batch["mood"]["quadrant"], "Q2 tense", "{batch}");
+    assert_eq!(live["genre"], batch["genre"]["label"], "{live}");
+    assert_eq!(live["mood"], batch["mood"]["quadrant"], "{live}");
+    assert!(live["model_error"].is_null(), "{live}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
