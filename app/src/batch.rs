@@ -76,35 +76,60 @@ pub struct Outcome {
     pub failures: usize,
 }
 
-pub fn run(paths: &[PathBuf], style: TableStyle, models: &Models) -> Outcome {
-    let mut failures = 0;
-    let mut files = Vec::new();
+/// The audio files to analyze, and how many paths or folder entries could not be searched
+/// (each named on one line).
+pub struct Found {
+    pub files: Vec<PathBuf>,
+    pub problems: usize,
+}
+
+/// Finds the audio files under `paths`: a file named explicitly is always tried; folders are
+/// searched recursively (symlinks followed, loops detected), and an entry that cannot be read
+/// is reported and skipped, not the rest of its folder.
+pub fn find(paths: &[PathBuf]) -> Found {
+    let mut found = Found {
+        files: Vec::new(),
+        problems: 0,
+    };
     for path in paths {
-        match find_audio(path) {
-            Ok(found) => files.extend(found),
-            Err(e) => {
-                eprintln!("mirador: {}: {e}", path.display());
-                failures += 1;
-            }
+        if let Err(e) = find_audio(path, &mut found) {
+            eprintln!("mirador: {}: {e}", path.display());
+            found.problems += 1;
         }
     }
+    found
+}
+
+/// Analyzes `files` in parallel on at most `jobs` threads (never more than there are files
+/// or cores), reporting each failure on one line and carrying on with the rest.
+pub fn run(files: &[PathBuf], style: TableStyle, models: &Models, jobs: Option<usize>) -> Outcome {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = jobs.unwrap_or(cores).min(cores).min(files.len()).max(1);
     let progress = ProgressBar::new(files.len() as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} files, {elapsed} {wide_msg}")
             .expect("static template"),
     );
-    let results: Vec<Result<Analysis, String>> = files
-        .par_iter()
-        .map(|path| {
-            let result = analyze_file(path, style, models);
-            if let Err(e) = &result {
-                progress.suspend(|| eprintln!("mirador: {}: {e}", path.display()));
-            }
-            progress.inc(1);
-            result
-        })
-        .collect();
+    let analyze = || -> Vec<Result<Analysis, String>> {
+        files
+            .par_iter()
+            .map(|path| {
+                let result = analyze_file(path, style, models);
+                if let Err(e) = &result {
+                    progress.suspend(|| eprintln!("mirador: {}: {e}", path.display()));
+                }
+                progress.inc(1);
+                result
+            })
+            .collect()
+    };
+    let results = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(analyze),
+        // No threads to be had: the global pool does the work.
+        Err(_) => analyze(),
+    };
     progress.finish_and_clear();
     let mut analyses = Vec::with_capacity(results.len());
+    let mut failures = 0;
     for result in results {
         match result {
             Ok(a) => analyses.push(a),
@@ -196,28 +221,66 @@ where
     })
 }
 
-/// A file as is; a folder's audio files, recursively, in sorted order.
-fn find_audio(path: &Path) -> Result<Vec<PathBuf>, String> {
+/// A file as is (if it can be read twice); a folder's audio files, recursively, in sorted
+/// order, each entry that cannot be searched reported on its own line.
+fn find_audio(path: &Path, found: &mut Found) -> Result<(), String> {
+    const SEEKABLE: &str = "Mirador reads a file twice (the feature table's two passes), so it \
+                            needs a regular file: save the stream to a file first";
+    if path.as_os_str() == "-" {
+        return Err(format!("standard input cannot be analyzed: {SEEKABLE}"));
+    }
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     if !meta.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
+        if !meta.is_file() {
+            return Err(format!("not a regular file: {SEEKABLE}"));
+        }
+        found.files.push(path.to_path_buf());
+        return Ok(());
     }
-    let mut files = Vec::new();
+    let (before, mut others) = (found.files.len(), 0);
     for entry in walkdir::WalkDir::new(path)
         .follow_links(true)
         .sort_by_file_name()
     {
-        let entry = entry.map_err(|e| e.to_string())?;
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                // A dangling link, a loop, a folder without permission: this entry only.
+                let at = e.path().unwrap_or(path);
+                let reason = e
+                    .io_error()
+                    .map_or_else(|| e.to_string(), |io| io.to_string());
+                let reason = if e.loop_ancestor().is_some() {
+                    "symlink loop, not followed".to_string()
+                } else {
+                    reason
+                };
+                eprintln!("mirador: {}: {reason}", at.display());
+                found.problems += 1;
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
         let is_audio = entry
             .path()
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
-        if entry.file_type().is_file() && is_audio {
-            files.push(entry.into_path());
+        if is_audio {
+            found.files.push(entry.into_path());
+        } else {
+            others += 1;
         }
     }
-    Ok(files)
+    if found.files.len() == before {
+        return Err(format!(
+            "no audio files here ({others} other files; looked for .{})",
+            AUDIO_EXTENSIONS.join(", .")
+        ));
+    }
+    Ok(())
 }
 
 fn analyze_file(path: &Path, style: TableStyle, models: &Models) -> Result<Analysis, String> {

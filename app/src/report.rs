@@ -41,12 +41,30 @@ fn probabilities(p: &[(String, f64)]) -> Map<String, Value> {
     p.iter().map(|(c, v)| (c.clone(), json!(v))).collect()
 }
 
-/// The CSV's `filename` is the bare file name, as in the GTZAN table.
-fn file_name(a: &Analysis) -> String {
-    a.path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+/// The CSV's `filename` is the bare file name, as in the GTZAN table, unless several files
+/// share it: then each of those is named by its path as found.
+fn file_names(analyses: &[Analysis]) -> Vec<String> {
+    let bare = |a: &Analysis| {
+        a.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let mut counts = std::collections::HashMap::new();
+    for a in analyses {
+        *counts.entry(bare(a)).or_insert(0) += 1;
+    }
+    analyses
+        .iter()
+        .map(|a| {
+            let name = bare(a);
+            if counts[&name] > 1 {
+                a.path.to_string_lossy().into_owned()
+            } else {
+                name
+            }
+        })
+        .collect()
 }
 
 fn write_csv(analyses: &[Analysis], with_label: bool, out: impl Write) -> csv::Result<()> {
@@ -57,8 +75,8 @@ fn write_csv(analyses: &[Analysis], with_label: bool, out: impl Write) -> csv::R
         header.push("label".into());
     }
     writer.write_record(&header)?;
-    for a in analyses {
-        let mut row = vec![file_name(a), a.clip.table.length.to_string()];
+    for (a, name) in analyses.iter().zip(file_names(analyses)) {
+        let mut row = vec![name, a.clip.table.length.to_string()];
         row.extend(a.clip.table.values().iter().skip(1).map(|v| v.to_string()));
         if with_label {
             row.push(
@@ -82,7 +100,8 @@ fn write_json(
 ) -> std::io::Result<()> {
     let files: Vec<Value> = analyses
         .iter()
-        .map(|a| {
+        .zip(file_names(analyses))
+        .map(|(a, name)| {
             let features: Map<String, Value> = FeatureTable::column_names()
                 .into_iter()
                 .zip(a.clip.table.values())
@@ -151,7 +170,7 @@ fn write_json(
             });
             json!({
                 "path": a.path.display().to_string(),
-                "filename": file_name(a),
+                "filename": name,
                 "duration_seconds": a.frames as f64 / a.info.sample_rate as f64,
                 "sample_rate": a.info.sample_rate,
                 "channels": a.info.channels,

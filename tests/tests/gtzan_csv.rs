@@ -49,7 +49,12 @@ fn feature_table_matches_features_30_sec_csv() {
         .filter(|p| p.to_string_lossy().ends_with(".00000.flac"))
         .collect();
     originals.sort();
-    let outcome = batch::run(&originals, TableStyle::Gtzan, &batch::Models::default());
+    let outcome = batch::run(
+        &originals,
+        TableStyle::Gtzan,
+        &batch::Models::default(),
+        None,
+    );
     assert_eq!(outcome.failures, 0);
     assert_eq!(outcome.analyses.len(), 10);
 

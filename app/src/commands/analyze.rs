@@ -1,5 +1,6 @@
 //! `mirador analyze`: files and folders in, one row or object per file out.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -17,15 +18,18 @@ pub fn analyze(args: AnalyzeArgs) -> ExitCode {
         Style::Gtzan => TableStyle::Gtzan,
         Style::Librosa => TableStyle::Librosa,
     };
-    if let Some(jobs) = args.jobs {
-        if let Err(e) = rayon::ThreadPoolBuilder::new()
-            .num_threads(jobs.max(1))
-            .build_global()
-        {
-            eprintln!("mirador: {e}");
-            return ExitCode::from(2);
-        }
-    }
+    let found = batch::find(&args.paths);
+    // The output is opened before any analysis, and never over one of the inputs.
+    let output = match &args.output {
+        Some(path) => match open_output(path, &args.paths, &found.files) {
+            Ok(file) => Some(file),
+            Err(e) => {
+                eprintln!("mirador: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     let genre = match args.model.as_deref().map(load_model).transpose() {
         Ok(model) => model,
         Err(e) => {
@@ -42,7 +46,8 @@ pub fn analyze(args: AnalyzeArgs) -> ExitCode {
     };
     let models = Models { genre, beats };
     let started = std::time::Instant::now();
-    let mut outcome = batch::run(&args.paths, style, &models);
+    let mut outcome = batch::run(&found.files, style, &models, args.jobs);
+    outcome.failures += found.problems;
     if args.demo {
         match mirador_app::demo::analysis(style, &models) {
             Ok(demo) => outcome.analyses.insert(0, demo),
@@ -53,10 +58,8 @@ pub fn analyze(args: AnalyzeArgs) -> ExitCode {
         }
     }
     let model_name = models.genre.as_ref().map(GenreModel::name);
-    let written = match &args.output {
-        Some(path) => std::fs::File::create(path)
-            .map_err(|e| format!("cannot create {}: {e}", path.display()))
-            .and_then(|file| report::write(args.format, &outcome.analyses, model_name, file)),
+    let written = match output {
+        Some(file) => report::write(args.format, &outcome.analyses, model_name, file),
         None => report::write(
             args.format,
             &outcome.analyses,
@@ -81,6 +84,28 @@ pub fn analyze(args: AnalyzeArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Creates the output file, refusing a path that is one of the inputs (or an audio file
+/// found under them).
+fn open_output(
+    path: &Path,
+    inputs: &[PathBuf],
+    files: &[PathBuf],
+) -> Result<std::fs::File, String> {
+    if let Ok(target) = path.canonicalize() {
+        let is_input = inputs
+            .iter()
+            .chain(files)
+            .any(|p| p.canonicalize().is_ok_and(|p| p == target));
+        if is_input {
+            return Err(format!(
+                "{}: the output is one of the inputs; choose another -o",
+                path.display()
+            ));
+        }
+    }
+    std::fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))
 }
 
 fn load_model(name: &str) -> Result<GenreModel, String> {
