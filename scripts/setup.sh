@@ -11,6 +11,8 @@ packages=(
   xvfb xauth libgl1-mesa-dri imagemagick
   # The VST3 host test's Python.
   python3-pip
+  # Converting real recordings to other formats in tests.
+  ffmpeg
 )
 
 missing=()
