@@ -11,6 +11,7 @@ use mirador_dsp::clip::{feature_table_tapped, ClipTap, FeatureTable, Replay, Tab
 use mirador_dsp::pitch::key::{estimate_key, Key};
 use mirador_dsp::AnalyzerConfig;
 use mirador_engine::meter::{Meter, Totals};
+use mirador_models::abstain::not_enough_music;
 use mirador_models::beats::{self, BeatNet, BeatPipeline, ClipBeats};
 use mirador_models::classic::Classic;
 use mirador_models::tagger::{self, ClipPredictions, PatchPipeline, Tagger};
@@ -59,6 +60,10 @@ pub struct ClipAnalysis {
     /// Key and mode from the clip's chroma profile (none in silence).
     pub key: Option<Key>,
     pub loudness: Totals,
+    /// Why genre, mood, tags, key and beats were withheld (silence, too short, all NaN).
+    pub not_enough_music: Option<String>,
+    /// Input samples that were NaN or infinite (analyzed as silence).
+    pub non_finite_samples: u64,
 }
 
 /// One analyzed file.
@@ -144,6 +149,8 @@ struct Riders {
     patches: Option<PatchPipeline>,
     beats: Option<BeatPipeline>,
     meter: Meter,
+    samples: u64,
+    non_finite: u64,
 }
 
 impl Riders {
@@ -157,6 +164,8 @@ impl Riders {
 impl ClipTap for Riders {
     fn input(&mut self, block: &[f32]) {
         self.meter.add(block);
+        self.samples += block.len() as u64;
+        self.non_finite += block.iter().filter(|s| !s.is_finite()).count() as u64;
     }
 
     fn analysis(&mut self, samples: &[f32], position: u64) {
@@ -186,6 +195,8 @@ where
         beats: models.beats.clone().map(BeatPipeline::new),
         meter: Meter::new(clip.channels(), clip.sample_rate())
             .map_err(|e| format!("loudness meter: {e}"))?,
+        samples: 0,
+        non_finite: 0,
     };
     let table =
         feature_table_tapped(clip, &config, style, &mut riders).map_err(|e| e.to_string())?;
@@ -211,14 +222,31 @@ where
         let announced: Vec<_> = p.take_beats().collect();
         beats::summarize(&announced)
     });
-    Ok(ClipAnalysis {
+    let loudness = riders.meter.totals();
+    let seconds = table.length as f64 / f64::from(config.analysis.sample_rate);
+    let not_enough_music = not_enough_music(
+        seconds,
+        loudness.integrated_lufs,
+        riders.samples,
+        riders.non_finite,
+    );
+    let mut analysis = ClipAnalysis {
         key: estimate_key(&table.chroma_profile.map(|c| c as f32)),
-        loudness: riders.meter.totals(),
+        loudness,
         table,
         genre,
         network_output,
         beats,
-    })
+        not_enough_music,
+        non_finite_samples: riders.non_finite,
+    };
+    if analysis.not_enough_music.is_some() {
+        analysis.genre = None;
+        analysis.network_output = None;
+        analysis.key = None;
+        analysis.beats = None;
+    }
+    Ok(analysis)
 }
 
 /// A file as is (if it can be read twice); a folder's audio files, recursively, in sorted

@@ -134,6 +134,7 @@ pub fn summary(s: &Snapshot) -> serde_json::Value {
         "true_peak_dbtp": finite(s.loudness.true_peak_dbtp),
         "genre": top_class(s.genre.as_ref()),
         "mood": top_class(s.mood.as_ref()),
+        "predictions_withheld": s.predictions_withheld,
         "beats_per_bar": s.rhythm.and_then(|r| r.beats_per_bar),
         "last_beat_time": s.rhythm.map(|r| r.beat.time),
         "model_error": s.model_error,

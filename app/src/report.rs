@@ -180,6 +180,8 @@ fn write_json(
                 "features": features,
                 "key": key,
                 "loudness": loudness,
+                "not_enough_music": a.clip.not_enough_music,
+                "non_finite_samples": a.clip.non_finite_samples,
                 "genre": genre,
                 "mood": mood,
                 "tags": tags,

@@ -320,6 +320,54 @@ fn folders_links_streams_and_outputs_are_handled_safely() {
 }
 
 #[test]
+fn silence_and_clips_shorter_than_a_patch_get_no_prediction() {
+    let dir = temp_dir("abstain");
+    write_wav(&dir.join("music.wav"), 22050, 1, false, 4.0);
+    write_wav(&dir.join("short.wav"), 22050, 1, false, 0.1);
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 22050,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(dir.join("silence.wav"), spec).unwrap();
+    for _ in 0..22050 * 10 {
+        writer.write_sample(0i16).unwrap();
+    }
+    writer.finalize().unwrap();
+    let out = mirador(&[
+        "analyze",
+        "--format",
+        "json",
+        "--model",
+        "cnn",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let files = json_files(&out);
+    let by_name = |name: &str| {
+        files
+            .iter()
+            .find(|f| f["filename"] == name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    for (name, reason) in [
+        ("silence.wav", "silence"),
+        ("short.wav", "shorter than one"),
+    ] {
+        let f = by_name(name);
+        let why = f["not_enough_music"].as_str().unwrap_or_default();
+        assert!(why.contains(reason), "{name}: {f}");
+        for field in ["genre", "mood", "tags", "key", "rhythm"] {
+            assert!(f[field].is_null(), "{name}: {field} in {f}");
+        }
+    }
+    let music = by_name("music.wav");
+    assert!(music["not_enough_music"].is_null(), "{music}");
+    assert!(music["genre"]["label"].is_string(), "{music}");
+}
+
+#[test]
 fn demo_signal_analyzes_without_any_file() {
     let out = mirador(&["analyze", "--demo", "--format", "json"]);
     assert!(out.status.success(), "{}", stderr(&out));

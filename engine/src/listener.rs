@@ -31,5 +31,8 @@ pub struct Heard {
     pub genre: Option<ClassProbabilities>,
     pub mood: Option<ClassProbabilities>,
     pub beat: Option<BarBeat>,
+    /// Why there is no genre or mood yet, when a model is listening (not enough audio yet,
+    /// or silence).
+    pub predictions_withheld: Option<&'static str>,
     pub error: Option<String>,
 }

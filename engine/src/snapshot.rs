@@ -211,6 +211,8 @@ pub struct Snapshot {
     pub loudness: Loudness,
     pub genre: Option<ClassProbabilities>,
     pub mood: Option<ClassProbabilities>,
+    /// Why a listening model shows no genre or mood (none when no model listens).
+    pub predictions_withheld: Option<&'static str>,
     /// The newest error a model reported (it keeps running on the next audio).
     pub model_error: Option<String>,
 }
@@ -240,6 +242,7 @@ impl Clone for Snapshot {
         self.loudness = s.loudness;
         self.genre.clone_from(&s.genre);
         self.mood.clone_from(&s.mood);
+        self.predictions_withheld = s.predictions_withheld;
         self.model_error.clone_from(&s.model_error);
     }
 }
@@ -267,6 +270,7 @@ impl Snapshot {
             },
             genre: None,
             mood: None,
+            predictions_withheld: None,
             model_error: None,
         }
     }

@@ -214,6 +214,7 @@ impl Worker {
             let s = &mut self.state;
             s.genre.clone_from(&h.genre);
             s.mood.clone_from(&h.mood);
+            s.predictions_withheld = h.predictions_withheld;
             if h.error.is_some() {
                 s.model_error.clone_from(&h.error);
             }

@@ -13,6 +13,7 @@
 //! has a card beside its files (`models/classic/README.md`, `models/musicnn/README.md`,
 //! `models/cnn/README.md`, `models/beatnet/README.md`).
 
+pub mod abstain;
 pub mod beats;
 pub mod classic;
 mod dense;

@@ -121,3 +121,46 @@ fn live_beats_are_in_order_on_the_input_timeline_and_as_many_as_annotated() {
         );
     }
 }
+
+#[test]
+fn live_models_say_why_they_are_silent() {
+    let models = LiveModels::load().unwrap();
+    let mut file =
+        mirador_app::decode::AudioFile::open(&data_dir().join("gtzan/full/metal.00000.flac"))
+            .unwrap();
+    let (rate, channels) = (file.sample_rate(), file.channels());
+    let mut music = Vec::new();
+    file.play(&mut |block| music.extend_from_slice(block))
+        .unwrap();
+    let (mut audio, mut worker, mut reader) = build(&AnalyzerConfig::new(rate, channels)).unwrap();
+    for listener in models.listeners(rate).unwrap() {
+        worker = worker.with_listener(listener);
+    }
+    let mut run = |samples: &[f32]| {
+        for block in samples.chunks(512 * channels) {
+            audio.process_interleaved(block);
+            worker.poll();
+        }
+        reader.read().clone()
+    };
+    let second = rate as usize * channels;
+    // Before a patch is full, the view is told the models are listening.
+    let s = run(&vec![0.0; second]);
+    assert!(s.genre.is_none());
+    assert_eq!(
+        s.predictions_withheld,
+        Some("listening: genre and mood after 3 s of music")
+    );
+    // Digital silence gets no genre, and says so.
+    let s = run(&vec![0.0; 5 * second]);
+    assert!(s.genre.is_none() && s.mood.is_none(), "{:?}", s.genre);
+    assert_eq!(s.predictions_withheld, Some("not enough music: silence"));
+    // Music after it does.
+    let s = run(&music[..8 * second]);
+    assert!(s.predictions_withheld.is_none());
+    assert_eq!(
+        s.genre.as_ref().and_then(|g| g.top()).map(|t| t.0),
+        Some("metal")
+    );
+    assert!(s.mood.is_some());
+}

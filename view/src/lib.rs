@@ -236,11 +236,10 @@ fn predictions(ui: &mut Ui, s: &Snapshot) {
         ui.colored_label(Color32::LIGHT_RED, format!("model error: {error}"));
     }
     if s.genre.is_none() && s.mood.is_none() {
-        ui.label(
-            RichText::new("No model loaded: genre and mood predictions appear here once models are installed.")
-                .italics()
-                .color(Color32::GRAY),
+        let note = s.predictions_withheld.unwrap_or(
+            "No model loaded: genre and mood predictions appear here once models are installed.",
         );
+        ui.label(RichText::new(note).italics().color(Color32::GRAY));
         return;
     }
     ui.horizontal(|ui| {

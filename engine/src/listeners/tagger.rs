@@ -14,11 +14,18 @@ use crate::snapshot::ClassProbabilities;
 const RUN_EVERY: usize = 62;
 /// Weight of the newest run in the published probabilities; older runs fade over ~3 s.
 const SMOOTHING: f32 = 0.35;
+/// Before the first patch is full.
+const WAITING: &str = "listening: genre and mood after 3 s of music";
+const SILENCE: &str = "not enough music: silence";
 
 pub struct TaggerListener {
     pipeline: PatchPipeline,
     genre: Smoothed,
     mood: Smoothed,
+    /// Mean square of the signal over about the last patch (3 s), for the silence gate.
+    mean_square: f64,
+    withheld: Option<&'static str>,
+    withheld_changed: bool,
 }
 
 /// Smoothed probabilities in the snapshot's form.
@@ -79,16 +86,51 @@ impl TaggerListener {
             pipeline: PatchPipeline::new(tagger, RUN_EVERY)?,
             genre,
             mood,
+            mean_square: 0.0,
+            withheld: Some(WAITING),
+            withheld_changed: true,
         })
     }
+
+    fn withhold(&mut self, why: Option<&'static str>) {
+        if self.withheld != why {
+            self.withheld = why;
+            self.withheld_changed = true;
+        }
+    }
+}
+
+/// The patch mean square below which the networks hear silence, not music: the level of
+/// the files' gate (`mirador_models::abstain::MIN_LUFS`), taken on the unweighted signal.
+fn silence_floor() -> f64 {
+    10f64.powf(mirador_models::abstain::MIN_LUFS / 10.0)
 }
 
 impl Listener for TaggerListener {
     fn push(&mut self, block: &[f32], position: u64) {
+        // A one-pole mean square with a time constant of one patch.
+        let a = 1.0 / (mirador_models::abstain::MIN_SECONDS * mirador_models::SAMPLE_RATE as f64);
+        for &x in block {
+            self.mean_square += a * (f64::from(x) * f64::from(x) - self.mean_square);
+        }
         self.pipeline.push(block, position);
+        let silent = self.mean_square < silence_floor();
+        let mut ran = false;
         for out in self.pipeline.take_outputs() {
-            self.genre.add(&out.genre);
-            self.mood.add(&out.mood);
+            ran = true;
+            if !silent {
+                self.genre.add(&out.genre);
+                self.mood.add(&out.mood);
+            }
+        }
+        if ran {
+            if silent {
+                self.genre.clear();
+                self.mood.clear();
+                self.withhold(Some(SILENCE));
+            } else {
+                self.withhold(None);
+            }
         }
     }
 
@@ -100,6 +142,13 @@ impl Listener for TaggerListener {
         if let Some(e) = self.pipeline.take_error() {
             heard.error = Some(format!("genre and mood: {e}"));
         }
+        if std::mem::take(&mut self.withheld_changed) {
+            heard.predictions_withheld = self.withheld;
+            if self.withheld.is_some() {
+                heard.genre = None;
+                heard.mood = None;
+            }
+        }
         self.genre.publish(&mut heard.genre);
         self.mood.publish(&mut heard.mood);
     }
@@ -108,5 +157,8 @@ impl Listener for TaggerListener {
         self.pipeline.reset();
         self.genre.clear();
         self.mood.clear();
+        self.mean_square = 0.0;
+        self.withheld = Some(WAITING);
+        self.withheld_changed = true;
     }
 }
