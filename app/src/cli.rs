@@ -58,8 +58,8 @@ pub struct WindowArgs {
     /// Run no models: no genre or mood predictions (less CPU).
     #[arg(long)]
     pub no_models: bool,
-    /// Close the window after this many seconds.
-    #[arg(long)]
+    /// Close the window after this many seconds (more than 0, at most a week).
+    #[arg(long, value_parser = seconds)]
     pub exit_after: Option<f64>,
     /// When the window closes, write the last snapshot's numbers here as JSON.
     #[arg(long)]
@@ -111,4 +111,17 @@ pub struct AnalyzeArgs {
 pub enum Style {
     Gtzan,
     Librosa,
+}
+
+/// A number of seconds a window may stay open: finite, positive, at most a week.
+fn seconds(text: &str) -> Result<f64, String> {
+    const WEEK: f64 = 7.0 * 24.0 * 3600.0;
+    let s: f64 = text.parse().map_err(|e| format!("{e}"))?;
+    if s.is_finite() && s > 0.0 && s <= WEEK {
+        Ok(s)
+    } else {
+        Err(format!(
+            "{text} is not a number of seconds between 0 and {WEEK}"
+        ))
+    }
 }

@@ -493,6 +493,42 @@ fn sound_device_errors_are_clear() {
 }
 
 #[test]
+fn play_and_live_options_are_checked_before_anything_starts() {
+    let dir = temp_dir("play-options");
+    let wav = dir.join("music.wav");
+    write_wav(&wav, 22_050, 1, false, 1.0);
+    for bad in ["nan", "-1", "0", "inf", "1e12"] {
+        let exit_after = format!("--exit-after={bad}");
+        let out = mirador(&["play", "--no-audio", &exit_after, wav.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{exit_after}");
+        assert!(stderr(&out).contains("--exit-after"), "{}", stderr(&out));
+    }
+    let unwritable = "/nonexistent-dir/report.json";
+    for args in [
+        vec![
+            "play",
+            "--no-audio",
+            "--report",
+            unwritable,
+            wav.to_str().unwrap(),
+        ],
+        vec!["live", "--report", unwritable],
+    ] {
+        let out = mirador(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(
+            err.contains("--report /nonexistent-dir/report.json"),
+            "{err}"
+        );
+    }
+    let out = mirador(&["play", "--no-audio", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("is a folder"), "{}", stderr(&out));
+}
+
+#[test]
 fn every_classic_model_predicts_a_genre() {
     for model in ["knn", "logreg", "svm", "nn", "xgb"] {
         let out = mirador(&["analyze", "--demo", "--format", "json", "--model", model]);

@@ -6,12 +6,16 @@ use mirador_app::device::{self, Direction};
 use mirador_app::gui::Source;
 use mirador_app::live;
 
-use super::window::{open_window, start_engine};
+use super::window::{check_report, open_window, start_engine};
 use crate::cli::LiveArgs;
 
 pub fn live(args: LiveArgs) -> ExitCode {
     if args.list_devices {
         return list_devices();
+    }
+    if let Err(e) = check_report(&args.window) {
+        eprintln!("mirador: {e}");
+        return ExitCode::from(1);
     }
     // Ask for the analysis rate; devices that cannot record at it give their nearest.
     let opened = match device::open(Direction::Input, args.device.as_deref(), 44_100, 2) {

@@ -8,7 +8,7 @@ use mirador_app::device::{self, Direction};
 use mirador_app::gui::Source;
 use mirador_app::player;
 
-use super::window::{open_window, start_engine};
+use super::window::{check_report, open_window, start_engine};
 use crate::cli::PlayArgs;
 
 pub fn play(args: PlayArgs) -> ExitCode {
@@ -16,6 +16,13 @@ pub fn play(args: PlayArgs) -> ExitCode {
         eprintln!("mirador: {}: {e}", args.path.display());
         ExitCode::from(1)
     };
+    if args.path.is_dir() {
+        return fail(&"is a folder: play takes one audio file (analyze takes folders)");
+    }
+    if let Err(e) = check_report(&args.window) {
+        eprintln!("mirador: {e}");
+        return ExitCode::from(1);
+    }
     let info = match AudioFile::open(&args.path) {
         Ok(file) => file.info().clone(),
         Err(e) => return fail(&e),

@@ -18,6 +18,17 @@ pub fn start_engine(
     mirador_engine::start(rate, channels, models.as_ref())
 }
 
+/// Creates `--report`'s file now, so an unwritable path is one clear error before anything
+/// starts rather than a lost report at the end.
+pub fn check_report(window: &WindowArgs) -> Result<(), String> {
+    match &window.report {
+        Some(path) => std::fs::File::create(path)
+            .map(drop)
+            .map_err(|e| format!("--report {}: {e}", path.display())),
+        None => Ok(()),
+    }
+}
+
 pub fn open_window(
     title: String,
     reader: SnapshotReader,
