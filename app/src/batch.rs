@@ -21,7 +21,10 @@ use rayon::prelude::*;
 use crate::decode::{AudioFile, AudioInfo};
 
 /// Extensions picked up when searching folders (a file named explicitly is always tried).
-const AUDIO_EXTENSIONS: [&str; 8] = ["wav", "wave", "flac", "mp3", "ogg", "oga", "m4a", "mp4"];
+const AUDIO_EXTENSIONS: [&str; 23] = [
+    "wav", "wave", "w64", "aif", "aiff", "aifc", "caf", "flac", "mp3", "mp2", "ogg", "oga", "opus",
+    "m4a", "m4b", "mp4", "aac", "mka", "webm", "wv", "ape", "wma", "alac",
+];
 
 /// What predicts each file's genre (`mirador analyze --model`).
 pub enum GenreModel {
@@ -72,6 +75,10 @@ pub struct Analysis {
     pub info: AudioInfo,
     /// Decoded frames per channel.
     pub frames: u64,
+    /// Which decoder read the file ("symphonia", "ffmpeg", "symphonia+ffmpeg").
+    pub decoder: &'static str,
+    /// What decoding skipped or found amiss (also printed, one line each).
+    pub warnings: Vec<String>,
     pub clip: ClipAnalysis,
 }
 
@@ -119,9 +126,13 @@ pub fn run(files: &[PathBuf], style: TableStyle, models: &Models, jobs: Option<u
             .par_iter()
             .map(|path| {
                 let result = analyze_file(path, style, models);
-                if let Err(e) = &result {
-                    progress.suspend(|| eprintln!("mirador: {}: {e}", path.display()));
-                }
+                progress.suspend(|| match &result {
+                    Err(e) => eprintln!("mirador: {}: {e}", path.display()),
+                    Ok(a) => a
+                        .warnings
+                        .iter()
+                        .for_each(|w| eprintln!("mirador: {}: warning: {w}", path.display())),
+                });
                 progress.inc(1);
                 result
             })
@@ -318,6 +329,8 @@ fn analyze_file(path: &Path, style: TableStyle, models: &Models) -> Result<Analy
         path: path.to_path_buf(),
         info: file.info().clone(),
         frames: file.decoded_frames,
+        decoder: file.decoder,
+        warnings: std::mem::take(&mut file.warnings),
         clip,
     })
 }

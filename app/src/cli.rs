@@ -28,7 +28,7 @@ pub enum Command {
 
 #[derive(clap::Args)]
 pub struct PlayArgs {
-    /// Audio file (wav, flac, mp3, ogg, m4a).
+    /// Audio file (anything symphonia or, when installed, ffmpeg decodes).
     pub path: PathBuf,
     /// Output device (a name from `mirador live --list-devices`, or part of one).
     #[arg(long, conflicts_with = "no_audio")]
@@ -68,7 +68,8 @@ pub struct WindowArgs {
 
 #[derive(clap::Args)]
 pub struct AnalyzeArgs {
-    /// Files or folders; folders are searched recursively for wav, flac, mp3, ogg and m4a.
+    /// Files or folders; folders are searched recursively for audio files (wav, aiff, w64,
+    /// flac, mp3, ogg, opus, m4a, aac, caf, mka, webm and more, by extension).
     #[arg(required_unless_present = "demo")]
     pub paths: Vec<PathBuf>,
     /// Also analyze the bundled demo signal (30 s, C major, 120 BPM), written as demo.wav.

@@ -60,6 +60,8 @@ pub fn analysis(style: TableStyle, models: &Models) -> Result<Analysis, String> 
             declared_frames: Some(samples.len() as u64),
         },
         frames: samples.len() as u64,
+        decoder: "none",
+        warnings: Vec::new(),
         clip: clip_analysis,
     })
 }

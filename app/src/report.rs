@@ -176,6 +176,8 @@ fn write_json(
                 "channels": a.info.channels,
                 "codec": a.info.codec,
                 "container": a.info.container,
+                "decoder": a.decoder,
+                "warnings": a.warnings,
                 "chroma_tuning": a.clip.table.tuning,
                 "features": features,
                 "key": key,

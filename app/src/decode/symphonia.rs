@@ -1,0 +1,197 @@
+//! Decoding with symphonia, packet by packet. Packets it cannot decode are skipped and
+//! replaced by silence of their length, so the timeline stays the file's; each is a warning.
+
+use std::fs::File;
+use std::path::Path;
+
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::packet::Packet;
+
+use super::{AudioInfo, DecodeError};
+
+/// Silence inserted for one undecodable packet or gap at most (longer ones are skipped).
+const MAX_GAP_SECONDS: f64 = 10.0;
+/// A jump in the packets' timestamps longer than this is audio lost to damage (shorter ones
+/// are codec framing: Vorbis' first packets overlap).
+const MIN_GAP_SECONDS: f64 = 0.02;
+
+pub struct Stream {
+    reader: Box<dyn FormatReader>,
+    decoder: Box<dyn AudioDecoder>,
+    track_id: u32,
+    pub info: AudioInfo,
+    interleaved: Vec<f32>,
+    /// Where the next packet should start (time-base units, 1 / rate for audio).
+    next_ts: Option<i64>,
+    /// A packet read after a gap in the timestamps, decoded on the next call.
+    held: Option<Packet>,
+}
+
+/// How a block request ended when it is not a block.
+pub enum Stop {
+    /// The end of the stream.
+    End,
+    /// symphonia cannot go on (the reader lost the stream); what follows may be junk after
+    /// the audio, or audio another decoder can read.
+    Failed(String),
+    /// There is more audio that symphonia will not deliver: another decoder must take over.
+    Handoff(String),
+}
+
+impl Stream {
+    pub fn open(path: &Path) -> Result<Self, DecodeError> {
+        let file = File::open(path).map_err(DecodeError::Open)?;
+        let source = MediaSourceStream::new(Box::new(file), Default::default());
+        let mut hint = Hint::new();
+        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(ext);
+        }
+        // Decoders trim encoder delay and padding by default (gapless), like libsndfile does.
+        let reader = symphonia::default::get_probe()
+            .probe(
+                &hint,
+                source,
+                FormatOptions::default(),
+                MetadataOptions::default(),
+            )
+            .map_err(|e| DecodeError::Format(e.to_string()))?;
+        let track = reader
+            .default_track(TrackType::Audio)
+            .ok_or(DecodeError::NoTrack)?;
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .ok_or(DecodeError::NoTrack)?
+            .clone();
+        let decoder = symphonia::default::get_codecs()
+            .make_audio_decoder(&params, &AudioDecoderOptions::default())
+            .map_err(|e| DecodeError::Codec(format!("{:?} ({e})", params.codec)))?;
+        let sample_rate = params.sample_rate.ok_or(DecodeError::MissingParameters)?;
+        let channels = params
+            .channels
+            .as_ref()
+            .map(|c| c.count())
+            .ok_or(DecodeError::MissingParameters)?;
+        let info = AudioInfo {
+            sample_rate,
+            channels,
+            codec: decoder.codec_info().short_name.to_string(),
+            container: reader.format_info().short_name.to_string(),
+            declared_frames: track.num_frames,
+        };
+        let track_id = track.id;
+        Ok(Self {
+            reader,
+            decoder,
+            track_id,
+            info,
+            interleaved: Vec::new(),
+            next_ts: None,
+            held: None,
+        })
+    }
+
+    /// The next block; `frames` is how many the caller has had so far (for the warnings'
+    /// times).
+    pub fn next_block(&mut self, frames: u64, warnings: &mut Vec<String>) -> Result<&[f32], Stop> {
+        let rate = f64::from(self.info.sample_rate);
+        let channels = self.info.channels;
+        loop {
+            let next = match self.held.take() {
+                Some(packet) => Ok(Some(packet)),
+                None => self.reader.next_packet(),
+            };
+            let packet = match next {
+                Ok(Some(packet)) => packet,
+                Ok(None) => return Err(Stop::End),
+                // The file ends mid-packet: what came before is the audio.
+                Err(SymphoniaError::IoError(e))
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
+                    return Err(Stop::End)
+                }
+                // A chained Ogg stream's next link, a new track: ffmpeg follows it.
+                Err(SymphoniaError::ResetRequired) => {
+                    return Err(Stop::Handoff("a new stream starts (chained Ogg)".into()))
+                }
+                Err(e) => return Err(Stop::Failed(e.to_string())),
+            };
+            if packet.track_id != self.track_id {
+                continue;
+            }
+            // A jump in the timestamps is audio the reader skipped (a damaged frame):
+            // silence of its length keeps the timeline.
+            let pts = packet.pts.get();
+            let expected = self.next_ts.unwrap_or(pts);
+            self.next_ts = Some(pts + packet.dur.get() as i64);
+            let gap = (pts - expected) as f64 / rate;
+            if gap > MIN_GAP_SECONDS && frames > 0 {
+                let at = frames as f64 / rate;
+                warnings.push(format!(
+                    "skipped damaged audio at {at:.2}-{:.2} s",
+                    at + gap
+                ));
+                self.held = Some(packet);
+                if gap <= MAX_GAP_SECONDS {
+                    self.interleaved.clear();
+                    self.interleaved
+                        .resize((pts - expected) as usize * channels, 0.0);
+                    return Ok(&self.interleaved);
+                }
+                continue;
+            }
+            match self.decoder.decode(&packet) {
+                Ok(buffer) => {
+                    let got = buffer.spec().channels().count();
+                    if got != self.info.channels {
+                        return Err(Stop::Failed(format!(
+                            "the channel count changes mid-stream ({} to {got})",
+                            self.info.channels
+                        )));
+                    }
+                    // An MP3 without a Xing header has an estimated length, and symphonia
+                    // trims every frame past it to nothing.
+                    let past_estimate = self.info.declared_frames.is_some_and(|d| frames >= d);
+                    if buffer.frames() == 0 && !packet.data.is_empty() && past_estimate {
+                        return Err(Stop::Handoff(format!(
+                            "the {} declares no length and the estimate ends at {:.2} s",
+                            self.info.container,
+                            frames as f64 / rate
+                        )));
+                    }
+                    self.interleaved.resize(buffer.samples_interleaved(), 0.0);
+                    buffer.copy_to_slice_interleaved(&mut self.interleaved[..]);
+                    return Ok(&self.interleaved);
+                }
+                // Damage after the declared end is junk after the audio.
+                Err(SymphoniaError::DecodeError(reason))
+                    if self.info.declared_frames.is_some_and(|d| frames >= d) =>
+                {
+                    return Err(Stop::Failed(reason.to_string()))
+                }
+                Err(SymphoniaError::DecodeError(reason)) => {
+                    // One damaged packet: silence of its length keeps the timeline.
+                    let at = frames as f64 / rate;
+                    let gap = packet.dur.get() as f64 / rate;
+                    warnings.push(format!(
+                        "skipped damaged audio at {at:.2}-{:.2} s ({reason})",
+                        at + gap
+                    ));
+                    if gap > 0.0 && gap <= MAX_GAP_SECONDS {
+                        self.interleaved.clear();
+                        self.interleaved
+                            .resize(packet.dur.get() as usize * self.info.channels, 0.0);
+                        return Ok(&self.interleaved);
+                    }
+                }
+                Err(e) => return Err(Stop::Failed(e.to_string())),
+            }
+        }
+    }
+}
