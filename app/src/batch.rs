@@ -4,6 +4,7 @@
 //! loudness meter riding along.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -82,12 +83,6 @@ pub struct Analysis {
     pub clip: ClipAnalysis,
 }
 
-pub struct Outcome {
-    /// In path order.
-    pub analyses: Vec<Analysis>,
-    pub failures: usize,
-}
-
 /// The audio files to analyze, and how many paths or folder entries could not be searched
 /// (each named on one line).
 pub struct Found {
@@ -112,19 +107,36 @@ pub fn find(paths: &[PathBuf]) -> Found {
     found
 }
 
+/// Set (by Ctrl-C) to stop starting files; those already running finish and are handed on.
+pub static STOP: AtomicBool = AtomicBool::new(false);
+
 /// Analyzes `files` in parallel on at most `jobs` threads (never more than there are files
-/// or cores), reporting each failure on one line and carrying on with the rest.
-pub fn run(files: &[PathBuf], style: TableStyle, models: &Models, jobs: Option<usize>) -> Outcome {
+/// or cores) and hands each result to `done` in input order as soon as it and those before
+/// it are finished (a small reorder buffer), so output grows as the work does. Each failure
+/// is named on one line; the rest carry on. Returns how many files were handed on; after
+/// [`STOP`], fewer than `files.len()`.
+pub fn run(
+    files: &[PathBuf],
+    style: TableStyle,
+    models: &Models,
+    jobs: Option<usize>,
+    mut done: impl FnMut(&Path, Result<Analysis, String>),
+) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = jobs.unwrap_or(cores).min(cores).min(files.len()).max(1);
     let progress = ProgressBar::new(files.len() as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} files, {elapsed} {wide_msg}")
             .expect("static template"),
     );
-    let analyze = || -> Vec<Result<Analysis, String>> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let analyze = || {
         files
             .par_iter()
-            .map(|path| {
+            .enumerate()
+            .for_each_with(sender, |sender, (i, path)| {
+                if STOP.load(Ordering::Relaxed) {
+                    return;
+                }
                 let result = analyze_file(path, style, models);
                 progress.suspend(|| match &result {
                     Err(e) => eprintln!("mirador: {}: {e}", path.display()),
@@ -134,25 +146,34 @@ pub fn run(files: &[PathBuf], style: TableStyle, models: &Models, jobs: Option<u
                         .for_each(|w| eprintln!("mirador: {}: warning: {w}", path.display())),
                 });
                 progress.inc(1);
-                result
+                let _ = sender.send((i, result));
             })
-            .collect()
     };
-    let results = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(pool) => pool.install(analyze),
-        // No threads to be had: the global pool does the work.
-        Err(_) => analyze(),
-    };
-    progress.finish_and_clear();
-    let mut analyses = Vec::with_capacity(results.len());
-    let mut failures = 0;
-    for result in results {
-        match result {
-            Ok(a) => analyses.push(a),
-            Err(_) => failures += 1,
+    let mut handed = 0;
+    std::thread::scope(|scope| {
+        scope.spawn(
+            || match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+                Ok(pool) => pool.install(analyze),
+                // No threads to be had: the global pool does the work.
+                Err(_) => analyze(),
+            },
+        );
+        let mut waiting = std::collections::BTreeMap::new();
+        for (i, result) in receiver {
+            waiting.insert(i, result);
+            while let Some(result) = waiting.remove(&handed) {
+                done(&files[handed], result);
+                handed += 1;
+            }
         }
-    }
-    Outcome { analyses, failures }
+        // Stopped: files after one that never started are finished too; hand them on.
+        for (i, result) in waiting {
+            done(&files[i], result);
+            handed += 1;
+        }
+    });
+    progress.finish_and_clear();
+    handed
 }
 
 /// The pipelines and the meter on the table's second pass.

@@ -75,8 +75,10 @@ pub struct AnalyzeArgs {
     /// Also analyze the bundled demo signal (30 s, C major, 120 BPM), written as demo.wav.
     #[arg(long)]
     pub demo: bool,
-    /// Output format: csv (the columns of GTZAN's features_30_sec.csv, without label) or json
-    /// (the same values plus file metadata).
+    /// Output format: csv (the columns of GTZAN's features_30_sec.csv, without label), json
+    /// (the same values plus file metadata and what the models say), or jsonl (the JSON
+    /// objects one per line). Each file is written as soon as it and those before it are
+    /// done; Ctrl-C stops starting files and leaves valid output of the finished ones.
     #[arg(long, value_enum, default_value_t = Format::Csv)]
     pub format: Format,
     /// Write to this file instead of standard output.

@@ -1,8 +1,13 @@
-//! Writing results: CSV with exactly the columns of GTZAN's `features_30_sec.csv` (`label`
-//! only when a genre model predicts it), or JSON with the same values, each file's metadata
-//! key, loudness, and what the models say.
+//! Writing results as they come: CSV with exactly the columns of GTZAN's
+//! `features_30_sec.csv` (`label` only when a genre model predicts it), JSON with the same
+//! values plus each file's metadata, key, loudness and what the models say, or JSON Lines
+//! (one such object per line). Each file is written and flushed when it is done, so an
+//! interrupted run leaves every finished file in the output (CSV and JSON Lines stay valid
+//! as they are; the JSON array is closed when the run ends, also after Ctrl-C).
 
+use std::collections::HashMap;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use mirador_dsp::clip::FeatureTable;
 use mirador_dsp::pitch::key::{Mode, PITCH_NAMES};
@@ -14,20 +19,96 @@ use crate::batch::Analysis;
 pub enum Format {
     Csv,
     Json,
+    /// JSON Lines: one object per line, valid however far the run got.
+    Jsonl,
 }
 
-/// Writes one row (CSV) or object (JSON) per analysis; `model` names the genre model that
-/// predicted the analyses' genres, if any.
-pub fn write(
+/// Writes one row (CSV) or object (JSON) per analysis as each is added.
+pub struct Writer<W: Write> {
     format: Format,
-    analyses: &[Analysis],
-    model: Option<&str>,
-    out: impl Write,
-) -> Result<(), String> {
-    match format {
-        Format::Csv => write_csv(analyses, model.is_some(), out).map_err(|e| e.to_string()),
-        Format::Json => write_json(analyses, model, out).map_err(|e| e.to_string()),
+    /// The genre model that predicted the analyses' genres, if any.
+    model: Option<String>,
+    names: HashMap<PathBuf, String>,
+    out: W,
+    written: usize,
+}
+
+impl<W: Write> Writer<W> {
+    /// Starts the output (CSV header, JSON's opening bracket) for the files at `paths`.
+    pub fn new(
+        format: Format,
+        model: Option<&str>,
+        paths: &[PathBuf],
+        mut out: W,
+    ) -> Result<Self, String> {
+        if format == Format::Csv {
+            let mut header = vec!["filename".to_string()];
+            header.extend(FeatureTable::column_names());
+            if model.is_some() {
+                header.push("label".into());
+            }
+            csv_line(&mut out, &header)?;
+        } else if format == Format::Json {
+            out.write_all(b"[").map_err(|e| e.to_string())?;
+        }
+        Ok(Self {
+            format,
+            model: model.map(str::to_string),
+            names: file_names(paths),
+            out,
+            written: 0,
+        })
     }
+
+    pub fn add(&mut self, a: &Analysis) -> Result<(), String> {
+        let name = self
+            .names
+            .get(&a.path)
+            .cloned()
+            .unwrap_or_else(|| bare_name(&a.path));
+        match self.format {
+            Format::Csv => {
+                let mut row = vec![name, a.clip.table.length.to_string()];
+                row.extend(a.clip.table.values().iter().skip(1).map(|v| v.to_string()));
+                if self.model.is_some() {
+                    let label = a.clip.genre.as_deref().map_or("", most_probable);
+                    row.push(label.to_string());
+                }
+                csv_line(&mut self.out, &row)?;
+            }
+            Format::Json => {
+                let separator: &[u8] = if self.written == 0 { b"\n" } else { b",\n" };
+                let object =
+                    serde_json::to_string_pretty(&json_object(a, &name, self.model.as_deref()))
+                        .map_err(|e| e.to_string())?;
+                self.out.write_all(separator).map_err(|e| e.to_string())?;
+                self.out
+                    .write_all(object.as_bytes())
+                    .map_err(|e| e.to_string())?;
+            }
+            Format::Jsonl => {
+                let object = json_object(a, &name, self.model.as_deref()).to_string();
+                writeln!(self.out, "{object}").map_err(|e| e.to_string())?;
+            }
+        }
+        self.written += 1;
+        self.out.flush().map_err(|e| e.to_string())
+    }
+
+    /// Ends the output (JSON's closing bracket).
+    pub fn finish(mut self) -> Result<(), String> {
+        if self.format == Format::Json {
+            self.out.write_all(b"\n]\n").map_err(|e| e.to_string())?;
+        }
+        self.out.flush().map_err(|e| e.to_string())
+    }
+}
+
+/// One CSV record, quoted where needed.
+fn csv_line(out: &mut impl Write, fields: &[String]) -> Result<(), String> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(fields).map_err(|e| e.to_string())?;
+    writer.flush().map_err(|e| e.to_string())
 }
 
 /// The most probable of `(class, probability)` pairs.
@@ -41,161 +122,124 @@ fn probabilities(p: &[(String, f64)]) -> Map<String, Value> {
     p.iter().map(|(c, v)| (c.clone(), json!(v))).collect()
 }
 
-/// The CSV's `filename` is the bare file name, as in the GTZAN table, unless several files
+fn bare_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Each file's `filename`: the bare file name, as in the GTZAN table, unless several files
 /// share it: then each of those is named by its path as found.
-fn file_names(analyses: &[Analysis]) -> Vec<String> {
-    let bare = |a: &Analysis| {
-        a.path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
-    let mut counts = std::collections::HashMap::new();
-    for a in analyses {
-        *counts.entry(bare(a)).or_insert(0) += 1;
+fn file_names(paths: &[PathBuf]) -> HashMap<PathBuf, String> {
+    let mut counts = HashMap::new();
+    for p in paths {
+        *counts.entry(bare_name(p)).or_insert(0) += 1;
     }
-    analyses
+    paths
         .iter()
-        .map(|a| {
-            let name = bare(a);
-            if counts[&name] > 1 {
-                a.path.to_string_lossy().into_owned()
+        .map(|p| {
+            let name = bare_name(p);
+            let name = if counts[&name] > 1 {
+                p.to_string_lossy().into_owned()
             } else {
                 name
-            }
+            };
+            (p.clone(), name)
         })
         .collect()
 }
 
-fn write_csv(analyses: &[Analysis], with_label: bool, out: impl Write) -> csv::Result<()> {
-    let mut writer = csv::Writer::from_writer(out);
-    let mut header = vec!["filename".to_string()];
-    header.extend(FeatureTable::column_names());
-    if with_label {
-        header.push("label".into());
-    }
-    writer.write_record(&header)?;
-    for (a, name) in analyses.iter().zip(file_names(analyses)) {
-        let mut row = vec![name, a.clip.table.length.to_string()];
-        row.extend(a.clip.table.values().iter().skip(1).map(|v| v.to_string()));
-        if with_label {
-            row.push(
-                a.clip
-                    .genre
-                    .as_deref()
-                    .map_or("", most_probable)
-                    .to_string(),
-            );
-        }
-        writer.write_record(&row)?;
-    }
-    writer.flush()?;
-    Ok(())
-}
-
-fn write_json(
-    analyses: &[Analysis],
-    model: Option<&str>,
-    mut out: impl Write,
-) -> std::io::Result<()> {
-    let files: Vec<Value> = analyses
-        .iter()
-        .zip(file_names(analyses))
-        .map(|(a, name)| {
-            let features: Map<String, Value> = FeatureTable::column_names()
-                .into_iter()
-                .zip(a.clip.table.values())
-                .map(|(name, value)| {
-                    let value = if name == "length" {
-                        json!(a.clip.table.length)
-                    } else {
-                        json!(value)
-                    };
-                    (name, value)
-                })
-                .collect();
-            let genre = a.clip.genre.as_ref().map(|p| {
-                json!({
-                    "model": model,
-                    "label": most_probable(p),
-                    "probabilities": probabilities(p),
-                })
-            });
-            let mood = a.clip.network_output.as_ref().map(|c| {
-                json!({
-                    "quadrant": most_probable(&c.mood),
-                    "probabilities": probabilities(&c.mood),
-                    "valence": c.valence,
-                    "arousal": c.arousal,
-                })
-            });
-            let tags = a.clip.network_output.as_ref().map(|c| {
-                c.top_tags
-                    .iter()
-                    .map(|(t, v)| json!({ "tag": t, "likelihood": v }))
-                    .collect::<Vec<_>>()
-            });
-            let rhythm = a.clip.beats.as_ref().map(|b| {
-                let times = |downbeats_only: bool| {
-                    b.beats
-                        .iter()
-                        .filter(|beat| !downbeats_only || beat.1 == 1)
-                        .map(|beat| beat.0)
-                        .collect::<Vec<_>>()
-                };
-                json!({
-                    "model": "beatnet",
-                    "tempo_bpm": b.tempo_bpm,
-                    "beats_per_bar": b.beats_per_bar,
-                    "beats": times(false),
-                    "downbeats": times(true),
-                })
-            });
-            let key = a.clip.key.map(|k| {
-                json!({
-                    "name": k.name(),
-                    "tonic": PITCH_NAMES[k.tonic],
-                    "mode": match k.mode {
-                        Mode::Major => "major",
-                        Mode::Minor => "minor",
-                    },
-                    "confidence": k.correlation,
-                })
-            });
-            let l = &a.clip.loudness;
-            let loudness = json!({
-                "integrated_lufs": finite(l.integrated_lufs),
-                "range_lu": finite(l.range_lu),
-                "true_peak_dbtp": finite(l.true_peak_dbtp),
-            });
-            json!({
-                "path": a.path.display().to_string(),
-                "filename": name,
-                "duration_seconds": a.frames as f64 / a.info.sample_rate as f64,
-                "sample_rate": a.info.sample_rate,
-                "channels": a.info.channels,
-                "codec": a.info.codec,
-                "container": a.info.container,
-                "decoder": a.decoder,
-                "warnings": a.warnings,
-                "chroma_tuning": a.clip.table.tuning,
-                "features": features,
-                "key": key,
-                "loudness": loudness,
-                "not_enough_music": a.clip.not_enough_music,
-                "non_finite_samples": a.clip.non_finite_samples,
-                "genre": genre,
-                "mood": mood,
-                "tags": tags,
-                "rhythm": rhythm,
-            })
+/// Everything said about one file, as JSON.
+fn json_object(a: &Analysis, name: &str, model: Option<&str>) -> Value {
+    let features: Map<String, Value> = FeatureTable::column_names()
+        .into_iter()
+        .zip(a.clip.table.values())
+        .map(|(name, value)| {
+            let value = if name == "length" {
+                json!(a.clip.table.length)
+            } else {
+                json!(value)
+            };
+            (name, value)
         })
         .collect();
-    serde_json::to_writer_pretty(&mut out, &files)?;
-    writeln!(out)
+    let genre = a.clip.genre.as_ref().map(|p| {
+        json!({
+            "model": model,
+            "label": most_probable(p),
+            "probabilities": probabilities(p),
+        })
+    });
+    let mood = a.clip.network_output.as_ref().map(|c| {
+        json!({
+            "quadrant": most_probable(&c.mood),
+            "probabilities": probabilities(&c.mood),
+            "valence": c.valence,
+            "arousal": c.arousal,
+        })
+    });
+    let tags = a.clip.network_output.as_ref().map(|c| {
+        c.top_tags
+            .iter()
+            .map(|(t, v)| json!({ "tag": t, "likelihood": v }))
+            .collect::<Vec<_>>()
+    });
+    let rhythm = a.clip.beats.as_ref().map(|b| {
+        let times = |downbeats_only: bool| {
+            b.beats
+                .iter()
+                .filter(|beat| !downbeats_only || beat.1 == 1)
+                .map(|beat| beat.0)
+                .collect::<Vec<_>>()
+        };
+        json!({
+            "model": "beatnet",
+            "tempo_bpm": b.tempo_bpm,
+            "beats_per_bar": b.beats_per_bar,
+            "beats": times(false),
+            "downbeats": times(true),
+        })
+    });
+    let key = a.clip.key.map(|k| {
+        json!({
+            "name": k.name(),
+            "tonic": PITCH_NAMES[k.tonic],
+            "mode": match k.mode {
+                Mode::Major => "major",
+                Mode::Minor => "minor",
+            },
+            "confidence": k.correlation,
+        })
+    });
+    let l = &a.clip.loudness;
+    let loudness = json!({
+        "integrated_lufs": finite(l.integrated_lufs),
+        "range_lu": finite(l.range_lu),
+        "true_peak_dbtp": finite(l.true_peak_dbtp),
+    });
+    json!({
+        "path": a.path.display().to_string(),
+        "filename": name,
+        "duration_seconds": a.frames as f64 / a.info.sample_rate as f64,
+        "sample_rate": a.info.sample_rate,
+        "channels": a.info.channels,
+        "codec": a.info.codec,
+        "container": a.info.container,
+        "decoder": a.decoder,
+        "warnings": a.warnings,
+        "chroma_tuning": a.clip.table.tuning,
+        "features": features,
+        "key": key,
+        "loudness": loudness,
+        "not_enough_music": a.clip.not_enough_music,
+        "non_finite_samples": a.clip.non_finite_samples,
+        "genre": genre,
+        "mood": mood,
+        "tags": tags,
+        "rhythm": rhythm,
+    })
 }
 
-/// JSON has no infinities: silence's loudness is `null`.
 fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }

@@ -377,6 +377,66 @@ fn silence_and_clips_shorter_than_a_patch_get_no_prediction() {
 }
 
 #[test]
+fn rows_are_written_as_files_finish_and_ctrl_c_keeps_them() {
+    let dir = temp_dir("streaming");
+    for i in 0..12 {
+        write_wav(&dir.join(format!("{i:02}.wav")), 22050, 1, false, 20.0);
+    }
+    for (format, out_name) in [
+        ("jsonl", "out.jsonl"),
+        ("json", "out.json"),
+        ("csv", "out.csv"),
+    ] {
+        let out_path = dir.join(out_name);
+        let child = Command::new(env!("CARGO_BIN_EXE_mirador"))
+            .args(["analyze", "--jobs", "1", "--format", format, "-o"])
+            .arg(&out_path)
+            .arg(&dir)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Interrupt once the first file is in the output.
+        let started = std::time::Instant::now();
+        let has_a_file = |text: &str| match format {
+            "csv" => text.lines().count() >= 2,
+            "json" => text.contains("\n}"),
+            _ => text.lines().count() >= 1,
+        };
+        while !has_a_file(&std::fs::read_to_string(&out_path).unwrap_or_default()) {
+            assert!(started.elapsed().as_secs() < 60, "{format}: no output");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let pid = child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let out = child.wait_with_output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(130), "{format}: {err}");
+        let text = std::fs::read_to_string(&out_path).unwrap();
+        let done = match format {
+            "jsonl" => {
+                for line in text.lines() {
+                    serde_json::from_str::<serde_json::Value>(line).expect("a JSON line");
+                }
+                text.lines().count()
+            }
+            "json" => serde_json::from_str::<Vec<serde_json::Value>>(&text)
+                .expect("a closed JSON array")
+                .len(),
+            _ => text.lines().count() - 1,
+        };
+        assert!((1..12).contains(&done), "{format}: {done} files written");
+        assert!(
+            err.contains(&format!("interrupted: {done} of 12 files written")),
+            "{format}: {err}"
+        );
+    }
+}
+
+#[test]
 fn demo_signal_analyzes_without_any_file() {
     let out = mirador(&["analyze", "--demo", "--format", "json"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -1,7 +1,9 @@
 //! `mirador analyze`: files and folders in, one row or object per file out.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use mirador_app::batch::{self, GenreModel, Models};
@@ -45,44 +47,108 @@ pub fn analyze(args: AnalyzeArgs) -> ExitCode {
         }
     };
     let models = Models { genre, beats };
-    let started = std::time::Instant::now();
-    let mut outcome = batch::run(&found.files, style, &models, args.jobs);
-    outcome.failures += found.problems;
-    if args.demo {
-        match mirador_app::demo::analysis(style, &models) {
-            Ok(demo) => outcome.analyses.insert(0, demo),
-            Err(e) => {
-                eprintln!("mirador: demo: {e}");
-                outcome.failures += 1;
-            }
-        }
-    }
     let model_name = models.genre.as_ref().map(GenreModel::name);
-    let written = match output {
-        Some(file) => report::write(args.format, &outcome.analyses, model_name, file),
-        None => report::write(
-            args.format,
-            &outcome.analyses,
-            model_name,
-            std::io::stdout().lock(),
-        ),
+    let out: Box<dyn Write> = match output {
+        Some(file) => Box::new(file),
+        None => Box::new(std::io::stdout().lock()),
     };
-    if let Err(e) = written {
+    let mut paths = found.files.clone();
+    if args.demo {
+        paths.insert(0, PathBuf::from("demo.wav"));
+    }
+    let mut writer = match report::Writer::new(args.format, model_name, &paths, out) {
+        Ok(writer) => writer,
+        Err(e) => {
+            eprintln!("mirador: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // Ctrl-C: no new files start; the finished ones are written and the output closed.
+    let _ = ctrlc::set_handler(|| batch::STOP.store(true, Ordering::Relaxed));
+    let started = std::time::Instant::now();
+    let mut tally = Tally {
+        failures: found.problems,
+        ..Tally::default()
+    };
+    if args.demo {
+        let demo = mirador_app::demo::analysis(style, &models)
+            .inspect_err(|e| eprintln!("mirador: demo: {e}"));
+        tally.add(demo, &mut writer);
+    }
+    let handed = batch::run(&found.files, style, &models, args.jobs, |_, result| {
+        tally.add(result, &mut writer);
+    });
+    if let Some(e) = tally.write_error.take() {
+        eprintln!("mirador: {e}");
+        return ExitCode::from(2);
+    }
+    if let Err(e) = writer.finish() {
         eprintln!("mirador: {e}");
         return ExitCode::from(2);
     }
     if args.stats {
-        print_stats(&outcome.analyses, started.elapsed().as_secs_f64());
+        tally.print_stats(started.elapsed().as_secs_f64());
     }
-    if outcome.failures > 0 {
+    if handed < found.files.len() {
+        eprintln!(
+            "mirador: interrupted: {} of {} files written",
+            tally.written,
+            found.files.len() + usize::from(args.demo)
+        );
+        return ExitCode::from(130);
+    }
+    if tally.failures > 0 {
         eprintln!(
             "mirador: {} of {} files failed",
-            outcome.failures,
-            outcome.failures + outcome.analyses.len()
+            tally.failures,
+            tally.failures + tally.written
         );
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// What has been done so far; the analyses themselves are written and dropped.
+#[derive(Default)]
+struct Tally {
+    written: usize,
+    failures: usize,
+    audio_seconds: f64,
+    write_error: Option<String>,
+}
+
+impl Tally {
+    fn add(
+        &mut self,
+        result: Result<batch::Analysis, String>,
+        writer: &mut report::Writer<Box<dyn Write>>,
+    ) {
+        match result {
+            Ok(a) if self.write_error.is_none() => {
+                self.audio_seconds += a.frames as f64 / a.info.sample_rate as f64;
+                match writer.add(&a) {
+                    Ok(()) => self.written += 1,
+                    // Nowhere to write (a full disk, a closed pipe): stop starting files.
+                    Err(e) => {
+                        self.write_error = Some(e);
+                        batch::STOP.store(true, Ordering::Relaxed);
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(_) => self.failures += 1,
+        }
+    }
+
+    fn print_stats(&self, seconds: f64) {
+        let peak = peak_memory_mib().map_or("unknown".into(), |m| format!("{m:.1}"));
+        eprintln!(
+            "mirador: {} files, {:.1} s of audio in {seconds:.2} s ({:.0}x real time), peak memory {peak} MiB",
+            self.written,
+            self.audio_seconds,
+            self.audio_seconds / seconds.max(1e-9)
+        );
     }
 }
 
@@ -121,19 +187,6 @@ fn load_model(name: &str) -> Result<GenreModel, String> {
     Classic::builtin(name, &FeatureTable::column_names())
         .map(|m| GenreModel::Classic(Box::new(m)))
         .map_err(|e| e.to_string())
-}
-
-fn print_stats(analyses: &[batch::Analysis], seconds: f64) {
-    let audio: f64 = analyses
-        .iter()
-        .map(|a| a.frames as f64 / a.info.sample_rate as f64)
-        .sum();
-    let peak = peak_memory_mib().map_or("unknown".into(), |m| format!("{m:.1}"));
-    eprintln!(
-        "mirador: {} files, {audio:.1} s of audio in {seconds:.2} s ({:.0}x real time), peak memory {peak} MiB",
-        analyses.len(),
-        audio / seconds.max(1e-9)
-    );
 }
 
 /// The process's peak resident memory (Linux `VmHWM`).

@@ -30,6 +30,13 @@ pub struct AudioFile {
     /// Which decoder the last complete decode used, and what it warned about.
     pub decoder: &'static str,
     pub warnings: Vec<String>,
+    /// Size and modification time when opened: a file rewritten between the passes fails.
+    stamp: Option<(u64, std::time::SystemTime)>,
+}
+
+fn stamp(path: &Path) -> Option<(u64, std::time::SystemTime)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.len(), meta.modified().ok()?))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +53,8 @@ pub enum DecodeError {
     MissingParameters,
     #[error("corrupt audio at {at:.2} s: {reason}")]
     Corrupt { at: f64, reason: String },
+    #[error("the file changed while it was being analyzed")]
+    Changed,
 }
 
 impl DecodeError {
@@ -70,6 +79,7 @@ impl AudioFile {
             decoded_frames: 0,
             decoder: decoder.decoder,
             warnings: Vec::new(),
+            stamp: stamp(path),
         })
     }
 
@@ -90,9 +100,15 @@ impl Replay for AudioFile {
     }
 
     fn play(&mut self, block: &mut dyn FnMut(&[f32])) -> Result<(), DecodeError> {
+        if stamp(&self.path) != self.stamp {
+            return Err(DecodeError::Changed);
+        }
         let mut decoder = Decoder::open(&self.path)?;
         while let Some(samples) = decoder.next_block()? {
             block(samples);
+        }
+        if stamp(&self.path) != self.stamp {
+            return Err(DecodeError::Changed);
         }
         self.decoded_frames = decoder.frames;
         self.decoder = decoder.decoder;
