@@ -8,7 +8,7 @@ mod heatmap;
 
 use egui::{Align2, Color32, FontId, Rect, RichText, Sense, Ui, Vec2};
 use mirador_dsp::pitch::key::PITCH_NAMES;
-use mirador_engine::{RhythmSource, Snapshot, SnapshotReader, LIVE_MFCCS};
+use mirador_engine::{RhythmSource, Snapshot, SnapshotReader, LIVE_MELS, LIVE_MFCCS};
 
 use heatmap::Heatmap;
 
@@ -98,8 +98,13 @@ impl View {
         }
         if settings.mfcc {
             let rect = self.panel(ui, share / rest, "mfcc", &[]);
-            // Coefficient 0 is overall level; the shape lives in 1..
-            let columns: Vec<&[f32]> = snapshot.mfcc.iter().map(|c| &c[1..]).collect();
+            // Coefficient 0 is overall level; the shape lives in 1.. and means nothing in
+            // silence, whose columns stay dark.
+            let columns: Vec<&[f32]> = snapshot
+                .mfcc
+                .iter()
+                .map(|c| if is_silent(c[0]) { &c[..0] } else { &c[1..] })
+                .collect();
             self.mfcc
                 .paint(ui, rect, &columns, width, LIVE_MFCCS - 1, (-60.0, 60.0));
         }
@@ -259,4 +264,22 @@ fn predictions(ui: &mut Ui, s: &Snapshot) {
             });
         }
     });
+}
+
+/// Whether a frame's MFCC 0 (the orthonormal DCT's mean term, `sqrt(n_mels)` times the mean
+/// log-mel) says every band is within 10 dB of the analyzer's -100 dB floor.
+fn is_silent(mfcc0: f32) -> bool {
+    mfcc0 / (LIVE_MELS as f32).sqrt() < -90.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn silence_is_the_analyzer_floor_and_quiet_music_is_not() {
+        let mfcc0 = |mean_db: f32| mean_db * (LIVE_MELS as f32).sqrt();
+        assert!(is_silent(mfcc0(-100.0)));
+        assert!(!is_silent(mfcc0(-70.0)));
+    }
 }
