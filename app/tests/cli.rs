@@ -59,6 +59,14 @@ fn write_wav(path: &Path, rate: u32, channels: u16, float: bool, seconds: f32) {
     writer.finalize().unwrap();
 }
 
+/// The `filename` column of a CSV output, header left out.
+fn csv_filenames(csv: &str) -> Vec<&str> {
+    csv.lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect()
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -206,11 +214,7 @@ fn bad_files_are_named_and_the_rest_still_analyzed() {
     }
     assert!(err.contains("5 of 7 files failed"), "{err}");
     let csv = String::from_utf8(out.stdout).unwrap();
-    let names: Vec<&str> = csv
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').next().unwrap())
-        .collect();
+    let names = csv_filenames(&csv);
     assert_eq!(names, ["good.wav", "truncated.wav"], "{csv}");
 }
 
@@ -262,11 +266,7 @@ fn folders_links_streams_and_outputs_are_handled_safely() {
     assert!(err.contains("symlink loop"), "{err}");
     assert!(err.contains("2 of 4 files failed"), "{err}");
     let csv = String::from_utf8(out.stdout).unwrap();
-    let names: Vec<&str> = csv
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').next().unwrap())
-        .collect();
+    let names = csv_filenames(&csv);
     // Both songs analyzed, told apart by their paths.
     let expected: Vec<String> = ["a", "b"]
         .iter()

@@ -11,6 +11,12 @@ use crate::input::InputStage;
 /// between calls; NaN/Inf input is replaced by silence and counted.
 pub struct StreamingAnalyzer {
     input: InputStage,
+    frames: Frames,
+}
+
+/// What takes the input stage's mono analysis-rate samples: the tap, with their position,
+/// then the framer and the features of each frame.
+struct Frames {
     framer: Framer,
     features: FrameFeatures,
     /// Analysis-rate samples handed to taps so far.
@@ -23,9 +29,11 @@ impl StreamingAnalyzer {
         let a = &config.analysis;
         Ok(Self {
             input: InputStage::new(config.input_sample_rate, a.sample_rate, config.channels)?,
-            framer: Framer::new(a.n_fft, a.hop_length, Centering::Librosa(a.pad_mode)),
-            features: FrameFeatures::new(a, config.input_sample_rate),
-            tapped: 0,
+            frames: Frames {
+                framer: Framer::new(a.n_fft, a.hop_length, Centering::Librosa(a.pad_mode)),
+                features: FrameFeatures::new(a, config.input_sample_rate),
+                tapped: 0,
+            },
         })
     }
 
@@ -54,14 +62,8 @@ impl StreamingAnalyzer {
         sink: &mut impl FnMut(&Frame),
         tap: &mut impl FnMut(&[f32], u64),
     ) {
-        let mut feed = feed(
-            &mut self.framer,
-            &mut self.features,
-            &mut self.tapped,
-            sink,
-            tap,
-        );
-        self.input.push_interleaved(block, &mut feed);
+        self.input
+            .push_interleaved(block, &mut self.frames.feed(sink, tap));
     }
 
     /// [`Self::process_planar`] with a tap, as [`Self::process_interleaved_tapped`].
@@ -71,14 +73,8 @@ impl StreamingAnalyzer {
         sink: &mut impl FnMut(&Frame),
         tap: &mut impl FnMut(&[f32], u64),
     ) {
-        let mut feed = feed(
-            &mut self.framer,
-            &mut self.features,
-            &mut self.tapped,
-            sink,
-            tap,
-        );
-        self.input.push_planar(planes, &mut feed);
+        self.input
+            .push_planar(planes, &mut self.frames.feed(sink, tap));
     }
 
     /// [`Self::flush`] with a tap, as [`Self::process_interleaved_tapped`].
@@ -87,24 +83,20 @@ impl StreamingAnalyzer {
         sink: &mut impl FnMut(&Frame),
         tap: &mut impl FnMut(&[f32], u64),
     ) {
-        let features = &mut self.features;
-        self.input.flush(&mut feed(
-            &mut self.framer,
-            features,
-            &mut self.tapped,
-            sink,
-            tap,
-        ));
-        self.framer.finish(&mut |f| sink(features.compute(f)));
+        self.input.flush(&mut self.frames.feed(sink, tap));
+        let Frames {
+            framer, features, ..
+        } = &mut self.frames;
+        framer.finish(&mut |f| sink(features.compute(f)));
     }
 
     pub fn params(&self) -> &AnalysisParams {
-        self.features.params()
+        self.frames.features.params()
     }
 
     /// Analysis-rate samples received so far (the signal length librosa would see).
     pub fn analysis_samples(&self) -> u64 {
-        self.framer.samples()
+        self.frames.framer.samples()
     }
 
     /// NaN or infinite input samples replaced by silence so far.
@@ -113,18 +105,17 @@ impl StreamingAnalyzer {
     }
 }
 
-/// What the input stage hands its mono analysis-rate samples to: the tap, with their
-/// position, then the framer and the features of each frame.
-fn feed<'a>(
-    framer: &'a mut Framer,
-    features: &'a mut FrameFeatures,
-    tapped: &'a mut u64,
-    sink: &'a mut impl FnMut(&Frame),
-    tap: &'a mut impl FnMut(&[f32], u64),
-) -> impl FnMut(&[f32]) + 'a {
-    move |mono| {
-        tap(mono, *tapped);
-        *tapped += mono.len() as u64;
-        framer.push(mono, &mut |f| sink(features.compute(f)));
+impl Frames {
+    fn feed<'a>(
+        &'a mut self,
+        sink: &'a mut impl FnMut(&Frame),
+        tap: &'a mut impl FnMut(&[f32], u64),
+    ) -> impl FnMut(&[f32]) + 'a {
+        move |mono| {
+            tap(mono, self.tapped);
+            self.tapped += mono.len() as u64;
+            let features = &mut self.features;
+            self.framer.push(mono, &mut |f| sink(features.compute(f)));
+        }
     }
 }
