@@ -162,13 +162,14 @@ pub fn run(
         for (i, result) in receiver {
             waiting.insert(i, result);
             while let Some(result) = waiting.remove(&handed) {
-                done(&files[handed], result);
+                // The bar steps aside, so a summary on the same terminal stays readable.
+                progress.suspend(|| done(&files[handed], result));
                 handed += 1;
             }
         }
         // Stopped: files after one that never started are finished too; hand them on.
         for (i, result) in waiting {
-            done(&files[i], result);
+            progress.suspend(|| done(&files[i], result));
             handed += 1;
         }
     });

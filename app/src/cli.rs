@@ -24,6 +24,12 @@ pub enum Command {
     /// Listen to an input device (a microphone, a line in, a loopback) and draw its live
     /// analysis in a window.
     Live(LiveArgs),
+    /// Print a shell completion script, e.g. `mirador completions bash >
+    /// ~/.local/share/bash-completion/completions/mirador`.
+    Completions { shell: clap_complete::Shell },
+    /// Write the manual pages (mirador.1 and one per subcommand) into DIR, or print
+    /// mirador.1 when no DIR is given.
+    Man { dir: Option<PathBuf> },
 }
 
 #[derive(clap::Args)]
@@ -72,15 +78,19 @@ pub struct AnalyzeArgs {
     /// flac, mp3, ogg, opus, m4a, aac, caf, mka, webm and more, by extension).
     #[arg(required_unless_present = "demo")]
     pub paths: Vec<PathBuf>,
-    /// Also analyze the bundled demo signal (30 s, C major, 120 BPM), written as demo.wav.
+    /// Also analyze the bundled demo recording: the first 30 s of "Vibe Ace" by Kevin
+    /// MacLeod (CC BY 3.0).
     #[arg(long)]
     pub demo: bool,
-    /// Output format: csv (the columns of GTZAN's features_30_sec.csv, without label), json
-    /// (the same values plus file metadata and what the models say), or jsonl (the JSON
-    /// objects one per line). Each file is written as soon as it and those before it are
-    /// done; Ctrl-C stops starting files and leaves valid output of the finished ones.
-    #[arg(long, value_enum, default_value_t = Format::Csv)]
-    pub format: Format,
+    /// Output format: summary (one aligned line per file: genre, mood, tempo, key,
+    /// loudness), csv (the columns of GTZAN's features_30_sec.csv, with `label` when a genre
+    /// model runs), json (the same values plus file metadata and what the models say), or
+    /// jsonl (the JSON objects one per line). Default: summary on a terminal, csv when the
+    /// output is piped or written with -o. Each file is written as soon as it and those
+    /// before it are done; Ctrl-C stops starting files and leaves valid output of the
+    /// finished ones.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Write to this file instead of standard output.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -94,20 +104,24 @@ pub struct AnalyzeArgs {
     /// Print audio analyzed, speed and peak memory to standard error at the end.
     #[arg(long)]
     pub stats: bool,
-    /// Predict each file's GTZAN genre: `cnn` runs Mirador's CNN (distilled from musicnn) on
-    /// 3 s log-mel patches and also gives mood (4Q quadrant, valence, arousal) and tags;
-    /// `musicnn` does the same with musicnn itself (slower); the others are the classic models
-    /// over the feature table (k nearest neighbours, logistic regression, RBF SVM, small
-    /// neural network, gradient-boosted trees). CSV gains a `label` column; JSON a `genre`
-    /// object with class probabilities (and with cnn or musicnn, `mood` and `tags`).
-    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(
+    /// What predicts each file's GTZAN genre: `cnn` (the default) runs Mirador's CNN
+    /// (distilled from musicnn) on 3 s log-mel patches and also gives mood (4Q quadrant,
+    /// valence, arousal) and tags; `musicnn` does the same with musicnn itself (slower); the
+    /// others are the classic models over the feature table (k nearest neighbours, logistic
+    /// regression, RBF SVM, small neural network, gradient-boosted trees). CSV has a `label`
+    /// column; JSON a `genre` object with class probabilities (and with cnn or musicnn,
+    /// `mood` and `tags`).
+    #[arg(long, default_value = "cnn", value_parser = clap::builder::PossibleValuesParser::new(
         ["cnn", "musicnn", "knn", "logreg", "svm", "nn", "xgb"]
     ))]
-    pub model: Option<String>,
+    pub model: String,
     /// Skip beat tracking. Otherwise BeatNet tracks beats and downbeats through each file as
     /// it would live, and JSON gains a `rhythm` object: tempo, meter, beat and downbeat times.
     #[arg(long)]
     pub no_beats: bool,
+    /// Only the feature table: no genre, mood, tags or beats (the bare GTZAN columns, faster).
+    #[arg(long, conflicts_with = "model")]
+    pub features_only: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -1,7 +1,8 @@
 //! Everything behind the `mirador` command: decoding with symphonia ([`decode`]), parallel
-//! batch analysis of files and folders ([`batch`]), CSV/JSON output ([`report`]), the bundled
-//! demo signal ([`demo`]), sound devices ([`device`], [`convert`]), file playback ([`player`])
-//! and live input ([`live`]) into the live view ([`gui`]).
+//! batch analysis of files and folders ([`batch`]), CSV/JSON output ([`report`]) and the
+//! terminal summary ([`summary`]), the bundled demo recording ([`demo`]), sound devices
+//! ([`device`], [`convert`]), file playback ([`player`]) and live input ([`live`]) into the
+//! live view ([`gui`]).
 
 pub mod batch;
 pub mod convert;
@@ -12,3 +13,4 @@ pub mod gui;
 pub mod live;
 pub mod player;
 pub mod report;
+pub mod summary;

@@ -16,5 +16,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => commands::analyze::analyze(args),
         Command::Play(args) => commands::play::play(args),
         Command::Live(args) => commands::live::live(args),
+        Command::Completions { shell } => commands::manual::completions(shell),
+        Command::Man { dir } => commands::manual::man(dir.as_deref()),
     }
 }

@@ -14,9 +14,12 @@ use mirador_dsp::pitch::key::{Mode, PITCH_NAMES};
 use serde_json::{json, Map, Value};
 
 use crate::batch::Analysis;
+use crate::summary::{self, Colors};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// One aligned line per file for a reader: genre, mood, tempo, key, loudness.
+    Summary,
     Csv,
     Json,
     /// JSON Lines: one object per line, valid however far the run got.
@@ -29,19 +32,28 @@ pub struct Writer<W: Write> {
     /// The genre model that predicted the analyses' genres, if any.
     model: Option<String>,
     names: HashMap<PathBuf, String>,
+    /// The summary's file column and styles.
+    name_width: usize,
+    colors: Colors,
     out: W,
     written: usize,
 }
 
 impl<W: Write> Writer<W> {
-    /// Starts the output (CSV header, JSON's opening bracket) for the files at `paths`.
+    /// Starts the output (the summary's or CSV's header, JSON's opening bracket) for the
+    /// files at `paths`; `colors` styles the summary.
     pub fn new(
         format: Format,
         model: Option<&str>,
         paths: &[PathBuf],
+        colors: Colors,
         mut out: W,
     ) -> Result<Self, String> {
-        if format == Format::Csv {
+        let names = file_names(paths);
+        let name_width = summary::name_width(names.values().map(String::as_str));
+        if format == Format::Summary {
+            writeln!(out, "{}", summary::header(name_width, colors)).map_err(|e| e.to_string())?;
+        } else if format == Format::Csv {
             let mut header = vec!["filename".to_string()];
             header.extend(FeatureTable::column_names());
             if model.is_some() {
@@ -54,7 +66,9 @@ impl<W: Write> Writer<W> {
         Ok(Self {
             format,
             model: model.map(str::to_string),
-            names: file_names(paths),
+            names,
+            name_width,
+            colors,
             out,
             written: 0,
         })
@@ -67,6 +81,10 @@ impl<W: Write> Writer<W> {
             .cloned()
             .unwrap_or_else(|| bare_name(&a.path));
         match self.format {
+            Format::Summary => {
+                let text = summary::line(&summary_line(a, &name), self.name_width, self.colors);
+                writeln!(self.out, "{text}").map_err(|e| e.to_string())?;
+            }
             Format::Csv => {
                 let mut row = vec![name, a.clip.table.length.to_string()];
                 row.extend(a.clip.table.values().iter().skip(1).map(|v| v.to_string()));
@@ -113,9 +131,35 @@ fn csv_line(out: &mut impl Write, fields: &[String]) -> Result<(), String> {
 
 /// The most probable of `(class, probability)` pairs.
 fn most_probable(p: &[(String, f64)]) -> &str {
+    best(p).map_or("", |(c, _)| c)
+}
+
+fn best(p: &[(String, f64)]) -> Option<(&str, f64)> {
     p.iter()
         .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map_or("", |(c, _)| c.as_str())
+        .map(|(c, v)| (c.as_str(), *v))
+}
+
+/// What the summary shows of one file.
+fn summary_line<'a>(a: &'a Analysis, name: &'a str) -> summary::Line<'a> {
+    let beats = a.clip.beats.as_ref();
+    let note = match (&a.clip.not_enough_music, a.warnings.len()) {
+        (Some(reason), _) => Some(format!("not enough music: {reason}")),
+        (None, 0) => None,
+        (None, 1) => Some("1 warning".into()),
+        (None, n) => Some(format!("{n} warnings")),
+    };
+    summary::Line {
+        name,
+        seconds: a.frames as f64 / a.info.sample_rate as f64,
+        genre: a.clip.genre.as_deref().and_then(best),
+        mood: a.clip.network_output.as_ref().and_then(|c| best(&c.mood)),
+        tempo_bpm: beats.and_then(|b| b.tempo_bpm),
+        beats_per_bar: beats.and_then(|b| b.beats_per_bar),
+        key: a.clip.key.map(|k| k.name()),
+        lufs: finite(a.clip.loudness.integrated_lufs),
+        note,
+    }
 }
 
 fn probabilities(p: &[(String, f64)]) -> Map<String, Value> {

@@ -1,13 +1,14 @@
 //! `mirador analyze`: files and folders in, one row or object per file out.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use mirador_app::batch::{self, GenreModel, Models};
-use mirador_app::report;
+use mirador_app::report::{self, Format};
+use mirador_app::summary::Colors;
 use mirador_dsp::clip::{FeatureTable, TableStyle};
 use mirador_models::beats::BeatNet;
 use mirador_models::classic::Classic;
@@ -32,14 +33,18 @@ pub fn analyze(args: AnalyzeArgs) -> ExitCode {
         },
         None => None,
     };
-    let genre = match args.model.as_deref().map(load_model).transpose() {
+    let genre = match (!args.features_only)
+        .then(|| load_model(&args.model))
+        .transpose()
+    {
         Ok(model) => model,
         Err(e) => {
             eprintln!("mirador: {e}");
             return ExitCode::from(2);
         }
     };
-    let beats = match (!args.no_beats).then(BeatNet::load).transpose() {
+    let track_beats = !args.no_beats && !args.features_only;
+    let beats = match track_beats.then(BeatNet::load).transpose() {
         Ok(beats) => beats.map(Arc::new),
         Err(e) => {
             eprintln!("mirador: {e}");
@@ -54,9 +59,20 @@ pub fn analyze(args: AnalyzeArgs) -> ExitCode {
     };
     let mut paths = found.files.clone();
     if args.demo {
-        paths.insert(0, PathBuf::from("demo.wav"));
+        eprintln!("mirador: demo: {}", mirador_app::demo::CREDIT);
+        paths.insert(0, PathBuf::from(mirador_app::demo::FILE_NAME));
     }
-    let mut writer = match report::Writer::new(args.format, model_name, &paths, out) {
+    // A reader on a terminal gets the summary; a pipe or a file gets CSV, so scripts keep
+    // working. `--format` always wins.
+    let terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let format = args.format.unwrap_or(if terminal {
+        Format::Summary
+    } else {
+        Format::Csv
+    });
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let colors = Colors::new(terminal && !no_color);
+    let mut writer = match report::Writer::new(format, model_name, &paths, colors, out) {
         Ok(writer) => writer,
         Err(e) => {
             eprintln!("mirador: {e}");

@@ -2,5 +2,6 @@
 
 pub mod analyze;
 pub mod live;
+pub mod manual;
 pub mod play;
 mod window;

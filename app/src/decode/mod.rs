@@ -117,6 +117,28 @@ impl Replay for AudioFile {
     }
 }
 
+/// Decodes a whole in-memory recording (Ogg, FLAC, WAV ... as symphonia reads them) into
+/// interleaved f32, with what its headers say.
+pub fn decode_bytes(
+    bytes: &'static [u8],
+    extension: &str,
+) -> Result<(AudioInfo, Vec<f32>), DecodeError> {
+    let cursor = std::io::Cursor::new(bytes);
+    let mut stream = symphonia::Stream::from_source(Box::new(cursor), Some(extension))?;
+    let (mut samples, mut warnings) = (Vec::new(), Vec::new());
+    loop {
+        let frames = (samples.len() / stream.info.channels) as u64;
+        match stream.next_block(frames, &mut warnings) {
+            Ok(block) => samples.extend_from_slice(block),
+            Err(symphonia::Stop::End) => return Ok((stream.info.clone(), samples)),
+            Err(symphonia::Stop::Failed(reason) | symphonia::Stop::Handoff(reason)) => {
+                let at = frames as f64 / f64::from(stream.info.sample_rate);
+                return Err(DecodeError::Corrupt { at, reason });
+            }
+        }
+    }
+}
+
 /// Decodes a file block by block into interleaved f32: with symphonia, or with ffmpeg when
 /// symphonia cannot read the file or gives up part way (ffmpeg then takes over where it
 /// stopped).

@@ -8,7 +8,7 @@ use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::packet::Packet;
 
@@ -46,9 +46,17 @@ pub enum Stop {
 impl Stream {
     pub fn open(path: &Path) -> Result<Self, DecodeError> {
         let file = File::open(path).map_err(DecodeError::Open)?;
-        let source = MediaSourceStream::new(Box::new(file), Default::default());
+        Self::from_source(Box::new(file), path.extension().and_then(|e| e.to_str()))
+    }
+
+    /// A stream read from `source`, with the file extension as a hint of its format.
+    pub fn from_source(
+        source: Box<dyn MediaSource>,
+        extension: Option<&str>,
+    ) -> Result<Self, DecodeError> {
+        let source = MediaSourceStream::new(source, Default::default());
         let mut hint = Hint::new();
-        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        if let Some(ext) = extension {
             hint.with_extension(ext);
         }
         // Decoders trim encoder delay and padding by default (gapless), like libsndfile does.
