@@ -532,15 +532,84 @@ fn completions_and_manual_pages_follow_the_options() {
     let out = mirador(&["man", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let page = std::fs::read_to_string(dir.join("mirador-analyze.1")).unwrap();
-    assert!(
-        page.starts_with(".ie") || page.contains(".TH mirador-analyze"),
-        "{page}"
-    );
+    assert!(page.contains(".TH mirador-analyze"), "{page}");
     assert!(page.contains("features\\-only"), "{page}");
     let out = mirador(&["--version"]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("mirador "));
 }
 
+/// 30 s of a C-major chord under a 120 BPM kick with off-beat hi-hats (what `--demo` used
+/// to synthesize), mono at 22.05 kHz.
+fn write_kick_pattern(path: &Path) {
+    use std::f32::consts::PI;
+    let (rate, beat) = (22050u32, 0.5f32);
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    let mut noise_state = 0x1234_5678u32;
+    for i in 0..rate * 30 {
+        let t = i as f32 / rate as f32;
+        let chord: f32 = [261.63f32, 329.63, 392.0]
+            .iter()
+            .flat_map(|f| [(1.0, *f), (0.4, 2.0 * f), (0.2, 3.0 * f)])
+            .map(|(a, f)| a * (2.0 * PI * f * t).sin())
+            .sum();
+        let since_beat = t % beat;
+        let kick = (-since_beat * 25.0).exp()
+            * (2.0 * PI * (60.0 + 80.0 * (-since_beat * 40.0).exp()) * since_beat).sin();
+        noise_state ^= noise_state << 13;
+        noise_state ^= noise_state >> 17;
+        noise_state ^= noise_state << 5;
+        let noise = noise_state as f32 / u32::MAX as f32 * 2.0 - 1.0;
+        let hat = (-((t + beat / 2.0) % beat) * 120.0).exp() * noise;
+        writer
+            .write_sample(0.08 * chord + 0.5 * kick + 0.15 * hat)
+            .unwrap();
+    }
+    writer.finalize().unwrap();
+}
+
+#[test]
+fn a_120_bpm_pattern_reads_as_120_bpm() {
+    let dir = temp_dir("kick");
+    let file = dir.join("kick-120.wav");
+    write_kick_pattern(&file);
+    let out = mirador(&["analyze", "--format", "json", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let analysis = &json_files(&out)[0];
+    let tempo = analysis["features"]["tempo"].as_f64().unwrap();
+    assert!(
+        (tempo - 120.0).abs() < 3.0,
+        "a 120 BPM pattern, read {tempo}"
+    );
+    // BeatNet tracks it too, streaming: beats half a second apart once it has locked on.
+    let rhythm = &analysis["rhythm"];
+    let bpm = rhythm["tempo_bpm"].as_f64().expect("a tempo");
+    assert!((bpm - 120.0).abs() < 5.0, "{rhythm}");
+    let beats: Vec<f64> = rhythm["beats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_f64().unwrap())
+        .collect();
+    let late: Vec<f64> = beats
+        .windows(2)
+        .filter(|w| w[0] > 10.0)
+        .map(|w| w[1] - w[0])
+        .collect();
+    assert!(late.len() > 30, "{rhythm}");
+    assert!(late.iter().all(|d| (d - 0.5).abs() < 0.05), "{rhythm}");
+    assert!(
+        !rhythm["downbeats"].as_array().unwrap().is_empty(),
+        "{rhythm}"
+    );
+}
+
+/// Decoding streams packet by packet: a 100 MB file is analyzed in far less memory.
 #[test]
 fn memory_stays_flat_for_a_large_file() {
     let dir = temp_dir("large");
