@@ -15,7 +15,7 @@ use mirador_engine::meter::{Meter, Totals};
 use mirador_models::abstain::not_enough_music;
 use mirador_models::beats::{self, BeatNet, BeatPipeline, ClipBeats};
 use mirador_models::classic::Classic;
-use mirador_models::tagger::{self, ClipPredictions, PatchPipeline, Tagger};
+use mirador_models::tagger::{ClipPredictions, ClipSummary, PatchPipeline, Tagger};
 use mirador_models::Pipeline;
 use rayon::prelude::*;
 
@@ -66,8 +66,6 @@ pub struct ClipAnalysis {
     pub loudness: Totals,
     /// Why genre, mood, tags, key and beats were withheld (silence, too short, all NaN).
     pub not_enough_music: Option<String>,
-    /// Input samples that were NaN or infinite (analyzed as silence).
-    pub non_finite_samples: u64,
 }
 
 /// One analyzed file.
@@ -180,13 +178,22 @@ pub fn run(
 /// The pipelines and the meter on the table's second pass.
 struct Riders {
     patches: Option<PatchPipeline>,
+    /// The patches' outputs, summed as they come so a long file keeps none of them.
+    summary: ClipSummary,
     beats: Option<BeatPipeline>,
     meter: Meter,
     samples: u64,
-    non_finite: u64,
 }
 
 impl Riders {
+    fn summarize_patches(&mut self) {
+        if let Some(patches) = &mut self.patches {
+            patches
+                .take_outputs()
+                .for_each(|out| self.summary.add(&out));
+        }
+    }
+
     fn pipelines(&mut self) -> impl Iterator<Item = &mut dyn Pipeline> {
         let patches = self.patches.as_mut().map(|p| p as &mut dyn Pipeline);
         let beats = self.beats.as_mut().map(|p| p as &mut dyn Pipeline);
@@ -198,11 +205,11 @@ impl ClipTap for Riders {
     fn input(&mut self, block: &[f32]) {
         self.meter.add(block);
         self.samples += block.len() as u64;
-        self.non_finite += block.iter().filter(|s| !s.is_finite()).count() as u64;
     }
 
     fn analysis(&mut self, samples: &[f32], position: u64) {
         self.pipelines().for_each(|p| p.push(samples, position));
+        self.summarize_patches();
     }
 }
 
@@ -225,11 +232,11 @@ where
     };
     let mut riders = Riders {
         patches,
+        summary: ClipSummary::default(),
         beats: models.beats.clone().map(BeatPipeline::new),
         meter: Meter::new(clip.channels(), clip.sample_rate())
             .map_err(|e| format!("loudness meter: {e}"))?,
         samples: 0,
-        non_finite: 0,
     };
     let table =
         feature_table_tapped(clip, &config, style, &mut riders).map_err(|e| e.to_string())?;
@@ -239,14 +246,14 @@ where
             return Err(e.to_string());
         }
     }
-    let (genre, network_output) = match (&models.genre, &mut riders.patches) {
+    riders.summarize_patches();
+    let (genre, network_output) = match (&models.genre, &riders.patches) {
         (Some(GenreModel::Classic(m)), _) => {
             let p = m.predict(&table.values());
             (Some(m.classes.iter().cloned().zip(p).collect()), None)
         }
-        (Some(GenreModel::Patches(tagger)), Some(patches)) => {
-            let outputs: Vec<_> = patches.take_outputs().collect();
-            let summary = tagger::summarize(tagger, &outputs);
+        (Some(GenreModel::Patches(tagger)), Some(_)) => {
+            let summary = riders.summary.predictions(tagger);
             (Some(summary.genre.clone()), Some(summary))
         }
         _ => (None, None),
@@ -261,7 +268,7 @@ where
         seconds,
         loudness.integrated_lufs,
         riders.samples,
-        riders.non_finite,
+        table.non_finite_samples,
     );
     let mut analysis = ClipAnalysis {
         key: estimate_key(&table.chroma_profile.map(|c| c as f32)),
@@ -271,7 +278,6 @@ where
         network_output,
         beats,
         not_enough_music,
-        non_finite_samples: riders.non_finite,
     };
     if analysis.not_enough_music.is_some() {
         analysis.genre = None;

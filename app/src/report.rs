@@ -276,7 +276,7 @@ fn json_object(a: &Analysis, name: &str, model: Option<&str>) -> Value {
         "key": key,
         "loudness": loudness,
         "not_enough_music": a.clip.not_enough_music,
-        "non_finite_samples": a.clip.non_finite_samples,
+        "non_finite_samples": a.clip.table.non_finite_samples,
         "genre": genre,
         "mood": mood,
         "tags": tags,

@@ -10,7 +10,7 @@ use crate::clip::table::FeatureTable;
 use crate::config::{AnalyzerConfig, PadMode};
 use crate::frame::Frame;
 use crate::pitch::tuning::TuningEstimator;
-use crate::rhythm::tempo::tempo;
+use crate::rhythm::tempo::TempoEstimator;
 use crate::separation::hpss::HpssStream;
 use crate::spectral::features::power_to_db;
 
@@ -112,7 +112,8 @@ fn accumulate<R: Replay>(
     let a = analyzer.params().clone();
     let mut table = FeatureTable::new(tuning);
     let mut chroma_bins = [MeanVar::default(); 12];
-    let mut onset_envelope = Vec::new();
+    let mut tempo = TempoEstimator::new(a.sample_rate, a.hop_length);
+    let (mut frames, mut any_onset) = (0u64, false);
     let mut hpss = HpssStream::new(a.n_fft, a.hop_length);
     let mut hpss_samples = HpssSamples::new(a.n_fft / 2);
     {
@@ -122,7 +123,9 @@ fn accumulate<R: Replay>(
             for (bin, &c) in chroma_bins.iter_mut().zip(&frame.chroma) {
                 bin.add(c as f64);
             }
-            onset_envelope.push(frame.onset_strength_median);
+            frames += 1;
+            any_onset |= frame.onset_strength_median != 0.0;
+            tempo.push(frame.onset_strength_median);
             hpss.push(&frame.spectrum, &mut |h, p| {
                 hpss_samples.add(h, p, u64::MAX)
             });
@@ -138,12 +141,13 @@ fn accumulate<R: Replay>(
     }
     table.chroma_profile = chroma_bins.map(|b| b.mean());
     table.length = analyzer.analysis_samples();
+    table.non_finite_samples = analyzer.non_finite_samples();
     if table.length == 0 {
         return Err(ClipError::Empty);
     }
     let length = table.length;
     let kept = match style {
-        TableStyle::Gtzan => (a.hop_length as u64 * (onset_envelope.len() as u64 - 1)).min(length),
+        TableStyle::Gtzan => (a.hop_length as u64 * (frames - 1)).min(length),
         TableStyle::Librosa => length,
     };
     hpss.finish(&mut |h, p| hpss_samples.add(h, p, kept));
@@ -151,11 +155,7 @@ fn accumulate<R: Replay>(
     table.harmony = hpss_samples.harmonic;
     table.perceptr = hpss_samples.percussive;
     // librosa `beat_track`: median-aggregated onsets, and no tempo at all when they are all zero.
-    table.tempo = if onset_envelope.iter().all(|&o| o == 0.0) {
-        0.0
-    } else {
-        tempo(&onset_envelope, a.sample_rate, a.hop_length)
-    };
+    table.tempo = if any_onset { tempo.finish() } else { 0.0 };
     Ok(table)
 }
 

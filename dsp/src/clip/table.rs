@@ -28,6 +28,8 @@ pub struct FeatureTable {
     pub chroma_profile: [f64; 12],
     /// The chroma tuning estimated in the first pass, in semitones.
     pub tuning: f32,
+    /// Input samples (all channels) that were NaN or infinite, analyzed as silence.
+    pub non_finite_samples: u64,
 }
 
 impl FeatureTable {
@@ -95,6 +97,7 @@ impl FeatureTable {
             mfcc: [MeanVar::default(); TABLE_MFCCS],
             chroma_profile: [0.0; 12],
             tuning,
+            non_finite_samples: 0,
         }
     }
 

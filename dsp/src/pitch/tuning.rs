@@ -2,15 +2,23 @@
 //! spectrogram between 150 and 4000 Hz, kept if at least the median peak magnitude, then the
 //! most common deviation from equal temperament in 0.01-semitone bins.
 
-/// Collects spectral peaks frame by frame; memory grows with the number of peaks (a few dozen
-/// bytes per frame), which is what makes the clip-wide median exact.
+use std::collections::BTreeMap;
+
+/// Collects spectral peaks frame by frame into a histogram of (magnitude, deviation), so
+/// memory does not grow with the clip: librosa keeps every peak to take their exact median
+/// magnitude; here the median is known to within one magnitude step
+/// ([`MAGNITUDE_STEPS_PER_OCTAVE`]), and the peaks in that step all count.
 pub struct TuningEstimator {
     sample_rate: f32,
     n_fft: usize,
     bin_range: std::ops::Range<usize>,
-    /// `(interpolated magnitude, frequency in Hz)` of every peak.
-    peaks: Vec<(f32, f32)>,
+    /// Deviation counts per magnitude step, for the steps that occur.
+    peaks: BTreeMap<i32, [u32; RESOLUTION_BINS]>,
+    count: u64,
 }
+
+/// Fine enough that the median's step holds a fraction of a percent of a clip's peaks.
+const MAGNITUDE_STEPS_PER_OCTAVE: f32 = 32.0;
 
 const FMIN: f64 = 150.0;
 const FMAX: f64 = 4000.0;
@@ -28,7 +36,8 @@ impl TuningEstimator {
             sample_rate: sample_rate as f32,
             n_fft,
             bin_range: first..end,
-            peaks: Vec::new(),
+            peaks: BTreeMap::new(),
+            count: 0,
         }
     }
 
@@ -58,32 +67,47 @@ impl TuningEstimator {
             let magnitude = s[k] + 0.5 * gradient * shift;
             let frequency = (k as f32 + shift) * self.sample_rate / self.n_fft as f32;
             if frequency > 0.0 {
-                self.peaks.push((magnitude, frequency));
+                self.add(magnitude, frequency);
             }
         }
     }
 
+    fn add(&mut self, magnitude: f32, frequency: f32) {
+        // Non-positive magnitudes (possible after interpolation) sort below every other step.
+        let step = if magnitude > 0.0 {
+            (magnitude.log2() * MAGNITUDE_STEPS_PER_OCTAVE).floor() as i32
+        } else {
+            i32::MIN
+        };
+        let octaves = (frequency / (440.0 / 16.0)).log2();
+        let mut residual = (12.0 * octaves).rem_euclid(1.0);
+        if residual >= 0.5 {
+            residual -= 1.0;
+        }
+        // np.histogram over linspace(-0.5, 0.5, 101): half-open bins, last one closed.
+        let bin = (((residual as f64 + 0.5) * RESOLUTION_BINS as f64).floor() as usize)
+            .min(RESOLUTION_BINS - 1);
+        self.peaks.entry(step).or_insert([0; RESOLUTION_BINS])[bin] += 1;
+        self.count += 1;
+    }
+
     /// The tuning offset in fractions of a bin (semitone), in `[-0.5, 0.5)`.
     pub fn estimate(&self) -> f32 {
-        if self.peaks.is_empty() {
+        if self.count == 0 {
             return 0.0;
         }
-        let mut magnitudes: Vec<f32> = self.peaks.iter().map(|p| p.0).collect();
-        let threshold = crate::spectral::features::median(&mut magnitudes);
+        // The peaks at or above the median magnitude: the steps from the median's step up.
+        let mut below = 0u64;
         let mut counts = [0u32; RESOLUTION_BINS];
-        for &(magnitude, frequency) in &self.peaks {
-            if magnitude < threshold {
+        for step in self.peaks.values() {
+            let in_step: u64 = step.iter().map(|&c| c as u64).sum();
+            below += in_step;
+            if below <= self.count / 2 {
                 continue;
             }
-            let octaves = (frequency / (440.0 / 16.0)).log2();
-            let mut residual = (12.0 * octaves).rem_euclid(1.0);
-            if residual >= 0.5 {
-                residual -= 1.0;
+            for (total, &c) in counts.iter_mut().zip(step) {
+                *total += c;
             }
-            // np.histogram over linspace(-0.5, 0.5, 101): half-open bins, last one closed.
-            let bin = (((residual as f64 + 0.5) * RESOLUTION_BINS as f64).floor() as usize)
-                .min(RESOLUTION_BINS - 1);
-            counts[bin] += 1;
         }
         let best = counts
             .iter()
@@ -135,6 +159,22 @@ mod tests {
         estimator.push(&sine_power_spectrum(freq));
         let tuning = estimator.estimate();
         assert!((tuning - 0.2).abs() <= 0.06, "tuning {tuning}");
+    }
+
+    #[test]
+    fn only_peaks_at_or_above_the_median_magnitude_vote() {
+        let deviated = |semitones: f32| 440.0 * 2f32.powf(semitones / 12.0);
+        let mut estimator = TuningEstimator::new(22050, 2048);
+        // The quiet majority would win a plain vote; the median (rank 375) lies in the middle
+        // group, so only the middle and loud peaks count, and the loud ones are the most.
+        for (n, magnitude, semitones) in [(300, 1.0, -0.3), (200, 2.0, 0.0), (250, 10.0, 0.2)] {
+            for _ in 0..n {
+                estimator.add(magnitude, deviated(semitones));
+            }
+        }
+        let tuning = estimator.estimate();
+        assert!((tuning - 0.2).abs() <= 0.011, "tuning {tuning}");
+        assert_eq!(estimator.peaks.len(), 3, "one histogram per magnitude step");
     }
 
     #[test]

@@ -20,7 +20,7 @@ use tract_onnx::prelude::*;
 use crate::ModelError;
 
 pub use head::Head;
-pub use pipeline::{summarize, ClipPredictions, PatchOutput, PatchPipeline};
+pub use pipeline::{summarize, ClipPredictions, ClipSummary, PatchOutput, PatchPipeline};
 
 pub const SAMPLE_RATE: u32 = 16_000;
 pub const N_FFT: usize = 512;

@@ -218,33 +218,63 @@ pub struct ClipPredictions {
 
 /// Averages a clip's patch outputs (at least one).
 pub fn summarize(tagger: &Tagger, outputs: &[PatchOutput]) -> ClipPredictions {
-    let mut genre = vec![0.0; tagger.genre.classes.len()];
-    let mut mood = vec![0.0; tagger.mood.classes.len()];
-    let mut tags = vec![0.0f32; TAGS.len()];
-    for out in outputs {
-        genre.iter_mut().zip(&out.genre).for_each(|(t, v)| *t += v);
-        mood.iter_mut().zip(&out.mood).for_each(|(t, v)| *t += v);
-        tags.iter_mut().zip(&out.tags).for_each(|(t, v)| *t += v);
+    let mut summary = ClipSummary::default();
+    outputs.iter().for_each(|out| summary.add(out));
+    summary.predictions(tagger)
+}
+
+/// [`summarize`] patch by patch, so a long clip's outputs need not be kept: running sums of
+/// the probabilities and tag likelihoods.
+#[derive(Debug, Default, Clone)]
+pub struct ClipSummary {
+    genre: Vec<f64>,
+    mood: Vec<f64>,
+    tags: Vec<f32>,
+    patches: usize,
+}
+
+impl ClipSummary {
+    pub fn add(&mut self, out: &PatchOutput) {
+        fn accumulate<T: Copy + std::ops::AddAssign>(total: &mut Vec<T>, values: &[T]) {
+            if total.is_empty() {
+                total.extend_from_slice(values);
+            } else {
+                total.iter_mut().zip(values).for_each(|(t, &v)| *t += v);
+            }
+        }
+        accumulate(&mut self.genre, &out.genre);
+        accumulate(&mut self.mood, &out.mood);
+        accumulate(&mut self.tags, &out.tags);
+        self.patches += 1;
     }
-    let n = outputs.len().max(1) as f64;
-    genre.iter_mut().for_each(|p| *p /= n);
-    mood.iter_mut().for_each(|p| *p /= n);
-    let q = |i: usize| mood.get(i).copied().unwrap_or(0.0);
-    let mut top: Vec<(&'static str, f32)> = TAGS
-        .iter()
-        .zip(&tags)
-        .map(|(&t, &v)| (t, v / n as f32))
-        .collect();
-    top.sort_by(|a, b| b.1.total_cmp(&a.1));
-    top.truncate(5);
-    let labelled =
-        |classes: &[String], p: &[f64]| classes.iter().cloned().zip(p.to_vec()).collect();
-    ClipPredictions {
-        patches: outputs.len(),
-        valence: q(0) + q(3) - q(1) - q(2),
-        arousal: q(0) + q(1) - q(2) - q(3),
-        genre: labelled(&tagger.genre.classes, &genre),
-        mood: labelled(&tagger.mood.classes, &mood),
-        top_tags: top,
+
+    /// The mean of what was added, labelled with `tagger`'s classes.
+    pub fn predictions(&self, tagger: &Tagger) -> ClipPredictions {
+        let n = self.patches.max(1) as f64;
+        let mean = |total: &[f64], len: usize| -> Vec<f64> {
+            (0..len)
+                .map(|i| total.get(i).map_or(0.0, |t| t / n))
+                .collect()
+        };
+        let genre = mean(&self.genre, tagger.genre.classes.len());
+        let mood = mean(&self.mood, tagger.mood.classes.len());
+        let q = |i: usize| mood.get(i).copied().unwrap_or(0.0);
+        let mut top: Vec<(&'static str, f32)> = TAGS
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| (t, self.tags.get(i).map_or(0.0, |v| v / n as f32)))
+            .collect();
+        top.sort_by(|a, b| b.1.total_cmp(&a.1));
+        top.truncate(5);
+        let labelled =
+            |classes: &[String], p: &[f64]| classes.iter().cloned().zip(p.to_vec()).collect();
+        ClipPredictions {
+            patches: self.patches,
+            valence: q(0) + q(3) - q(1) - q(2),
+            arousal: q(0) + q(1) - q(2) - q(3),
+            genre: labelled(&tagger.genre.classes, &genre),
+            mood: labelled(&tagger.mood.classes, &mood),
+            top_tags: top,
+        }
     }
 }
