@@ -18,7 +18,7 @@ pub const CREDIT: &str = "\"Vibe Ace\" by Kevin MacLeod (CC BY 3.0, \
 
 /// The demo analyzed like a file.
 pub fn analysis(style: TableStyle, models: &Models) -> Result<Analysis, String> {
-    let (info, samples) = decode_bytes(OGG, "ogg").map_err(|e| e.to_string())?;
+    let (info, samples) = decode_bytes(OGG, Some("ogg")).map_err(|e| e.to_string())?;
     let mut clip = Samples {
         samples: &samples,
         sample_rate: info.sample_rate,

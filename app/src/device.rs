@@ -67,6 +67,7 @@ fn devices(host: &cpal::Host, direction: Direction) -> Result<Vec<Device>, Devic
 
 /// Names of the devices that can record (`Input`) or play (`Output`), the default first.
 pub fn list(direction: Direction) -> Result<Vec<String>, DeviceError> {
+    quiet_alsa();
     let host = cpal::default_host();
     let default = default_device(&host, direction).map(|d| name(&d));
     let mut names: Vec<String> = devices(&host, direction)?.iter().map(name).collect();
@@ -91,6 +92,7 @@ pub fn open(
     rate: u32,
     channels: usize,
 ) -> Result<Opened, DeviceError> {
+    quiet_alsa();
     let host = cpal::default_host();
     let device = match wanted {
         None => default_device(&host, direction).ok_or(DeviceError::NoDefault(direction))?,
@@ -124,6 +126,14 @@ pub fn open(
         name: device_name,
         config,
     })
+}
+
+/// Sends alsa-lib's own diagnostics on this thread ("ALSA lib pcm.c:2722:(snd_pcm_open_noupdate)
+/// Unknown PCM ...", printed while devices are probed) to a buffer that is never shown: they
+/// would bury the one line that says what went wrong, which cpal reports anyway.
+fn quiet_alsa() {
+    #[cfg(target_os = "linux")]
+    let _ = alsa::Output::local_error_handler();
 }
 
 /// The f32 range that holds `rate`, preferring `channels` channels, then stereo, then fewest.

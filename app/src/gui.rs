@@ -2,6 +2,7 @@
 //! transport controls or the input device being listened to.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -23,7 +24,8 @@ pub struct App {
     pub source: Source,
     /// Close the window after this many seconds (for unattended runs).
     pub exit_after: Option<f64>,
-    /// Where to write the last snapshot's summary as JSON when the window closes.
+    /// Where to write the last snapshot's summary as JSON when the window closes, however
+    /// it closes (`exit_after`, the window's close button, Ctrl-C).
     pub report: Option<PathBuf>,
     pub view: View,
     pub settings: ViewSettings,
@@ -53,19 +55,39 @@ impl eframe::App for App {
             ui.separator();
             self.view.ui(ui, &mut self.reader, &self.settings);
         });
-        if self
+        let timed_out = self
             .exit_after
-            .is_some_and(|s| self.started.elapsed().as_secs_f64() >= s)
-        {
-            if let Some(path) = &self.report {
-                if let Err(e) = std::fs::write(path, summary(self.reader.read()).to_string()) {
-                    eprintln!("mirador: cannot write {}: {e}", path.display());
-                }
-            }
+            .is_some_and(|s| self.started.elapsed().as_secs_f64() >= s);
+        if timed_out || interrupted() {
             ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
         }
         ui.ctx().request_repaint();
     }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        if let Some(path) = &self.report {
+            if let Err(e) = std::fs::write(path, summary(self.reader.read()).to_string()) {
+                eprintln!("mirador: cannot write {}: {e}", path.display());
+            }
+        }
+    }
+}
+
+/// Set by Ctrl-C (see [`close_on_interrupt`]): the window closes as if its close button had
+/// been pressed, so the report is written.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether Ctrl-C closed the window.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::Relaxed)
+}
+
+/// Makes Ctrl-C (SIGINT) close the window showing `ctx` instead of killing the process.
+pub fn close_on_interrupt(ctx: egui::Context) {
+    let _ = ctrlc::set_handler(move || {
+        INTERRUPTED.store(true, Ordering::Relaxed);
+        ctx.request_repaint();
+    });
 }
 
 fn transport_bar(ui: &mut egui::Ui, t: &Transport, title: &str) {
@@ -74,17 +96,18 @@ fn transport_bar(ui: &mut egui::Ui, t: &Transport, title: &str) {
         t.set_paused(!t.is_paused());
     }
     let rate = t.sample_rate as f64;
-    let length = t.length.map_or(t.time(), |l| l as f64 / rate).max(t.time());
+    let length = t.length.map(|l| l as f64 / rate);
+    let end = length.unwrap_or(0.0).max(t.time());
     let mut at = t.time();
     let slider = ui.add(
-        egui::Slider::new(&mut at, 0.0..=length.max(0.001))
+        egui::Slider::new(&mut at, 0.0..=end.max(0.001))
             .show_value(false)
             .trailing_fill(true),
     );
     if slider.drag_stopped() || (slider.changed() && !slider.dragged()) {
         t.seek((at * rate) as u64);
     }
-    ui.label(format!("{} / {}", clock(t.time()), clock(length)));
+    ui.label(position(t.time(), length));
     ui.label(egui::RichText::new(title).strong())
         .on_hover_text(&t.output);
     if t.underruns() > 0 {
@@ -107,6 +130,13 @@ fn input_bar(ui: &mut egui::Ui, input: &Input, listened: f64) {
     if let Some(error) = input.error() {
         ui.colored_label(egui::Color32::LIGHT_RED, error);
     }
+}
+
+/// "1:05 / 3:20"; a stream that does not say how long it is (raw ADTS, some Oggs) plays on
+/// to its end, and says so.
+fn position(time: f64, length: Option<f64>) -> String {
+    let total = length.map_or_else(|| "unknown length".to_owned(), clock);
+    format!("{} / {total}", clock(time))
 }
 
 fn clock(seconds: f64) -> String {
@@ -149,4 +179,15 @@ fn top_class(p: Option<&ClassProbabilities>) -> Option<&str> {
 
 fn finite(x: f32) -> Option<f32> {
     x.is_finite().then_some(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::position;
+
+    #[test]
+    fn an_unknown_length_is_shown_as_unknown() {
+        assert_eq!(position(65.4, Some(200.0)), "1:05 / 3:20");
+        assert_eq!(position(65.4, None), "1:05 / unknown length");
+    }
 }

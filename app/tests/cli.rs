@@ -686,13 +686,25 @@ fn sound_device_errors_are_clear() {
         err.contains("no output device named \"no-such-device-xyz\"") && err.contains("--no-audio"),
         "{err}"
     );
+    // One line that names the problem and the way out, without alsa-lib's own chatter.
     let out = mirador(&["live", "--device", "no-such-device-xyz"]);
     assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
     assert!(
-        stderr(&out).contains("no input device named"),
-        "{}",
-        stderr(&out)
+        err.contains("no input device named") && err.contains("--list-devices"),
+        "{err}"
     );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let out = mirador(&["live", "--list-devices"]);
+    assert!(!stderr(&out).contains("ALSA lib"), "{}", stderr(&out));
+    // The default input: where the machine has none that records (CI), the same one line.
+    let out = mirador(&["live", "--exit-after", "1"]);
+    let err = stderr(&out);
+    if err.contains("sound device") {
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("--list-devices"), "{err}");
+    }
     let out = mirador(&["play", "--no-audio", "--device", "x", wav.to_str().unwrap()]);
     assert_eq!(
         out.status.code(),

@@ -183,3 +183,33 @@ fn view_scales_to_2x() {
     assert!(beyond_2x < 0.01, "drawn beyond 2x: {beyond_2x}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn ctrl_c_closes_the_window_and_writes_the_report() {
+    let dir = std::env::temp_dir().join(format!("mirador-gui-int-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (music, report) = (dir.join("music.wav"), dir.join("report.json"));
+    write_music(&music);
+    // No --exit-after: only the interrupt ends it.
+    let script = format!(
+        "'{bin}' play --no-audio --report '{report}' '{music}' & pid=$!; sleep 5; \
+         kill -INT $pid; wait $pid; echo \"exit $?\"",
+        bin = env!("CARGO_BIN_EXE_mirador"),
+        report = report.display(),
+        music = music.display(),
+    );
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x800x24", "sh", "-c", &script])
+        .output()
+        .expect("xvfb-run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("exit 130"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("a report")).unwrap();
+    assert!(report["frames_received"].as_u64().unwrap() > 50, "{report}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -52,7 +52,13 @@ pub fn open_window(
         settings: Default::default(),
         started: std::time::Instant::now(),
     };
-    match eframe::run_native("Mirador", options, Box::new(|_| Ok(Box::new(app)))) {
+    let create = |cc: &eframe::CreationContext| {
+        mirador_app::gui::close_on_interrupt(cc.egui_ctx.clone());
+        Ok(Box::new(app) as Box<dyn eframe::App>)
+    };
+    match eframe::run_native("Mirador", options, Box::new(create)) {
+        // As `analyze` does: the report is written, and the shell learns it was cut short.
+        Ok(()) if mirador_app::gui::interrupted() => ExitCode::from(130),
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mirador: cannot open a window: {e}");

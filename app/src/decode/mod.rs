@@ -118,13 +118,13 @@ impl Replay for AudioFile {
 }
 
 /// Decodes a whole in-memory recording (Ogg, FLAC, WAV ... as symphonia reads them) into
-/// interleaved f32, with what its headers say.
+/// interleaved f32, with what its headers say; `extension` hints at the format.
 pub fn decode_bytes(
-    bytes: &'static [u8],
-    extension: &str,
+    bytes: impl AsRef<[u8]> + Send + Sync + 'static,
+    extension: Option<&str>,
 ) -> Result<(AudioInfo, Vec<f32>), DecodeError> {
     let cursor = std::io::Cursor::new(bytes);
-    let mut stream = symphonia::Stream::from_source(Box::new(cursor), Some(extension))?;
+    let mut stream = symphonia::Stream::from_source(Box::new(cursor), extension)?;
     let (mut samples, mut warnings) = (Vec::new(), Vec::new());
     loop {
         let frames = (samples.len() / stream.info.channels) as u64;
