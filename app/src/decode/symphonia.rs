@@ -80,11 +80,17 @@ impl Stream {
         let decoder = symphonia::default::get_codecs()
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
             .map_err(|e| DecodeError::Codec(format!("{:?} ({e})", params.codec)))?;
-        let sample_rate = params.sample_rate.ok_or(DecodeError::MissingParameters)?;
+        // A header may say 0 Hz or no channels (found by fuzzing): nothing could play or
+        // analyze that, so it is an error here rather than a division by zero later.
+        let sample_rate = params
+            .sample_rate
+            .filter(|&rate| rate > 0)
+            .ok_or(DecodeError::MissingParameters)?;
         let channels = params
             .channels
             .as_ref()
             .map(|c| c.count())
+            .filter(|&count| count > 0)
             .ok_or(DecodeError::MissingParameters)?;
         let info = AudioInfo {
             sample_rate,
