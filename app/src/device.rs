@@ -14,7 +14,7 @@ pub enum DeviceError {
     NoFloatFormat(Direction, String),
     #[error("cannot convert to the device's sample rate: {0}")]
     Resampler(String),
-    #[error("sound device: {0}")]
+    #[error("sound device: {0} (choose one with --device; see `mirador live --list-devices`)")]
     Backend(#[from] cpal::Error),
 }
 

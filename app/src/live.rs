@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use cpal::traits::{DeviceTrait, StreamTrait};
 use mirador_engine::AudioStage;
 
-use crate::device::Opened;
+use crate::device::{DeviceError, Opened};
 
 /// Frames handed to the audio stage per call, whatever size the device's buffers are.
 const MAX_CALLBACK_FRAMES: usize = 4096;
@@ -32,7 +32,7 @@ pub struct Capture {
 }
 
 /// Starts recording from `device` into `audio` (made for the device's rate and channels).
-pub fn capture(device: Opened, mut audio: AudioStage) -> Result<Capture, cpal::Error> {
+pub fn capture(device: Opened, mut audio: AudioStage) -> Result<Capture, DeviceError> {
     let channels = device.config.channels as usize;
     let input = Arc::new(Input {
         device: device.name,

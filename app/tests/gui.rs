@@ -23,10 +23,7 @@ fn play_in_window(dir: &Path, music: &Path, seconds: u32) -> (serde_json::Value,
         shot = shot.display(),
         shot_at = seconds - 2,
     );
-    let out = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x800x24", "sh", "-c", &script])
-        .output()
-        .expect("xvfb-run (scripts/setup.sh installs it)");
+    let out = under_xvfb("1280x800", &script);
     assert!(
         out.status.success(),
         "{}",
@@ -38,6 +35,15 @@ fn play_in_window(dir: &Path, music: &Path, seconds: u32) -> (serde_json::Value,
     }
     let report = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     (report, shot_size)
+}
+
+/// Runs the shell `script` on a virtual X server whose screen is `size` pixels.
+fn under_xvfb(size: &str, script: &str) -> std::process::Output {
+    let screen = format!("-screen 0 {size}x24");
+    Command::new("xvfb-run")
+        .args(["-a", "-s", &screen, "sh", "-c", script])
+        .output()
+        .expect("xvfb-run (scripts/setup.sh installs it)")
 }
 
 fn write_music(path: &Path) {
@@ -166,10 +172,7 @@ fn view_scales_to_2x() {
         music = music.display(),
         shot = shot.display(),
     );
-    let out = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 2400x1600x24", "sh", "-c", &script])
-        .output()
-        .expect("xvfb-run");
+    let out = under_xvfb("2400x1600", &script);
     assert!(
         out.status.success(),
         "{}",
@@ -198,10 +201,7 @@ fn ctrl_c_closes_the_window_and_writes_the_report() {
         report = report.display(),
         music = music.display(),
     );
-    let out = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x800x24", "sh", "-c", &script])
-        .output()
-        .expect("xvfb-run");
+    let out = under_xvfb("1280x800", &script);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("exit 130"),

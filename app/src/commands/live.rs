@@ -17,25 +17,14 @@ pub fn live(args: LiveArgs) -> ExitCode {
         eprintln!("mirador: {e}");
         return ExitCode::from(1);
     }
-    // Ask for the analysis rate; devices that cannot record at it give their nearest.
     let fail = |e: &dyn std::fmt::Display| {
         eprintln!("mirador: {e}");
         ExitCode::from(1)
     };
-    // What went wrong with the device, and the way to pick another.
-    let device_failed = |e: &dyn std::fmt::Display| {
-        let e = e.to_string();
-        if e.contains("--list-devices") {
-            fail(&e)
-        } else {
-            fail(&format!(
-                "{e} (choose one with --device; see `mirador live --list-devices`)"
-            ))
-        }
-    };
+    // Ask for the analysis rate; devices that cannot record at it give their nearest.
     let opened = match device::open(Direction::Input, args.device.as_deref(), 44_100, 2) {
         Ok(opened) => opened,
-        Err(e) => return device_failed(&e),
+        Err(e) => return fail(&e),
     };
     let (audio, reader) = match start_engine(
         opened.config.sample_rate,
@@ -48,7 +37,7 @@ pub fn live(args: LiveArgs) -> ExitCode {
     let title = format!("live: {}", opened.name);
     let capture = match live::capture(opened, audio) {
         Ok(capture) => capture,
-        Err(e) => return device_failed(&e),
+        Err(e) => return fail(&e),
     };
     let source = Source::Input(capture.input.clone());
     open_window(title, reader, source, args.window)
