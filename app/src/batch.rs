@@ -50,6 +50,9 @@ impl GenreModel {
 pub struct Models {
     pub genre: Option<GenreModel>,
     pub beats: Option<Arc<BeatNet>>,
+    /// Keep every 3 s patch's embedding in [`ClipAnalysis::patch_embeddings`] (the library
+    /// stores them).
+    pub keep_patch_embeddings: bool,
 }
 
 /// Everything Mirador says about one clip.
@@ -66,6 +69,8 @@ pub struct ClipAnalysis {
     pub loudness: Totals,
     /// Why genre, mood, tags, key and beats were withheld (silence, too short, all NaN).
     pub not_enough_music: Option<String>,
+    /// Each patch's embedding, in order, when [`Models::keep_patch_embeddings`] asked.
+    pub patch_embeddings: Vec<Vec<f32>>,
 }
 
 /// One analyzed file.
@@ -123,8 +128,10 @@ pub fn run(
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = jobs.unwrap_or(cores).min(cores).min(files.len()).max(1);
     let progress = ProgressBar::new(files.len() as u64).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} files, {elapsed} {wide_msg}")
-            .expect("static template"),
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} files, {elapsed} elapsed, {eta} left {wide_msg}",
+        )
+        .expect("static template"),
     );
     let (sender, receiver) = std::sync::mpsc::channel();
     let analyze = || {
@@ -178,8 +185,10 @@ pub fn run(
 /// The pipelines and the meter on the table's second pass.
 struct Riders {
     patches: Option<PatchPipeline>,
-    /// The patches' outputs, summed as they come so a long file keeps none of them.
+    /// The patches' outputs, summed as they come so a long file keeps none of them (but
+    /// their embeddings, when asked).
     summary: ClipSummary,
+    patch_embeddings: Option<Vec<Vec<f32>>>,
     beats: Option<BeatPipeline>,
     meter: Meter,
     samples: u64,
@@ -188,9 +197,12 @@ struct Riders {
 impl Riders {
     fn summarize_patches(&mut self) {
         if let Some(patches) = &mut self.patches {
-            patches
-                .take_outputs()
-                .for_each(|out| self.summary.add(&out));
+            for out in patches.take_outputs() {
+                self.summary.add(&out);
+                if let Some(kept) = &mut self.patch_embeddings {
+                    kept.push(out.embedding);
+                }
+            }
         }
     }
 
@@ -233,6 +245,7 @@ where
     let mut riders = Riders {
         patches,
         summary: ClipSummary::default(),
+        patch_embeddings: models.keep_patch_embeddings.then(Vec::new),
         beats: models.beats.clone().map(BeatPipeline::new),
         meter: Meter::new(clip.channels(), clip.sample_rate())
             .map_err(|e| format!("loudness meter: {e}"))?,
@@ -278,12 +291,14 @@ where
         network_output,
         beats,
         not_enough_music,
+        patch_embeddings: riders.patch_embeddings.take().unwrap_or_default(),
     };
     if analysis.not_enough_music.is_some() {
         analysis.genre = None;
         analysis.network_output = None;
         analysis.key = None;
         analysis.beats = None;
+        analysis.patch_embeddings.clear();
     }
     Ok(analysis)
 }
@@ -350,7 +365,8 @@ fn find_audio(path: &Path, found: &mut Found) -> Result<(), String> {
     Ok(())
 }
 
-fn analyze_file(path: &Path, style: TableStyle, models: &Models) -> Result<Analysis, String> {
+/// Analyzes one file.
+pub fn analyze_file(path: &Path, style: TableStyle, models: &Models) -> Result<Analysis, String> {
     let mut file = AudioFile::open(path).map_err(|e| e.to_string())?;
     let clip = analyze_clip(&mut file, style, models)?;
     Ok(Analysis {

@@ -24,6 +24,25 @@ pub enum Command {
     /// Listen to an input device (a microphone, a line in, a loopback) and draw its live
     /// analysis in a window.
     Live(LiveArgs),
+    /// Build or update a library of the audio files under PATHs: each is analyzed once
+    /// (genre, mood, tags, tempo, meter, key, loudness, embedding and facet vectors) and kept
+    /// in an SQLite database. Unchanged files are skipped, moved ones recognised by content,
+    /// vanished ones marked; Ctrl-C or a crash loses nothing already indexed, and the next run
+    /// goes on from there. Exit status: 0 done, 1 some files failed (each has a row saying
+    /// why), 2 nothing could be done, 130 interrupted.
+    Index(IndexArgs),
+    /// The library tracks most like a file or a library track, with the facets that make
+    /// each close.
+    Similar(SimilarArgs),
+    /// Find library tracks by words: genres, MSD tags, moods, tempo ("fast", "90-110 bpm"),
+    /// key and mode, loudness and length. This is a vocabulary search over what Mirador's
+    /// models predict, not a text-to-audio model.
+    Search(SearchArgs),
+    /// Make a playlist that flows from one or more seed tracks, or that moves gradually from
+    /// one track to another.
+    Playlist(PlaylistArgs),
+    /// What a library holds: tracks by status, the files that failed and why.
+    Library(LibraryInfoArgs),
     /// Print a shell completion script, e.g. `mirador completions bash >
     /// ~/.local/share/bash-completion/completions/mirador`.
     Completions { shell: clap_complete::Shell },
@@ -141,4 +160,109 @@ fn seconds(text: &str) -> Result<f64, String> {
             "{text} is not a number of seconds between 0 and {WEEK}"
         ))
     }
+}
+
+#[derive(clap::Args)]
+pub struct LibraryArgs {
+    /// The library database (default: $MIRADOR_LIBRARY, else library.db in the user's data
+    /// directory, e.g. ~/.local/share/mirador/).
+    #[arg(long, value_name = "FILE")]
+    pub library: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct IndexArgs {
+    /// Files or folders (searched recursively for audio files).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub library: LibraryArgs,
+    /// Files analyzed at once (default: one per core).
+    #[arg(short, long)]
+    pub jobs: Option<usize>,
+    /// The patch network whose embedding, genre, mood and tags are stored: cnn (the
+    /// default, what runs live) or musicnn (slower). Changing it re-analyzes every track.
+    #[arg(long, default_value = "cnn", value_parser = clap::builder::PossibleValuesParser::new(["cnn", "musicnn"]))]
+    pub model: String,
+}
+
+/// How results are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// Aligned columns for a reader.
+    Table,
+    Json,
+    Csv,
+    /// An M3U8 playlist of the tracks' paths.
+    M3u,
+}
+
+#[derive(clap::Args)]
+pub struct SimilarArgs {
+    /// An audio file (analyzed on the fly when it is not in the library), or a library track:
+    /// its id (as `#12`) or a part of its path, title or artist that names one track.
+    pub query: String,
+    #[command(flatten)]
+    pub library: LibraryArgs,
+    /// How many tracks.
+    #[arg(short, default_value_t = 10)]
+    pub k: usize,
+    /// What to compare: all (a weighted mean of every facet), embedding, timbre, rhythm,
+    /// harmony, mood, tags or genre.
+    #[arg(long, default_value = "all", value_parser = clap::builder::PossibleValuesParser::new(
+        ["all", "embedding", "timbre", "rhythm", "harmony", "mood", "tags", "genre"]
+    ))]
+    pub facet: String,
+    /// Only tracks whose genre differs from the query's: the same groove in another style.
+    #[arg(long)]
+    pub cross_genre: bool,
+    /// Output format (default: table).
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+#[derive(clap::Args)]
+pub struct SearchArgs {
+    /// Words, e.g. "calm acoustic guitar", "fast metal", "sad piano in a minor", "90-110 bpm".
+    pub query: String,
+    #[command(flatten)]
+    pub library: LibraryArgs,
+    /// Rank by the words and by similarity to this file or track (as `mirador similar`
+    /// takes it): "like this, but calmer".
+    #[arg(long, value_name = "FILE|TRACK")]
+    pub like: Option<String>,
+    /// How many tracks.
+    #[arg(short, default_value_t = 10)]
+    pub k: usize,
+    /// Output format (default: table).
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+#[derive(clap::Args)]
+pub struct PlaylistArgs {
+    /// A track to start from and stay near (a file or a library track, as `mirador similar`
+    /// takes it); give several to blend them.
+    #[arg(long, required = true)]
+    pub seed: Vec<String>,
+    /// Where to end: the playlist moves gradually from the (first) seed to this track.
+    #[arg(long, value_name = "FILE|TRACK")]
+    pub to: Option<String>,
+    /// How many tracks, seeds included (default 20; with --to, 10).
+    #[arg(long)]
+    pub length: Option<usize>,
+    #[command(flatten)]
+    pub library: LibraryArgs,
+    /// Write it here (an .m3u8 or .json file) instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Output format (default: m3u; json for a .json output file; table on a terminal).
+    #[arg(long, value_enum)]
+    pub format: Option<ListFormat>,
+}
+
+#[derive(clap::Args)]
+pub struct LibraryInfoArgs {
+    #[command(flatten)]
+    pub library: LibraryArgs,
 }

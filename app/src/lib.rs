@@ -1,5 +1,6 @@
 //! Everything behind the `mirador` command: decoding with symphonia ([`decode`]), parallel
-//! batch analysis of files and folders ([`batch`]), CSV/JSON output ([`report`]) and the
+//! batch analysis of files and folders ([`batch`]), keeping a library of them
+//! ([`indexing`]), CSV/JSON output ([`report`]) and the
 //! terminal summary ([`summary`]), the bundled demo recording ([`demo`]), sound devices
 //! ([`device`], [`convert`]), file playback ([`player`]) and live input ([`live`]) into the
 //! live view ([`gui`]).
@@ -10,6 +11,7 @@ pub mod decode;
 pub mod demo;
 pub mod device;
 pub mod gui;
+pub mod indexing;
 pub mod live;
 pub mod player;
 pub mod report;

@@ -16,6 +16,11 @@ fn main() -> ExitCode {
         Command::Analyze(args) => commands::analyze::analyze(args),
         Command::Play(args) => commands::play::play(args),
         Command::Live(args) => commands::live::live(args),
+        Command::Index(args) => commands::index::index(args),
+        Command::Similar(args) => commands::similar::similar(args),
+        Command::Search(args) => commands::search::search(args),
+        Command::Playlist(args) => commands::playlist::playlist(args),
+        Command::Library(args) => commands::index::info(args),
         Command::Completions { shell } => commands::manual::completions(shell),
         Command::Man { dir } => commands::manual::man(dir.as_deref()),
     }

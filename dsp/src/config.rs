@@ -94,7 +94,8 @@ impl AnalyzerConfig {
         if self.channels == 0 || self.channels > 64 {
             return Err(ConfigError::Channels(self.channels));
         }
-        if a.n_fft < 16 || a.n_fft % 2 != 0 || a.hop_length == 0 || a.hop_length > a.n_fft {
+        if a.n_fft < 16 || !a.n_fft.is_multiple_of(2) || a.hop_length == 0 || a.hop_length > a.n_fft
+        {
             return Err(ConfigError::Framing {
                 n_fft: a.n_fft,
                 hop_length: a.hop_length,

@@ -24,4 +24,14 @@ mod standardizer;
 pub mod tagger;
 
 pub use error::ModelError;
+
+/// 16 hex digits of 64-bit FNV-1a over `parts`: tells shipped model files apart (not a
+/// security hash).
+pub fn fingerprint(parts: &[&[u8]]) -> String {
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    for byte in parts.iter().flat_map(|p| p.iter()) {
+        hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
 pub use pipeline::{run_clip, Pipeline, SAMPLE_RATE};

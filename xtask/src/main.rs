@@ -4,7 +4,8 @@
 //!   the 30 s feature table in Rust against librosa on the same clip, measured in this run.
 //! - `bundle mirador [--release]`: builds `target/bundled/Mirador.clap` and `Mirador.vst3`
 //!   (nice-plug-xtask; `mirador` names the `mirador-plugin` package).
-//! - `models`: retrains every shipped model from `../shared/data` (or `$MIRADOR_DATA`).
+//! - `models [facets]`: retrains every shipped model from `../shared/data` (or
+//!   `$MIRADOR_DATA`); `facets` only refits the library's facet scales.
 //! - `eval`: evaluates the shipped models end to end in Rust and writes `models/REPORT.md`.
 
 mod bench;
@@ -16,6 +17,7 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("bench") => bench::run(args.get(1).map(String::as_str)),
+        Some("models") if args.get(1).is_some_and(|a| a == "facets") => models::facet_scales(),
         Some("models") => models::run_all(),
         Some("eval") if args.get(1).is_some_and(|a| a == "beats") => eval::beats_only(),
         Some("eval") => eval::run(),
@@ -31,7 +33,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask bench [CLIP] | bundle mirador [--release] | models | eval [beats]"
+                "usage: cargo xtask bench [CLIP] | bundle mirador [--release] | models [facets] | eval [beats]"
             );
             std::process::exit(2);
         }

@@ -79,5 +79,91 @@ pub fn run_all() -> Result<()> {
         .arg(training.join("beatnet_export.py"))
         .arg("--data")
         .arg(&data))?;
+    facet_scales()
+}
+
+/// The library's facet statistics (`library/facet_scales.json`): what the models' training
+/// audio looks like to the library. Fitted on full-length clips the evaluation never uses:
+/// GTZAN originals and 15-20 s openings of the fault-filtered train and valid splits, and the
+/// 4Q clips of the training artists (not `models/musicnn/mood_test.txt`), indexed with the
+/// shipped models; each facet's per-dimension mean and spread over them. Needs the shipped
+/// networks, so it runs last (`cargo xtask models facets` runs it alone).
+pub fn facet_scales() -> Result<()> {
+    let root = repo_root();
+    let data = mirador_tests::data_dir();
+    let mut ids = std::collections::HashSet::new();
+    for split in ["train", "valid"] {
+        let list = data.join(format!("gtzan/splits/fault_filtered_{split}.txt"));
+        ids.extend(
+            std::fs::read_to_string(list)?
+                .lines()
+                .map(|l| l.trim().to_string()),
+        );
+    }
+    let held_out: std::collections::HashSet<String> =
+        std::fs::read_to_string(root.join("models/musicnn/mood_test.txt"))?
+            .lines()
+            .map(|l| l.trim().to_string())
+            .collect();
+    let mut files = Vec::new();
+    for dir in ["gtzan/full", "gtzan/first_15_20s"] {
+        for entry in std::fs::read_dir(data.join(dir))? {
+            let path = entry?.path();
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
+            if ids.contains(stem) {
+                files.push(path);
+            }
+        }
+    }
+    for quadrant in ["Q1", "Q2", "Q3", "Q4"] {
+        for entry in std::fs::read_dir(data.join("4q").join(quadrant))? {
+            let path = entry?.path();
+            let name = path
+                .file_name()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
+            if !held_out.contains(&format!("{quadrant}/{name}")) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let db = root.join("target/facets/library.db");
+    std::fs::create_dir_all(db.parent().unwrap())?;
+    eprintln!(
+        "xtask: indexing {} training clips for the facet scales",
+        files.len()
+    );
+    let mut library = mirador_library::Library::open_for_update(&db)?;
+    let (models, recipe) =
+        mirador_app::indexing::models("cnn", false).map_err(anyhow::Error::msg)?;
+    let outcome = mirador_app::indexing::index(&mut library, &files, &models, &recipe, None)?;
+    anyhow::ensure!(outcome.failed == 0, "{} clips failed", outcome.failed);
+    let kept: std::collections::HashSet<String> = files
+        .iter()
+        .map(|f| {
+            f.canonicalize()
+                .unwrap_or(f.clone())
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let tracks: Vec<_> = library
+        .tracks()?
+        .into_iter()
+        .filter(|t| kept.contains(&t.path))
+        .collect();
+    let fitted_on = format!(
+        "{} clips: GTZAN originals and openings of the fault-filtered train and valid splits, \
+         4Q clips of the training artists; Mirador's CNN",
+        tracks.len()
+    );
+    let scales = mirador_library::Scales::fit(&fitted_on, tracks.iter().map(|t| &t.vectors));
+    let out = root.join("library/facet_scales.json");
+    std::fs::write(&out, serde_json::to_string(&scales)? + "\n")?;
+    eprintln!("xtask: wrote {}", out.display());
     Ok(())
 }

@@ -51,7 +51,11 @@ pub fn analyze(args: AnalyzeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let models = Models { genre, beats };
+    let models = Models {
+        genre,
+        beats,
+        keep_patch_embeddings: false,
+    };
     let model_name = models.genre.as_ref().map(GenreModel::name);
     let out: Box<dyn Write> = match output {
         Some(file) => Box::new(file),

@@ -37,7 +37,7 @@ pub fn probe(path: &Path) -> Result<AudioInfo, DecodeError> {
             "-show_entries",
             "stream=codec_name,sample_rate,channels,duration_ts,time_base",
         ])
-        .args(["-show_entries", "format=format_name"])
+        .args(["-show_entries", "format=format_name:format_tags"])
         .arg(path)
         .output()
         .map_err(DecodeError::Open)?;
@@ -70,7 +70,22 @@ pub fn probe(path: &Path) -> Result<AudioInfo, DecodeError> {
         _ => None,
     };
     let name = |v: &serde_json::Value| v.as_str().unwrap_or("unknown").to_string();
+    // ffprobe gives tag keys as the file spells them (ARTIST, artist, ...).
+    let tag = |key: &str| {
+        json["format"]["tags"].as_object().and_then(|t| {
+            t.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .and_then(|(_, v)| v.as_str())
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        })
+    };
     Ok(AudioInfo {
+        tags: super::FileTags {
+            title: tag("title"),
+            artist: tag("artist").or_else(|| tag("album_artist")),
+            album: tag("album"),
+        },
         sample_rate,
         channels,
         codec: name(&stream["codec_name"]),

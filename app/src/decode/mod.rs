@@ -19,6 +19,15 @@ pub struct AudioInfo {
     pub container: String,
     /// Frames per channel as the container declares it, when it does.
     pub declared_frames: Option<u64>,
+    /// Title, artist and album from the file's tags, where it has them.
+    pub tags: FileTags,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileTags {
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
 }
 
 /// An audio file that can be decoded from the start as often as needed.

@@ -12,7 +12,7 @@ use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::packet::Packet;
 
-use super::{AudioInfo, DecodeError};
+use super::{AudioInfo, DecodeError, FileTags};
 
 /// Silence inserted for one undecodable packet or gap at most (longer ones are skipped).
 const MAX_GAP_SECONDS: f64 = 10.0;
@@ -30,6 +30,39 @@ pub struct Stream {
     next_ts: Option<i64>,
     /// A packet read after a gap in the timestamps, decoded on the next call.
     held: Option<Packet>,
+}
+
+/// Title, artist and album from the newest metadata the reader has (an album artist when
+/// there is no artist).
+fn file_tags(reader: &mut dyn FormatReader) -> FileTags {
+    use symphonia::core::meta::StandardTag as Std;
+    let mut tags = FileTags::default();
+    let mut metadata = reader.metadata();
+    let Some(revision) = metadata.skip_to_latest() else {
+        return tags;
+    };
+    let all = revision.media.tags.iter().chain(
+        revision
+            .per_track
+            .iter()
+            .flat_map(|t| t.metadata.tags.iter()),
+    );
+    let mut album_artist = None;
+    for tag in all {
+        let text = |v: &std::sync::Arc<String>| {
+            let v = v.trim();
+            (!v.is_empty()).then(|| v.to_string())
+        };
+        match &tag.std {
+            Some(Std::TrackTitle(v)) => tags.title = tags.title.take().or_else(|| text(v)),
+            Some(Std::Artist(v)) => tags.artist = tags.artist.take().or_else(|| text(v)),
+            Some(Std::Album(v)) => tags.album = tags.album.take().or_else(|| text(v)),
+            Some(Std::AlbumArtist(v)) => album_artist = album_artist.or_else(|| text(v)),
+            _ => {}
+        }
+    }
+    tags.artist = tags.artist.or(album_artist);
+    tags
 }
 
 /// How a block request ended when it is not a block.
@@ -98,8 +131,14 @@ impl Stream {
             codec: decoder.codec_info().short_name.to_string(),
             container: reader.format_info().short_name.to_string(),
             declared_frames: track.num_frames,
+            tags: FileTags::default(),
         };
         let track_id = track.id;
+        let mut reader = reader;
+        let info = AudioInfo {
+            tags: file_tags(&mut *reader),
+            ..info
+        };
         Ok(Self {
             reader,
             decoder,

@@ -155,7 +155,11 @@ fn accumulate<R: Replay>(
     table.harmony = hpss_samples.harmonic;
     table.perceptr = hpss_samples.percussive;
     // librosa `beat_track`: median-aggregated onsets, and no tempo at all when they are all zero.
-    table.tempo = if any_onset { tempo.finish() } else { 0.0 };
+    if any_onset {
+        let tempo = tempo.finish_with_profile();
+        table.tempo = tempo.bpm;
+        table.tempo_profile = tempo.profile;
+    }
     Ok(table)
 }
 

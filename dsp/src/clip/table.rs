@@ -3,6 +3,7 @@
 
 use crate::clip::mean_var::MeanVar;
 use crate::frame::Frame;
+use crate::rhythm::tempo::PROFILE_BINS;
 
 /// Number of MFCCs in the table.
 pub const TABLE_MFCCS: usize = 20;
@@ -26,6 +27,9 @@ pub struct FeatureTable {
     pub mfcc: [MeanVar; TABLE_MFCCS],
     /// The mean of each chroma bin, C to B: the clip's pitch-class profile (not a CSV column).
     pub chroma_profile: [f64; 12],
+    /// The onsets' mean tempogram at log-spaced tempi (`rhythm::tempo::Tempo::profile`; not a
+    /// CSV column).
+    pub tempo_profile: [f32; PROFILE_BINS],
     /// The chroma tuning estimated in the first pass, in semitones.
     pub tuning: f32,
     /// Input samples (all channels) that were NaN or infinite, analyzed as silence.
@@ -96,6 +100,7 @@ impl FeatureTable {
             tempo: 0.0,
             mfcc: [MeanVar::default(); TABLE_MFCCS],
             chroma_profile: [0.0; 12],
+            tempo_profile: [0.0; PROFILE_BINS],
             tuning,
             non_finite_samples: 0,
         }

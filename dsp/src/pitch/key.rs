@@ -36,25 +36,37 @@ impl Key {
 
 /// The best-correlated key for a chroma vector, `None` when it is flat (silence).
 pub fn estimate_key(chroma: &[f32; 12]) -> Option<Key> {
+    let correlations = key_correlations(chroma)?;
+    let mut best: Option<Key> = None;
+    for (i, &correlation) in correlations.iter().enumerate() {
+        if best.is_none_or(|b| correlation > b.correlation) {
+            best = Some(Key {
+                tonic: i % 12,
+                mode: if i < 12 { Mode::Major } else { Mode::Minor },
+                correlation,
+            });
+        }
+    }
+    best
+}
+
+/// The chroma's correlation with every key's profile: C to B major, then C to B minor;
+/// `None` when the chroma is flat. Keys a fifth apart or relative share most of their
+/// profile, so these correlations place related keys close together.
+pub fn key_correlations(chroma: &[f32; 12]) -> Option<[f32; 24]> {
     let mean = chroma.iter().sum::<f32>() / 12.0;
     if chroma.iter().all(|&c| (c - mean).abs() < 1e-6) {
         return None;
     }
-    let mut best: Option<Key> = None;
-    for (mode, profile) in [(Mode::Major, &MAJOR), (Mode::Minor, &MINOR)] {
-        for tonic in 0..12 {
-            let rotated: [f32; 12] = std::array::from_fn(|pc| profile[(pc + 12 - tonic) % 12]);
-            let correlation = pearson(chroma, &rotated);
-            if best.is_none_or(|b| correlation > b.correlation) {
-                best = Some(Key {
-                    tonic,
-                    mode,
-                    correlation,
-                });
-            }
-        }
-    }
-    best
+    Some(std::array::from_fn(|i| {
+        let (profile, tonic) = if i < 12 {
+            (&MAJOR, i)
+        } else {
+            (&MINOR, i - 12)
+        };
+        let rotated: [f32; 12] = std::array::from_fn(|pc| profile[(pc + 12 - tonic) % 12]);
+        pearson(chroma, &rotated)
+    }))
 }
 
 fn pearson(a: &[f32; 12], b: &[f32; 12]) -> f32 {

@@ -15,6 +15,22 @@ const START_BPM: f64 = 120.0;
 const STD_OCTAVES: f64 = 1.0;
 const MAX_TEMPO: f64 = 320.0;
 
+/// The tempi [`Tempo::profile`] reads the mean tempogram at: 8 per octave from 40 to 320 BPM.
+pub const PROFILE_BPM_LOW: f64 = 40.0;
+pub const PROFILE_BINS_PER_OCTAVE: usize = 8;
+pub const PROFILE_BINS: usize = 3 * PROFILE_BINS_PER_OCTAVE;
+
+/// What the tempogram says about a clip.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tempo {
+    /// librosa's tempo in BPM; 0 when there was nothing to estimate it from.
+    pub bpm: f64,
+    /// The strongest mean normalized autocorrelation around each of [`PROFILE_BINS`]
+    /// log-spaced tempi (1 at the strongest): how strongly the onsets repeat at each period, the clip's
+    /// rhythm in a form that compares across tempi. All zero when `bpm` is 0.
+    pub profile: [f32; PROFILE_BINS],
+}
+
 /// Global tempo in BPM of a whole onset envelope (`onset_strength` frames at `hop_length`).
 pub fn tempo(onset_envelope: &[f32], sample_rate: u32, hop_length: usize) -> f64 {
     let mut estimator = TempoEstimator::new(sample_rate, hop_length);
@@ -84,10 +100,19 @@ impl TempoEstimator {
     }
 
     /// The tempo of everything pushed; 0 when nothing was or the window is too short.
-    pub fn finish(mut self) -> f64 {
+    pub fn finish(self) -> f64 {
+        self.finish_with_profile().bpm
+    }
+
+    /// The tempo and the tempogram profile of everything pushed.
+    pub fn finish_with_profile(mut self) -> Tempo {
+        let none = Tempo {
+            bpm: 0.0,
+            profile: [0.0; PROFILE_BINS],
+        };
         let n = self.pushed;
         if n == 0 || self.window.len() < 2 {
-            return 0.0;
+            return none;
         }
         // The ramp back down to zero, then zeros until every onset frame has had its window.
         for i in 0..self.half {
@@ -97,7 +122,7 @@ impl TempoEstimator {
             self.extend(0.0);
         }
         if self.failed {
-            return 0.0;
+            return none;
         }
         let mut best = (f64::NEG_INFINITY, 0usize);
         for (lag, &ac) in self.sum.iter().enumerate().skip(1) {
@@ -111,9 +136,43 @@ impl TempoEstimator {
             }
         }
         if best.1 == 0 {
-            return 0.0;
+            return none;
         }
-        60.0 * self.frame_rate / best.1 as f64
+        Tempo {
+            bpm: 60.0 * self.frame_rate / best.1 as f64,
+            profile: self.profile(),
+        }
+    }
+
+    /// The mean tempogram's largest value over the lags in each profile bin (a peak between
+    /// two lags is not averaged away), scaled to peak 1.
+    fn profile(&self) -> [f32; PROFILE_BINS] {
+        let mut peaks = [None::<f64>; PROFILE_BINS];
+        for (lag, &ac) in self.sum.iter().enumerate().skip(1) {
+            let bpm = 60.0 * self.frame_rate / lag as f64;
+            let bin = ((bpm / PROFILE_BPM_LOW).log2() * PROFILE_BINS_PER_OCTAVE as f64).floor();
+            if (0.0..PROFILE_BINS as f64).contains(&bin) {
+                let p = &mut peaks[bin as usize];
+                *p = Some(p.unwrap_or(0.0).max(ac));
+            }
+        }
+        // Bins narrower than one lag (fast tempi at a coarse hop) take the nearest lag's value.
+        let mut profile = [0.0f32; PROFILE_BINS];
+        for (i, p) in profile.iter_mut().enumerate() {
+            *p = if let Some(peak) = peaks[i] {
+                peak as f32
+            } else {
+                let bpm =
+                    PROFILE_BPM_LOW * 2f64.powf((i as f64 + 0.5) / PROFILE_BINS_PER_OCTAVE as f64);
+                let lag = (60.0 * self.frame_rate / bpm).round() as usize;
+                self.sum.get(lag).map_or(0.0, |&ac| ac as f32)
+            };
+        }
+        let peak = profile.iter().fold(0f32, |a, &b| a.max(b));
+        if peak > 0.0 {
+            profile.iter_mut().for_each(|p| *p = (*p / peak).max(0.0));
+        }
+        profile
     }
 
     /// Appends one padded value; a full window is one tempogram frame.
@@ -193,5 +252,32 @@ mod tests {
             .collect();
         let bpm = tempo(&envelope, 22050, 512);
         assert!((bpm - 120.0).abs() < 3.0, "{bpm}");
+    }
+
+    #[test]
+    fn profile_peaks_at_the_pulse_and_its_multiples() {
+        let frame_rate = 22050.0 / 512.0;
+        for target in [75.0, 100.0, 140.0] {
+            let period = frame_rate * 60.0 / target;
+            let mut estimator = TempoEstimator::new(22050, 512);
+            for i in 0..1300 {
+                let phase = (i as f64 / period).fract();
+                estimator.push(if phase < 1.0 / period { 1.0 } else { 0.0 });
+            }
+            let tempo = estimator.finish_with_profile();
+            let bin_of = |bpm: f64| {
+                ((bpm / PROFILE_BPM_LOW).log2() * PROFILE_BINS_PER_OCTAVE as f64).floor() as usize
+            };
+            // An impulse every 18.5 frames is split between two lags: peaks are not all 1.
+            let (pulse, off_beat) = (bin_of(target), bin_of(target * 1.25));
+            assert!(tempo.profile[pulse] > 0.5, "{target}: {:?}", tempo.profile);
+            assert!(
+                tempo.profile[off_beat] < 0.2,
+                "{target}: {:?}",
+                tempo.profile
+            );
+        }
+        let silent = TempoEstimator::new(22050, 512).finish_with_profile();
+        assert_eq!(silent.profile, [0.0; PROFILE_BINS]);
     }
 }

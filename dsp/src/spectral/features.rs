@@ -113,7 +113,7 @@ impl LogSum {
         let bits = x.to_bits();
         self.exponents += ((bits >> 23) & 0xff) as i64 - 127;
         let mantissa = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000) as f64;
-        self.mantissas = if self.count % 256 == 0 {
+        self.mantissas = if self.count.is_multiple_of(256) {
             self.logs += if self.count > 0 {
                 self.mantissas.ln()
             } else {

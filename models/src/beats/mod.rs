@@ -54,6 +54,11 @@ pub struct Activation {
 }
 
 impl BeatNet {
+    /// A short digest of the shipped graph (see `tagger::Variant::fingerprint`).
+    pub fn fingerprint() -> String {
+        crate::fingerprint(&[ONNX])
+    }
+
     /// Loads and optimizes the shipped graph (do it once).
     pub fn load() -> Result<Self, ModelError> {
         Ok(Self {

@@ -316,11 +316,13 @@ mod tests {
     /// a downbeat.
     fn pulse(period: usize, bar: usize, frames: usize) -> Vec<(f32, f32)> {
         (0..frames)
-            .map(|f| match (f % period < 2, (f / period) % bar == 0) {
-                (true, true) => (0.05, 0.9),
-                (true, false) => (0.9, 0.05),
-                _ => (0.02, 0.01),
-            })
+            .map(
+                |f| match (f % period < 2, (f / period).is_multiple_of(bar)) {
+                    (true, true) => (0.05, 0.9),
+                    (true, false) => (0.9, 0.05),
+                    _ => (0.02, 0.01),
+                },
+            )
             .collect()
     }
 

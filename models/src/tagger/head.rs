@@ -8,6 +8,20 @@ use crate::dense::Mlp;
 use crate::standardizer::Standardizer;
 use crate::ModelError;
 
+pub(super) fn genre_json(variant: Variant) -> &'static str {
+    match variant {
+        Variant::Musicnn => include_str!("../../musicnn/genre_head.json"),
+        Variant::Cnn => include_str!("../../cnn/genre_head.json"),
+    }
+}
+
+pub(super) fn mood_json(variant: Variant) -> &'static str {
+    match variant {
+        Variant::Musicnn => include_str!("../../musicnn/mood_head.json"),
+        Variant::Cnn => include_str!("../../cnn/mood_head.json"),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Head {
     pub name: String,
@@ -19,17 +33,11 @@ pub struct Head {
 
 impl Head {
     pub fn genre(variant: Variant) -> Result<Self, ModelError> {
-        Self::from_json(match variant {
-            Variant::Musicnn => include_str!("../../musicnn/genre_head.json"),
-            Variant::Cnn => include_str!("../../cnn/genre_head.json"),
-        })
+        Self::from_json(genre_json(variant))
     }
 
     pub fn mood(variant: Variant) -> Result<Self, ModelError> {
-        Self::from_json(match variant {
-            Variant::Musicnn => include_str!("../../musicnn/mood_head.json"),
-            Variant::Cnn => include_str!("../../cnn/mood_head.json"),
-        })
+        Self::from_json(mood_json(variant))
     }
 
     pub fn from_json(json: &str) -> Result<Self, ModelError> {

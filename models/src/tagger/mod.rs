@@ -20,7 +20,9 @@ use tract_onnx::prelude::*;
 use crate::ModelError;
 
 pub use head::Head;
-pub use pipeline::{summarize, ClipPredictions, ClipSummary, PatchOutput, PatchPipeline};
+pub use pipeline::{
+    l2_normalized, summarize, ClipPredictions, ClipSummary, PatchOutput, PatchPipeline,
+};
 
 pub const SAMPLE_RATE: u32 = 16_000;
 pub const N_FFT: usize = 512;
@@ -99,6 +101,14 @@ impl Variant {
             Variant::Musicnn => "musicnn",
             Variant::Cnn => "cnn",
         }
+    }
+
+    /// A short digest of the shipped graph and heads: what a stored embedding or prediction
+    /// was made by, so a library notices when a model changes.
+    pub fn fingerprint(self) -> String {
+        let onnx = self.onnx().unwrap_or_default();
+        let heads = [head::genre_json(self), head::mood_json(self)];
+        crate::fingerprint(&[onnx, heads[0].as_bytes(), heads[1].as_bytes()])
     }
 
     /// The shipped graph; musicnn's only when the `musicnn` feature built it in (the

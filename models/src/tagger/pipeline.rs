@@ -214,6 +214,11 @@ pub struct ClipPredictions {
     pub arousal: f64,
     /// The five most likely MSD tags with their mean likelihood.
     pub top_tags: Vec<(&'static str, f32)>,
+    /// The mean likelihood of every one of [`TAGS`], in order.
+    pub tags: Vec<f32>,
+    /// The clip's embedding: the mean of its patches' embeddings, L2-normalized (all zero when
+    /// they sum to nothing).
+    pub embedding: Vec<f32>,
 }
 
 /// Averages a clip's patch outputs (at least one).
@@ -224,12 +229,13 @@ pub fn summarize(tagger: &Tagger, outputs: &[PatchOutput]) -> ClipPredictions {
 }
 
 /// [`summarize`] patch by patch, so a long clip's outputs need not be kept: running sums of
-/// the probabilities and tag likelihoods.
+/// the probabilities, tag likelihoods and embeddings.
 #[derive(Debug, Default, Clone)]
 pub struct ClipSummary {
     genre: Vec<f64>,
     mood: Vec<f64>,
     tags: Vec<f32>,
+    embedding: Vec<f64>,
     patches: usize,
 }
 
@@ -245,6 +251,8 @@ impl ClipSummary {
         accumulate(&mut self.genre, &out.genre);
         accumulate(&mut self.mood, &out.mood);
         accumulate(&mut self.tags, &out.tags);
+        let embedding: Vec<f64> = out.embedding.iter().map(|&e| e as f64).collect();
+        accumulate(&mut self.embedding, &embedding);
         self.patches += 1;
     }
 
@@ -259,11 +267,10 @@ impl ClipSummary {
         let genre = mean(&self.genre, tagger.genre.classes.len());
         let mood = mean(&self.mood, tagger.mood.classes.len());
         let q = |i: usize| mood.get(i).copied().unwrap_or(0.0);
-        let mut top: Vec<(&'static str, f32)> = TAGS
-            .iter()
-            .enumerate()
-            .map(|(i, &t)| (t, self.tags.get(i).map_or(0.0, |v| v / n as f32)))
+        let tags: Vec<f32> = (0..TAGS.len())
+            .map(|i| self.tags.get(i).map_or(0.0, |v| v / n as f32))
             .collect();
+        let mut top: Vec<(&'static str, f32)> = TAGS.iter().copied().zip(tags.clone()).collect();
         top.sort_by(|a, b| b.1.total_cmp(&a.1));
         top.truncate(5);
         let labelled =
@@ -275,6 +282,19 @@ impl ClipSummary {
             genre: labelled(&tagger.genre.classes, &genre),
             mood: labelled(&tagger.mood.classes, &mood),
             top_tags: top,
+            tags,
+            embedding: l2_normalized(&self.embedding),
         }
     }
+}
+
+/// `v` scaled to unit length, as f32; all zero when it has none.
+pub fn l2_normalized(v: &[f64]) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let scale = if norm > 0.0 && norm.is_finite() {
+        1.0 / norm
+    } else {
+        0.0
+    };
+    v.iter().map(|x| (x * scale) as f32).collect()
 }

@@ -1,0 +1,308 @@
+//! The library in memory, ready to search: each facet's scaled vectors in one contiguous
+//! row-major f32 matrix (a track without a facet has a zero row), searched exhaustively.
+//! Similarity is the cosine of scaled vectors; "all" is a weighted mean over the facets the
+//! query has.
+
+use crate::facets::{Facet, Scales, Vectors};
+use crate::track::Track;
+
+/// Each facet's share of the "all" similarity, by [`Facet::index`]. Chosen in `cargo xtask
+/// eval` on the training split (models/REPORT.md, "Library").
+pub const DEFAULT_WEIGHTS: [f32; 7] = [0.35, 0.15, 0.05, 0.05, 0.1, 0.15, 0.15];
+
+/// A facet's similarity at or above this counts as a reason two tracks are close.
+const REASON: f32 = 0.5;
+
+/// What to rank by.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Choice {
+    /// The weighted mean of every facet ([`DEFAULT_WEIGHTS`], or others).
+    All([f32; 7]),
+    One(Facet),
+}
+
+impl Choice {
+    pub fn all() -> Choice {
+        Choice::All(DEFAULT_WEIGHTS)
+    }
+}
+
+/// Row-major vectors of one length.
+#[derive(Debug, Clone, Default)]
+pub struct Matrix {
+    pub dim: usize,
+    pub data: Vec<f32>,
+}
+
+impl Matrix {
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * self.dim..(i + 1) * self.dim]
+    }
+
+    pub fn rows(&self) -> usize {
+        self.data.len().checked_div(self.dim).unwrap_or(0)
+    }
+
+    /// `out[i] += weight * (row i . query)` for every row.
+    pub fn add_dots(&self, query: &[f32], weight: f32, out: &mut [f32]) {
+        if self.dim == 0 || query.len() != self.dim {
+            return;
+        }
+        for (o, row) in out.iter_mut().zip(self.data.chunks_exact(self.dim)) {
+            *o += weight * dot(row, query);
+        }
+    }
+}
+
+/// A dot product in eight independent lanes, which the compiler turns into SIMD.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            lanes[l] += x[l] * y[l];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
+}
+
+/// A track's or a file's scaled vectors: what is compared.
+#[derive(Debug, Clone, Default)]
+pub struct Query(pub [Vec<f32>; 7]);
+
+impl Query {
+    pub fn has(&self, facet: Facet) -> bool {
+        !self.0[facet.index()].is_empty()
+    }
+}
+
+/// One result: the track's index in the catalog, the score it was ranked by, and each
+/// facet's similarity (none where the query or the track lacks that facet).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub index: usize,
+    pub score: f32,
+    pub facets: [Option<f32>; 7],
+}
+
+impl Hit {
+    /// The facets that make this track close to the query, most similar first: those at or
+    /// above 0.5, else the single most similar.
+    pub fn reasons(&self) -> Vec<Facet> {
+        let mut ranked: Vec<(Facet, f32)> = Facet::ALL
+            .iter()
+            .filter_map(|&f| self.facets[f.index()].map(|s| (f, s)))
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let strong: Vec<Facet> = ranked
+            .iter()
+            .filter(|r| r.1 >= REASON)
+            .map(|r| r.0)
+            .collect();
+        if strong.is_empty() {
+            ranked.into_iter().take(1).map(|r| r.0).collect()
+        } else {
+            strong
+        }
+    }
+}
+
+pub struct Catalog {
+    /// The tracks, with only their raw mood, tag and genre vectors (word search reads them);
+    /// the matrices hold every facet scaled.
+    pub tracks: Vec<Track>,
+    matrices: [Matrix; 7],
+    scales: Scales,
+}
+
+impl Catalog {
+    pub fn new(mut tracks: Vec<Track>, scales: Scales) -> Catalog {
+        let mut matrices: [Matrix; 7] = std::array::from_fn(|i| Matrix {
+            dim: Facet::ALL[i].dims(),
+            data: Vec::with_capacity(tracks.len() * Facet::ALL[i].dims()),
+        });
+        for track in &mut tracks {
+            let mut vectors = std::mem::take(&mut track.vectors);
+            for facet in Facet::ALL {
+                let m = &mut matrices[facet.index()];
+                let scaled = vectors
+                    .get(facet)
+                    .map(|raw| scales.apply(facet, raw))
+                    .unwrap_or_default();
+                if scaled.len() == m.dim {
+                    m.data.extend_from_slice(&scaled);
+                } else {
+                    m.data.extend(std::iter::repeat_n(0.0, m.dim));
+                }
+            }
+            for facet in [Facet::Mood, Facet::Tags, Facet::Genre] {
+                track.vectors.0[facet.index()] = std::mem::take(&mut vectors.0[facet.index()]);
+            }
+        }
+        Catalog {
+            tracks,
+            matrices,
+            scales,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.tracks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tracks.is_empty()
+    }
+
+    /// The query made of a file's raw vectors.
+    pub fn query(&self, raw: &Vectors) -> Query {
+        Query(std::array::from_fn(|i| {
+            let facet = Facet::ALL[i];
+            raw.get(facet)
+                .map(|v| self.scales.apply(facet, v))
+                .unwrap_or_default()
+        }))
+    }
+
+    /// The query made of a catalogued track.
+    pub fn query_of(&self, index: usize) -> Query {
+        Query(std::array::from_fn(|i| {
+            let row = self.matrices[i].row(index);
+            if row.iter().all(|&x| x == 0.0) {
+                Vec::new()
+            } else {
+                row.to_vec()
+            }
+        }))
+    }
+
+    /// Every track's score against `query` by `choice`, in catalog order.
+    pub fn scores(&self, query: &Query, choice: Choice) -> Vec<f32> {
+        let mut scores = vec![0f32; self.len()];
+        match choice {
+            Choice::One(facet) => {
+                self.matrices[facet.index()].add_dots(&query.0[facet.index()], 1.0, &mut scores)
+            }
+            Choice::All(weights) => {
+                let total: f32 = Facet::ALL
+                    .iter()
+                    .filter(|f| query.has(**f))
+                    .map(|f| weights[f.index()])
+                    .sum();
+                if total > 0.0 {
+                    for facet in Facet::ALL.into_iter().filter(|f| query.has(*f)) {
+                        let w = weights[facet.index()] / total;
+                        self.matrices[facet.index()].add_dots(
+                            &query.0[facet.index()],
+                            w,
+                            &mut scores,
+                        );
+                    }
+                }
+            }
+        }
+        scores
+    }
+
+    /// Each facet's similarity between `query` and track `index`.
+    pub fn similarities(&self, query: &Query, index: usize) -> [Option<f32>; 7] {
+        std::array::from_fn(|i| {
+            let row = self.matrices[i].row(index);
+            let q = &query.0[i];
+            (!q.is_empty() && row.iter().any(|&x| x != 0.0)).then(|| dot(row, q))
+        })
+    }
+
+    /// The `k` best tracks by `choice` among those `keep` accepts, best first.
+    pub fn nearest(
+        &self,
+        query: &Query,
+        choice: Choice,
+        k: usize,
+        keep: impl Fn(usize) -> bool,
+    ) -> Vec<Hit> {
+        let scores = self.scores(query, choice);
+        self.best(&scores, k, keep)
+            .into_iter()
+            .map(|index| Hit {
+                index,
+                score: scores[index],
+                facets: self.similarities(query, index),
+            })
+            .collect()
+    }
+
+    /// The indices of the `k` highest `scores` that `keep` accepts, highest first (ties in
+    /// catalog order).
+    pub fn best(&self, scores: &[f32], k: usize, keep: impl Fn(usize) -> bool) -> Vec<usize> {
+        let mut candidates: Vec<usize> = (0..scores.len()).filter(|&i| keep(i)).collect();
+        let by_score = |a: &usize, b: &usize| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b));
+        if candidates.len() > k && k > 0 {
+            candidates.select_nth_unstable_by(k - 1, by_score);
+            candidates.truncate(k);
+        }
+        candidates.truncate(k);
+        candidates.sort_by(by_score);
+        candidates
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn track(id: i64, timbre: f32, genre: &str) -> Track {
+        let mut vectors = Vectors::default();
+        let mut t = vec![0.0; Facet::Timbre.dims()];
+        t[0] = timbre;
+        t[1] = 1.0 - timbre;
+        vectors.0[Facet::Timbre.index()] = t;
+        Track {
+            id,
+            genre: Some((genre.into(), 0.9)),
+            vectors,
+            ..Track::default()
+        }
+    }
+
+    #[test]
+    fn dot_matches_the_plain_sum_at_every_length() {
+        for n in [0, 1, 7, 8, 9, 200, 203] {
+            let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
+            let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert!((dot(&a, &b) - plain).abs() < 1e-4, "{n}");
+        }
+    }
+
+    #[test]
+    fn nearest_ranks_by_similarity_and_filters() {
+        let tracks = vec![
+            track(1, 1.0, "rock"),
+            track(2, 0.9, "rock"),
+            track(3, 0.5, "jazz"),
+            track(4, 0.0, "jazz"),
+        ];
+        let catalog = Catalog::new(tracks, Scales::identity());
+        let query = catalog.query_of(0);
+        let hits = catalog.nearest(&query, Choice::One(Facet::Timbre), 3, |i| i != 0);
+        let order: Vec<usize> = hits.iter().map(|h| h.index).collect();
+        assert_eq!(order, [1, 2, 3]);
+        assert!(hits[0].score > hits[1].score && hits[1].score > hits[2].score);
+        assert_eq!(hits[0].reasons(), [Facet::Timbre]);
+        // Another genre only.
+        let other = catalog.nearest(&query, Choice::all(), 2, |i| {
+            catalog.tracks[i].genre.as_ref().unwrap().0 != "rock"
+        });
+        assert_eq!(other.iter().map(|h| h.index).collect::<Vec<_>>(), [2, 3]);
+        // The "all" score is a weighted mean of the facets the query has: here timbre alone.
+        assert!((other[0].score - other[0].facets[Facet::Timbre.index()].unwrap()).abs() < 1e-6);
+        assert_eq!(other[0].facets[Facet::Mood.index()], None);
+    }
+}
