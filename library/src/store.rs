@@ -599,3 +599,153 @@ fn f32_values(data: &[u8]) -> Vec<f32> {
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("mirador-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("library.db")
+    }
+
+    fn recipe() -> Recipe {
+        Recipe {
+            network: ("cnn".into(), "0123".into()),
+            beats: Some("4567".into()),
+        }
+    }
+
+    fn track(path: &str) -> Track {
+        let mut vectors = Vectors::default();
+        vectors.0[Facet::Timbre.index()] = (0..Facet::Timbre.dims()).map(|i| i as f32).collect();
+        vectors.0[Facet::Mood.index()] = vec![0.5; Facet::Mood.dims()];
+        Track {
+            path: path.into(),
+            hash: format!("hash of {path}"),
+            duration: 30.0,
+            genre: Some(("rock".into(), 0.8)),
+            tags: vec!["rock".into(), "guitar".into()],
+            tempo: Some(120.0),
+            meter: Some(4),
+            vectors,
+            patch_embeddings: vec![vec![0.25; 200], vec![-0.5; 200]],
+            ..Track::default()
+        }
+    }
+
+    const STAMP: Stamp = Stamp {
+        size: 10,
+        mtime_ns: 20,
+    };
+
+    #[test]
+    fn tracks_and_vectors_survive_reopening() {
+        let path = temp("roundtrip");
+        let mut library = Library::open_for_update(&path).unwrap();
+        let id = library
+            .put_track(&track("/a.flac"), STAMP, &recipe())
+            .unwrap();
+        library
+            .put_failure("/b.flac", STAMP, "h", "no audio track", &recipe())
+            .unwrap();
+        // Stored again under the same path: replaced, not duplicated.
+        assert_eq!(
+            library
+                .put_track(&track("/a.flac"), STAMP, &recipe())
+                .unwrap(),
+            id
+        );
+        drop(library);
+        let library = Library::open(&path).unwrap();
+        assert_eq!(
+            library.counts().unwrap(),
+            Counts {
+                ok: 1,
+                failed: 1,
+                missing: 0
+            }
+        );
+        let tracks = library.tracks().unwrap();
+        let t = &tracks[0];
+        assert_eq!((t.tempo, t.meter, t.tags.len()), (Some(120.0), Some(4), 2));
+        assert_eq!(t.vectors, track("/a.flac").vectors);
+        let patches = library.patch_embeddings(id).unwrap();
+        assert_eq!((patches.len(), patches[1][0]), (2, -0.5));
+        let versions = library.vector_versions(id).unwrap();
+        assert!(versions.contains(&("mood".into(), "cnn".into(), "0123".into())));
+        assert!(versions.contains(&("timbre".into(), "mirador-dsp".into(), FACETS_VERSION.into())));
+        assert_eq!(library.failures().unwrap()[0].1, "no audio track");
+        assert_eq!(library.known().unwrap()["/a.flac"].recipe, recipe().text());
+    }
+
+    #[test]
+    fn moves_and_missing_files_keep_the_track() {
+        let path = temp("moves");
+        let mut library = Library::open_for_update(&path).unwrap();
+        let id = library
+            .put_track(&track("/a.flac"), STAMP, &recipe())
+            .unwrap();
+        library.mark_missing(&[id]).unwrap();
+        assert_eq!(library.counts().unwrap().missing, 1);
+        library.move_track(id, "/new/a.flac", STAMP).unwrap();
+        let known = library.known().unwrap();
+        assert_eq!(known["/new/a.flac"].id, id);
+        assert_eq!(known["/new/a.flac"].status, Status::Ok);
+        assert_eq!(library.patch_embeddings(id).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn one_writer_at_a_time_and_foreign_files_are_left_alone() {
+        let path = temp("lock");
+        let first = Library::open_for_update(&path).unwrap();
+        assert!(matches!(
+            Library::open_for_update(&path),
+            Err(LibraryError::Busy { .. })
+        ));
+        // Readers are welcome while it writes.
+        assert!(Library::open(&path).is_ok());
+        drop(first);
+        assert!(Library::open_for_update(&path).is_ok());
+
+        let text = path.with_file_name("notes.db");
+        std::fs::write(&text, "not a database at all, but someone's notes").unwrap();
+        for result in [Library::open(&text), Library::open_for_update(&text)] {
+            assert!(matches!(result, Err(LibraryError::NotALibrary { .. })));
+        }
+        assert_eq!(
+            std::fs::read_to_string(&text).unwrap(),
+            "not a database at all, but someone's notes"
+        );
+
+        let other = path.with_file_name("other.db");
+        Connection::open(&other)
+            .unwrap()
+            .execute_batch("CREATE TABLE songs (name TEXT)")
+            .unwrap();
+        let e = Library::open_for_update(&other).err().unwrap();
+        assert!(e.to_string().contains("another program's"), "{e}");
+
+        assert!(matches!(
+            Library::open(&path.with_file_name("none.db")),
+            Err(LibraryError::Missing { .. })
+        ));
+    }
+
+    #[test]
+    fn a_library_from_a_newer_mirador_is_refused() {
+        let path = temp("newer");
+        drop(Library::open_for_update(&path).unwrap());
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        for result in [Library::open(&path), Library::open_for_update(&path)] {
+            let e = result.err().unwrap();
+            assert!(matches!(e, LibraryError::Newer { .. }), "{e}");
+            assert!(e.to_string().contains("newer Mirador"));
+        }
+    }
+}
