@@ -6,25 +6,16 @@
 use crate::facets::{Facet, Scales, Vectors};
 use crate::track::Track;
 
-/// Each facet's share of the "all" similarity, by [`Facet::index`]. Chosen in `cargo xtask
-/// eval` on the training split (models/REPORT.md, "Library").
-pub const DEFAULT_WEIGHTS: [f32; 7] = [0.35, 0.15, 0.05, 0.05, 0.1, 0.15, 0.15];
-
 /// A facet's similarity at or above this counts as a reason two tracks are close.
 const REASON: f32 = 0.5;
 
 /// What to rank by.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Choice {
-    /// The weighted mean of every facet ([`DEFAULT_WEIGHTS`], or others).
+    /// A weighted mean of every facet, the weights by [`Facet::index`] (the shipped ones:
+    /// [`Catalog::all`]).
     All([f32; 7]),
     One(Facet),
-}
-
-impl Choice {
-    pub fn all() -> Choice {
-        Choice::All(DEFAULT_WEIGHTS)
-    }
 }
 
 /// Row-major vectors of one length.
@@ -154,6 +145,11 @@ impl Catalog {
 
     pub fn len(&self) -> usize {
         self.tracks.len()
+    }
+
+    /// The "all" similarity with the shipped weights ([`Scales::weights`]).
+    pub fn all(&self) -> Choice {
+        Choice::All(self.scales.weights)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -297,7 +293,7 @@ mod tests {
         assert!(hits[0].score > hits[1].score && hits[1].score > hits[2].score);
         assert_eq!(hits[0].reasons(), [Facet::Timbre]);
         // Another genre only.
-        let other = catalog.nearest(&query, Choice::all(), 2, |i| {
+        let other = catalog.nearest(&query, catalog.all(), 2, |i| {
             catalog.tracks[i].genre.as_ref().unwrap().0 != "rock"
         });
         assert_eq!(other.iter().map(|h| h.index).collect::<Vec<_>>(), [2, 3]);

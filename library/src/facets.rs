@@ -229,6 +229,14 @@ pub struct Scales {
     /// What the statistics were fitted on.
     pub fitted_on: String,
     pub facets: Vec<FacetScale>,
+    /// Each facet's share of the "all" similarity, by [`Facet::index`]: chosen on the same
+    /// training clips (`cargo xtask models facets`).
+    #[serde(default = "equal_weights")]
+    pub weights: [f32; 7],
+}
+
+fn equal_weights() -> [f32; 7] {
+    [1.0 / 7.0; 7]
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -258,6 +266,7 @@ impl Scales {
                     std: vec![1.0; f.dims()],
                 })
                 .collect(),
+            weights: equal_weights(),
         }
     }
 
@@ -301,6 +310,7 @@ impl Scales {
         Scales {
             fitted_on: fitted_on.into(),
             facets,
+            weights: equal_weights(),
         }
     }
 

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use crate::catalog::{Catalog, Choice, Query};
+use crate::catalog::{Catalog, Query};
 
 /// How much a track counts against itself for sharing an artist with one of the last three
 /// tracks, or an album with one of the last five.
@@ -30,7 +30,7 @@ pub fn from_seeds(catalog: &Catalog, seeds: &[Seed], length: usize) -> Vec<usize
     }
     let mut to_seeds = vec![0f32; catalog.len()];
     for seed in seeds {
-        let s = catalog.scores(&seed.query, Choice::all());
+        let s = catalog.scores(&seed.query, catalog.all());
         to_seeds
             .iter_mut()
             .zip(s)
@@ -40,7 +40,7 @@ pub fn from_seeds(catalog: &Catalog, seeds: &[Seed], length: usize) -> Vec<usize
     while list.len() < length {
         let to_previous = previous
             .as_ref()
-            .map_or_else(|| to_seeds.clone(), |q| catalog.scores(q, Choice::all()));
+            .map_or_else(|| to_seeds.clone(), |q| catalog.scores(q, catalog.all()));
         let score: Vec<f32> = (0..catalog.len())
             .map(|i| 0.5 * to_previous[i] + 0.5 * to_seeds[i] - spread_penalty(catalog, &list, i))
             .collect();
@@ -58,12 +58,12 @@ pub fn from_seeds(catalog: &Catalog, seeds: &[Seed], length: usize) -> Vec<usize
 /// close to the one before.
 pub fn path(catalog: &Catalog, from: usize, to: usize, length: usize) -> Vec<usize> {
     let length = length.max(2);
-    let a = catalog.scores(&catalog.query_of(from), Choice::all());
-    let c = catalog.scores(&catalog.query_of(to), Choice::all());
+    let a = catalog.scores(&catalog.query_of(from), catalog.all());
+    let c = catalog.scores(&catalog.query_of(to), catalog.all());
     let mut list = vec![from];
     for step in 1..length - 1 {
         let t = step as f32 / (length - 1) as f32;
-        let previous = catalog.scores(&catalog.query_of(*list.last().unwrap()), Choice::all());
+        let previous = catalog.scores(&catalog.query_of(*list.last().unwrap()), catalog.all());
         let score: Vec<f32> = (0..catalog.len())
             .map(|i| {
                 (1.0 - t) * a[i] + t * c[i] + 0.3 * previous[i] - spread_penalty(catalog, &list, i)
@@ -84,7 +84,7 @@ pub fn path(catalog: &Catalog, from: usize, to: usize, length: usize) -> Vec<usi
 pub fn steps(catalog: &Catalog, list: &[usize]) -> Vec<f32> {
     list.windows(2)
         .map(|w| {
-            let scores = catalog.scores(&catalog.query_of(w[0]), Choice::all());
+            let scores = catalog.scores(&catalog.query_of(w[0]), catalog.all());
             scores[w[1]]
         })
         .collect()

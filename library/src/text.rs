@@ -212,8 +212,12 @@ impl TextEncoder for Vocabulary {
                 let mut terms = self.names(&phrase);
                 terms.extend(word(words).unwrap_or_default());
                 if !terms.is_empty() {
-                    out.terms
-                        .extend(terms.into_iter().map(|t| (t, phrase.clone())));
+                    for term in terms {
+                        // "angry aggressive" asks for one thing once.
+                        if !out.terms.iter().any(|(t, _)| *t == term) {
+                            out.terms.push((term, phrase.clone()));
+                        }
+                    }
                     i += n;
                     continue 'tokens;
                 }
@@ -352,7 +356,7 @@ pub fn rank(
         parts += 1.0;
     }
     if let Some((_, query)) = reference {
-        let similarity = catalog.scores(query, crate::Choice::all());
+        let similarity = catalog.scores(query, catalog.all());
         scores
             .iter_mut()
             .zip(similarity)

@@ -6,7 +6,8 @@
 //!   (nice-plug-xtask; `mirador` names the `mirador-plugin` package).
 //! - `models [facets]`: retrains every shipped model from `../shared/data` (or
 //!   `$MIRADOR_DATA`); `facets` only refits the library's facet scales.
-//! - `eval`: evaluates the shipped models end to end in Rust and writes `models/REPORT.md`.
+//! - `eval [beats|library]`: evaluates the shipped models end to end in Rust and writes
+//!   `models/REPORT.md` and `library/REPORT.md` (`beats`, `library`: that section alone).
 
 mod bench;
 mod eval;
@@ -20,6 +21,7 @@ fn main() -> anyhow::Result<()> {
         Some("models") if args.get(1).is_some_and(|a| a == "facets") => models::facet_scales(),
         Some("models") => models::run_all(),
         Some("eval") if args.get(1).is_some_and(|a| a == "beats") => eval::beats_only(),
+        Some("eval") if args.get(1).is_some_and(|a| a == "library") => eval::library_only(),
         Some("eval") => eval::run(),
         Some("bundle") => {
             let args = args.into_iter().map(|a| {
@@ -33,7 +35,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask bench [CLIP] | bundle mirador [--release] | models [facets] | eval [beats]"
+                "usage: cargo xtask bench [CLIP] | bundle mirador [--release] | models [facets] | eval [beats|library]"
             );
             std::process::exit(2);
         }

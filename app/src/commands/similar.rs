@@ -18,7 +18,7 @@ pub fn similar(args: SimilarArgs) -> ExitCode {
     };
     let choice = match Facet::from_name(&args.facet) {
         Some(facet) => Choice::One(facet),
-        None => Choice::all(),
+        None => catalog.all(),
     };
     if let Choice::One(facet) = choice {
         if !named.query.has(facet) {

@@ -12,8 +12,10 @@ mod beats;
 mod clips;
 mod cost;
 mod genre;
+mod library;
 mod markdown;
 mod mood;
+pub mod retrieval;
 mod sets;
 
 use anyhow::{Context, Result};
@@ -39,7 +41,18 @@ pub fn beats_only() -> Result<()> {
     Ok(())
 }
 
-/// Writes `models/REPORT.md`: genre, mood, beats and cost, every peer in the same run.
+/// Only the library's evaluation (`library/REPORT.md`).
+pub fn library_only() -> Result<()> {
+    library::run(&repo_root(), &data_dir())
+}
+
+/// 4Q clip id to artist.
+pub fn four_q_artists(data: &std::path::Path) -> Result<std::collections::HashMap<String, String>> {
+    library::four_q_artists(data)
+}
+
+/// Writes `models/REPORT.md` (genre, mood, beats and cost, every peer in the same run) and
+/// `library/REPORT.md`.
 pub fn run() -> Result<()> {
     let root = repo_root();
     let data = data_dir();
@@ -51,5 +64,5 @@ pub fn run() -> Result<()> {
     let path = root.join("models/REPORT.md");
     std::fs::write(&path, report).with_context(|| format!("writing {}", path.display()))?;
     eprintln!("eval: wrote {}", path.display());
-    Ok(())
+    library::run(&root, &data)
 }
