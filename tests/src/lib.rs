@@ -4,10 +4,23 @@
 
 use std::path::PathBuf;
 
-/// `../shared/data` beside the repository, or `$MIRADOR_DATA`.
+/// `../shared/data` beside the repository, or `$MIRADOR_DATA`. The repository is where this
+/// crate was built, or else (a build reused from a checkout elsewhere) the nearest folder
+/// above the working directory with `shared/data` beside it.
 pub fn data_dir() -> PathBuf {
-    match std::env::var_os("MIRADOR_DATA") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"),
+    if let Some(dir) = std::env::var_os("MIRADOR_DATA") {
+        return PathBuf::from(dir);
     }
+    let built = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
+    if built.is_dir() {
+        return built;
+    }
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| {
+            cwd.ancestors()
+                .map(|a| a.join("shared/data"))
+                .find(|d| d.is_dir())
+        })
+        .unwrap_or(built)
 }

@@ -113,7 +113,8 @@ mod tests {
 
     #[test]
     fn weight_search_finds_the_useful_facet() {
-        let (w, score) = choose_weights(|w| f64::from(w[3] - w[5]));
+        // As `combine` does, the objective sees the weights as shares.
+        let (w, score) = choose_weights(|w| f64::from((w[3] - w[5]) / w.iter().sum::<f32>()));
         assert!(w[3] > 0.5 && w[5] == 0.0 && score > 0.0, "{w:?}");
     }
 }
