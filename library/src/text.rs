@@ -9,7 +9,7 @@
 use mirador_dsp::pitch::key::PITCH_NAMES;
 use mirador_models::tagger::TAGS;
 
-use crate::catalog::{dot, Catalog, Matrix};
+use crate::catalog::{Catalog, Matrix};
 use crate::facets::Facet;
 use crate::track::Track;
 
@@ -559,16 +559,6 @@ fn percentiles(values: &[Option<f32>]) -> Vec<f32> {
         start = end;
     }
     out
-}
-
-/// Cosine of two equal-length vectors (0 when either is empty).
-pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    let (na, nb) = (dot(a, a).sqrt(), dot(b, b).sqrt());
-    if na > 0.0 && nb > 0.0 && a.len() == b.len() {
-        dot(a, b) / (na * nb)
-    } else {
-        0.0
-    }
 }
 
 #[cfg(test)]
