@@ -7,20 +7,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use mirador_library::Library;
-use mirador_tests::data_dir;
-
-const GENRES: [&str; 10] = [
-    "blues",
-    "classical",
-    "country",
-    "disco",
-    "hiphop",
-    "jazz",
-    "metal",
-    "pop",
-    "reggae",
-    "rock",
-];
+use mirador_tests::{data_dir, GTZAN_GENRES};
 
 fn mirador(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mirador"))
@@ -243,7 +230,7 @@ fn index_skips_unchanged_files_follows_moves_and_marks_vanished_ones() {
 #[test]
 fn a_killed_run_resumes_without_losing_or_duplicating_a_track() {
     let dir = temp_dir("killed");
-    let music = music(&dir, &GENRES);
+    let music = music(&dir, &GTZAN_GENRES);
     let db = dir.join("library.db");
     let mut run = Command::new(env!("CARGO_BIN_EXE_mirador"))
         .args(["index", s(&music), "--library", s(&db), "-j", "1"])

@@ -566,22 +566,8 @@ mod tests {
     use super::*;
 
     fn vocabulary() -> Vocabulary {
-        Vocabulary::new(
-            [
-                "blues",
-                "classical",
-                "country",
-                "disco",
-                "hiphop",
-                "jazz",
-                "metal",
-                "pop",
-                "reggae",
-                "rock",
-            ]
-            .map(String::from)
-            .to_vec(),
-        )
+        let head = mirador_models::tagger::Head::genre(mirador_models::tagger::Variant::Cnn);
+        Vocabulary::new(head.unwrap().classes)
     }
 
     fn terms(text: &str) -> Vec<Term> {

@@ -4,6 +4,20 @@
 
 use std::path::PathBuf;
 
+/// The ten GTZAN genres, in the order the genre heads list them.
+pub const GTZAN_GENRES: [&str; 10] = [
+    "blues",
+    "classical",
+    "country",
+    "disco",
+    "hiphop",
+    "jazz",
+    "metal",
+    "pop",
+    "reggae",
+    "rock",
+];
+
 /// `../shared/data` beside the repository, or `$MIRADOR_DATA`. The repository is where this
 /// crate was built, or else (a build reused from a checkout elsewhere) the nearest folder
 /// above the working directory with `shared/data` beside it.

@@ -9,27 +9,15 @@ use assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count, A
 use mirador_dsp::clip::Replay;
 use mirador_dsp::AnalyzerConfig;
 use mirador_engine::{build, LiveModels};
-use mirador_tests::data_dir;
+use mirador_tests::{data_dir, GTZAN_GENRES};
 
 #[global_allocator]
 static ALLOCATOR: AllocDisabler = AllocDisabler;
 
 /// Ten GTZAN recordings of ten genres, 22.05 kHz, as stereo: five minutes, looped.
 fn music() -> Vec<f32> {
-    let genres = [
-        "blues",
-        "classical",
-        "country",
-        "disco",
-        "hiphop",
-        "jazz",
-        "metal",
-        "pop",
-        "reggae",
-        "rock",
-    ];
     let mut stereo = Vec::new();
-    for genre in genres {
+    for genre in GTZAN_GENRES {
         let path = data_dir().join(format!("gtzan/full/{genre}.00000.flac"));
         let mut file = mirador_app::decode::AudioFile::open(&path).unwrap();
         assert_eq!((file.sample_rate(), file.channels()), (22_050, 1));

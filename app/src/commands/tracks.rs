@@ -65,13 +65,12 @@ pub fn resolve(catalog: &Catalog, text: &str) -> Result<Named, String> {
     if path.is_file() {
         let canonical = path.canonicalize().map_err(|e| format!("{text}: {e}"))?;
         let key = canonical.to_string_lossy();
+        if let Some(i) = catalog.tracks.iter().position(|t| t.path == key) {
+            return Ok(named(catalog, i));
+        }
+        // Elsewhere on disk, perhaps a copy of a library track.
         let hash = indexing::hash_file(&canonical).map_err(|e| format!("{text}: {e}"))?;
-        let known = catalog
-            .tracks
-            .iter()
-            .position(|t| t.path == key)
-            .or_else(|| catalog.tracks.iter().position(|t| t.hash == hash));
-        if let Some(i) = known {
+        if let Some(i) = catalog.tracks.iter().position(|t| t.hash == hash) {
             return Ok(named(catalog, i));
         }
         eprintln!("mirador: {text} is not in the library: analyzing it");

@@ -127,24 +127,12 @@ fn clips(root: &Path, data: &Path) -> Result<Vec<Clip>> {
     Ok(clips)
 }
 
-/// 4Q clip id to artist, from the dataset's metadata.
+/// 4Q clip id to artist (trimmed, lower case), from the dataset's metadata.
 pub fn four_q_artists(data: &Path) -> Result<HashMap<String, String>> {
-    let path = data.join("4q/panda_dataset_taffc_metadata.csv");
-    let mut reader =
-        csv::Reader::from_path(&path).with_context(|| format!("reading {}", path.display()))?;
-    let headers = reader.headers()?.clone();
-    let column = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .context(name.to_string())
-    };
-    let (song, artist) = (column("Song")?, column("Artist")?);
-    let mut artists = HashMap::new();
-    for row in reader.records() {
-        let row = row?;
-        artists.insert(row[song].to_string(), row[artist].trim().to_lowercase());
-    }
+    let mut artists = sets::four_q_metadata(data, "Artist")?;
+    artists
+        .values_mut()
+        .for_each(|a| *a = a.trim().to_lowercase());
     Ok(artists)
 }
 

@@ -95,22 +95,7 @@ pub(super) fn gtzan_genres(allmusic: &str) -> &'static [&'static str] {
 /// 4Q clips of the held-out artists whose AllMusic genres map onto GTZAN's; the row genre is
 /// the first one listed that maps.
 pub(super) fn four_q_genre_clips(root: &Path, data: &Path) -> Result<Vec<Clip>> {
-    let metadata = data.join("4q/panda_dataset_taffc_metadata.csv");
-    let mut genres = std::collections::HashMap::new();
-    let mut reader = csv::Reader::from_path(&metadata)
-        .with_context(|| format!("reading {}", metadata.display()))?;
-    let headers = reader.headers()?.clone();
-    let column = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .context(name.to_string())
-    };
-    let (song, listed) = (column("Song")?, column("GenresStr")?);
-    for row in reader.records() {
-        let row = row?;
-        genres.insert(row[song].to_string(), row[listed].to_string());
-    }
+    let genres = four_q_metadata(data, "GenresStr")?;
     let mut clips = Vec::new();
     for name in held_out_4q(root)? {
         let stem = Path::new(&name)
@@ -133,6 +118,30 @@ pub(super) fn four_q_genre_clips(root: &Path, data: &Path) -> Result<Vec<Clip>> 
         }
     }
     Ok(clips)
+}
+
+/// One column of 4Q's metadata (`panda_dataset_taffc_metadata.csv`), by clip id.
+pub(super) fn four_q_metadata(
+    data: &Path,
+    column: &str,
+) -> Result<std::collections::HashMap<String, String>> {
+    let path = data.join("4q/panda_dataset_taffc_metadata.csv");
+    let mut reader =
+        csv::Reader::from_path(&path).with_context(|| format!("reading {}", path.display()))?;
+    let headers = reader.headers()?.clone();
+    let position = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .context(name.to_string())
+    };
+    let (song, wanted) = (position("Song")?, position(column)?);
+    let mut values = std::collections::HashMap::new();
+    for row in reader.records() {
+        let row = row?;
+        values.insert(row[song].to_string(), row[wanted].to_string());
+    }
+    Ok(values)
 }
 
 /// `Q1/MT0000....ogg` names of the 4Q clips whose artists no model trained on.
