@@ -1,10 +1,27 @@
 //! The library in memory, ready to search: each facet's scaled vectors in one contiguous
 //! row-major f32 matrix (a track without a facet has a zero row), searched exhaustively.
 //! Similarity is the cosine of scaled vectors; "all" is a weighted mean over the facets the
-//! query has.
+//! query has. The shipped "all" also has its own combined matrix ([`Combined`]): scanned in
+//! f32 up to [`QUANTIZED_ABOVE`] tracks, in int8 with an f32 rescore above, and through an
+//! approximate index ([`Approximate`]) once a long-lived holder builds one.
 
+use simsimd::SpatialSimilarity;
+
+use crate::approximate::Approximate;
+use crate::combined::Combined;
 use crate::facets::{Facet, Scales, Vectors};
 use crate::track::Track;
+
+/// Above this many tracks the shipped "all" scans int8 rows, then rescores in f32 (chosen
+/// by `cargo xtask bench library`: below it the f32 scan is fast enough and exact).
+pub const QUANTIZED_ABOVE: usize = 20_000;
+
+/// The int8 scan keeps this many candidates per result asked for, for the f32 rescore.
+const RESCORED_PER_HIT: usize = 10;
+
+/// Above this many tracks an approximate index pays for its build (`cargo xtask bench
+/// library`); [`Catalog::build_index`] builds one.
+pub const APPROXIMATE_ABOVE: usize = 200_000;
 
 /// A facet's similarity at or above this counts as a reason two tracks are close.
 const REASON: f32 = 0.5;
@@ -45,22 +62,10 @@ impl Matrix {
     }
 }
 
-/// A dot product in eight independent lanes, which the compiler turns into SIMD.
+/// A dot product with the widest SIMD the CPU has (SimSIMD picks it at run time); 0 for
+/// slices of different lengths.
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for l in 0..8 {
-            lanes[l] += x[l] * y[l];
-        }
-    }
-    lanes.iter().sum::<f32>() + tail
+    f32::dot(a, b).unwrap_or(0.0) as f32
 }
 
 /// A track's or a file's scaled vectors: what is compared.
@@ -110,6 +115,9 @@ pub struct Catalog {
     pub tracks: Vec<Track>,
     matrices: [Matrix; 7],
     scales: Scales,
+    /// The shipped "all" as one matrix.
+    combined: Combined,
+    index: Option<Approximate>,
 }
 
 impl Catalog {
@@ -136,10 +144,27 @@ impl Catalog {
                 track.vectors.0[facet.index()] = std::mem::take(&mut vectors.0[facet.index()]);
             }
         }
+        let combined = Combined::new(&matrices, scales.weights);
         Catalog {
             tracks,
             matrices,
             scales,
+            combined,
+            index: None,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn matrices(&self) -> &[Matrix; 7] {
+        &self.matrices
+    }
+
+    /// Builds the approximate index for the shipped "all" when the catalog is large enough
+    /// to need one; worth it only for a holder that answers many queries (the app's
+    /// window), since a build costs far more than one scan.
+    pub fn build_index(&mut self) {
+        if self.len() >= APPROXIMATE_ABOVE && self.index.is_none() {
+            self.index = Some(Approximate::build(&self.combined.rows));
         }
     }
 
@@ -181,6 +206,14 @@ impl Catalog {
     /// Every track's score against `query` by `choice`, in catalog order.
     pub fn scores(&self, query: &Query, choice: Choice) -> Vec<f32> {
         let mut scores = vec![0f32; self.len()];
+        if choice == Choice::All(self.combined.weights) {
+            let (q, total) = self.combined.query(query);
+            if total > 0.0 {
+                self.combined.exact(&q, &mut scores);
+                scores.iter_mut().for_each(|s| *s /= total);
+            }
+            return scores;
+        }
         match choice {
             Choice::One(facet) => {
                 self.matrices[facet.index()].add_dots(&query.0[facet.index()], 1.0, &mut scores)
@@ -223,15 +256,58 @@ impl Catalog {
         k: usize,
         keep: impl Fn(usize) -> bool,
     ) -> Vec<Hit> {
-        let scores = self.scores(query, choice);
-        self.best(&scores, k, keep)
+        let ranked = if choice == self.all() && self.len() > QUANTIZED_ABOVE {
+            self.nearest_combined(query, k, keep)
+        } else {
+            let scores = self.scores(query, choice);
+            self.best(&scores, k, keep)
+                .into_iter()
+                .map(|i| (i, scores[i]))
+                .collect()
+        };
+        ranked
             .into_iter()
-            .map(|index| Hit {
+            .map(|(index, score)| Hit {
                 index,
-                score: scores[index],
+                score,
                 facets: self.similarities(query, index),
             })
             .collect()
+    }
+
+    /// The shipped "all" over a large catalog: candidates from the approximate index when
+    /// there is one, else from the int8 scan, rescored in f32.
+    fn nearest_combined(
+        &self,
+        query: &Query,
+        k: usize,
+        keep: impl Fn(usize) -> bool,
+    ) -> Vec<(usize, f32)> {
+        let (q, total) = self.combined.query(query);
+        if total <= 0.0 || k == 0 {
+            return Vec::new();
+        }
+        let candidates = match &self.index {
+            Some(index) => index.search(&q, k, &keep),
+            None => {
+                let mut coarse = vec![0f32; self.len()];
+                self.combined.coarse(&q, &mut coarse);
+                self.best(&coarse, k * RESCORED_PER_HIT, &keep)
+            }
+        };
+        let rows = &self.combined.rows;
+        let mut rescored: Vec<(usize, f32)> = candidates
+            .into_iter()
+            .map(|i| (i, dot(rows.row(i), &q) / total))
+            .collect();
+        rescored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        rescored.truncate(k);
+        rescored
+    }
+
+    /// The combined "all" matrix and its index, for `cargo xtask bench library`.
+    pub fn combined(&self) -> (&Combined, Option<&Approximate>) {
+        (&self.combined, self.index.as_ref())
     }
 
     /// The indices of the `k` highest `scores` that `keep` accepts, highest first (ties in

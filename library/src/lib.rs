@@ -3,11 +3,14 @@
 //! - [`facets`]: a track's vectors, the patch network's embedding and named facets built from
 //!   Mirador's analyses (timbre, rhythm, harmony, mood, tags, genre), and their scaling;
 //! - [`store`]: the database ([`Library`]): tracks, vectors, the models that made them;
-//! - [`catalog`]: the vectors in memory and exact nearest-neighbour search;
+//! - [`catalog`]: the vectors in memory and nearest-neighbour search, exact over
+//!   [`combined`] rows or through the [`approximate`] index;
 //! - [`text`]: word search through the [`text::TextEncoder`] seam;
 //! - [`playlist`]: playlists that flow from seeds, and paths from one track to another.
 
+pub mod approximate;
 pub mod catalog;
+pub mod combined;
 mod error;
 pub mod facets;
 pub mod playlist;

@@ -2,6 +2,8 @@
 //!
 //! - `bench [CLIP]`: the streaming analyzer's speed as a multiple of real time (one core), and
 //!   the 30 s feature table in Rust against librosa on the same clip, measured in this run.
+//! - `bench library [DB]`: the library's search at 10 k, 100 k and 1 M tracks: exact,
+//!   int8 and approximate, latency, recall and memory.
 //! - `bundle mirador [--release]`: builds `target/bundled/Mirador.clap` and `Mirador.vst3`
 //!   (nice-plug-xtask; `mirador` names the `mirador-plugin` package).
 //! - `models [facets]`: retrains every shipped model from `../shared/data` (or
@@ -17,6 +19,9 @@ mod python;
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
+        Some("bench") if args.get(1).is_some_and(|a| a == "library") => {
+            bench::library::run(args.get(2).map(String::as_str))
+        }
         Some("bench") => bench::run(args.get(1).map(String::as_str)),
         Some("models") if args.get(1).is_some_and(|a| a == "facets") => models::facet_scales(),
         Some("models") => models::run_all(),
@@ -35,7 +40,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask bench [CLIP] | bundle mirador [--release] | models [facets] | eval [beats|library]"
+                "usage: cargo xtask bench [CLIP] | bench library [DB] | bundle mirador [--release] | models [facets] | eval [beats|library]"
             );
             std::process::exit(2);
         }

@@ -11,6 +11,8 @@ use mirador_dsp::{AnalyzerConfig, Frame, StreamingAnalyzer};
 
 use crate::python;
 
+pub mod library;
+
 const RUNS: usize = 5;
 
 pub fn run(clip: Option<&str>) -> Result<()> {
