@@ -89,6 +89,9 @@ pub struct WindowArgs {
     /// When the window closes, write the last snapshot's numbers here as JSON.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// The library the window searches and finds reference tracks in (when it exists).
+    #[command(flatten)]
+    pub library: LibraryArgs,
 }
 
 #[derive(clap::Args)]

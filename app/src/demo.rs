@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use mirador_dsp::clip::{Samples, TableStyle};
 
-use crate::batch::{self, Analysis, Models};
+use mirador_models::clip::{analyze_clip, Models};
+
+use crate::batch::Analysis;
 use crate::decode::decode_bytes;
 
 /// The recording as an Ogg Vorbis file.
@@ -24,7 +26,7 @@ pub fn analysis(style: TableStyle, models: &Models) -> Result<Analysis, String> 
         sample_rate: info.sample_rate,
         channels: info.channels,
     };
-    let clip_analysis = batch::analyze_clip(&mut clip, style, models)?;
+    let clip_analysis = analyze_clip(&mut clip, style, models)?;
     Ok(Analysis {
         path: PathBuf::from(FILE_NAME),
         frames: (samples.len() / info.channels) as u64,

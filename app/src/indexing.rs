@@ -12,7 +12,9 @@ use mirador_models::beats::BeatNet;
 use mirador_models::tagger::{Tagger, Variant};
 use rayon::prelude::*;
 
-use crate::batch::{self, Analysis, GenreModel, Models};
+use mirador_models::clip::{GenreModel, Models};
+
+use crate::batch::{self, Analysis};
 
 /// What an index run did.
 #[derive(Debug, Default, Clone, PartialEq)]

@@ -3,7 +3,8 @@
 //! taken, and the snapshot it published reads 120 BPM in C major with chroma peaks on C, E, G.
 //! A real recording (GTZAN's `metal.00000`) reads as metal and tense, as `mirador analyze`
 //! says of the same file. At 2x scale (as on a HiDPI screen) the same window covers twice the
-//! pixels.
+//! pixels. With a library of three real recordings, the window playing one of them names it
+//! as the nearest library track once 10 s have been heard.
 
 use std::path::Path;
 use std::process::Command;
@@ -42,6 +43,8 @@ fn under_xvfb(size: &str, script: &str) -> std::process::Output {
     let screen = format!("-screen 0 {size}x24");
     Command::new("xvfb-run")
         .args(["-a", "-s", &screen, "sh", "-c", script])
+        // No library panel, whatever the user's data directory holds (a test gives one).
+        .env("MIRADOR_LIBRARY", "/nonexistent/mirador-gui-test.db")
         .output()
         .expect("xvfb-run (scripts/setup.sh installs it)")
 }
@@ -157,6 +160,62 @@ fn mean_brightness(png: &Path, geometry: &str) -> f64 {
         .output()
         .expect("imagemagick (scripts/setup.sh installs it)");
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+#[test]
+fn the_window_finds_what_it_plays_in_the_library() {
+    let dir = std::env::temp_dir().join(format!("mirador-gui-library-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (library, report, shot) = (
+        dir.join("library.db"),
+        dir.join("report.json"),
+        dir.join("shot.png"),
+    );
+    let clips: Vec<_> = ["disco", "jazz", "metal"]
+        .iter()
+        .map(|g| data_dir().join(format!("gtzan/full/{g}.00000.flac")))
+        .collect();
+    let indexed = Command::new(env!("CARGO_BIN_EXE_mirador"))
+        .arg("index")
+        .args(&clips)
+        .arg("--library")
+        .arg(&library)
+        .output()
+        .unwrap();
+    assert!(
+        indexed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&indexed.stderr)
+    );
+    let script = format!(
+        "'{bin}' play --no-audio --exit-after 14 --library '{library}' --report '{report}' \
+         '{music}' & sleep 12; import -window root '{shot}'; wait",
+        bin = env!("CARGO_BIN_EXE_mirador"),
+        library = library.display(),
+        report = report.display(),
+        music = clips[0].display(),
+        shot = shot.display(),
+    );
+    let out = under_xvfb("1600x900", &script);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let found = report["references"].as_array().expect("reference tracks");
+    assert_eq!(found.len(), clips.len(), "{found:?}");
+    let played = clips[0].canonicalize().unwrap();
+    assert_eq!(
+        found[0]["path"],
+        played.to_string_lossy().as_ref(),
+        "{found:?}"
+    );
+    // The panel is drawn: the window's right part, beyond the view's 1100 points, is not
+    // the black of an empty screen.
+    assert!(mean_brightness(&shot, "300x400+1120+200") > 0.03);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

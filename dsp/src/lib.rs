@@ -6,6 +6,7 @@
 //!   `frame_features` computes each [`Frame`]).
 //! - [`framing`]: the framer, windows and overlap-add; [`resampler`]: the one resampler.
 //! - [`spectral`], [`rhythm`], [`pitch`], [`separation`]: the algorithms by what they compute.
+//! - [`loudness`]: EBU R128 loudness and true peak (the `ebur128` crate).
 //! - [`clip`]: what needs a whole clip, the GTZAN feature table.
 
 pub mod analyzer;
@@ -15,6 +16,7 @@ pub mod frame;
 mod frame_features;
 pub mod framing;
 pub mod input;
+pub mod loudness;
 pub mod pitch;
 pub mod resampler;
 pub mod rhythm;

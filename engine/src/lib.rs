@@ -17,7 +17,6 @@ pub mod audio;
 pub mod frame;
 pub mod listener;
 pub mod listeners;
-pub mod meter;
 pub mod models;
 pub mod snapshot;
 pub mod worker;
@@ -27,13 +26,16 @@ use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 use mirador_dsp::{AnalyzerConfig, ConfigError, StreamingAnalyzer};
+use mirador_library::Catalog;
 use mirador_models::ModelError;
 
 pub use audio::{AudioStage, Counters};
 pub use frame::{LiveFrame, SampleBlock, BLOCK_SAMPLES, LIVE_MELS, LIVE_MFCCS};
 pub use listener::{BarBeat, Heard, Listener};
 pub use models::LiveModels;
-pub use snapshot::{Beat, ClassProbabilities, History, Rhythm, RhythmSource, Snapshot};
+pub use snapshot::{
+    Beat, ClassProbabilities, History, Reference, References, Rhythm, RhythmSource, Snapshot,
+};
 pub use worker::{Control, Worker};
 
 /// Seconds of history kept for the views.
@@ -114,7 +116,7 @@ pub fn build(config: &AnalyzerConfig) -> Result<(AudioStage, Worker, SnapshotRea
     );
     let (input, output) = triple_buffer::TripleBuffer::new(&initial).split();
     let (control, control_rx) = crossbeam_channel::unbounded();
-    let meter = meter::Meter::new(config.channels, config.input_sample_rate)
+    let meter = mirador_dsp::loudness::Meter::new(config.channels, config.input_sample_rate)
         .map_err(|e| EngineError::Meter(e.to_string()))?;
     let worker = Worker::new(
         worker::Consumers {
@@ -148,16 +150,18 @@ pub fn build(config: &AnalyzerConfig) -> Result<(AudioStage, Worker, SnapshotRea
     Ok((audio, worker, reader))
 }
 
-/// Builds the engine for `rate` Hz and `channels` channels with `models` listening, and
-/// starts its worker: what the plugin and the app run.
+/// Builds the engine for `rate` Hz and `channels` channels with `models` listening (and,
+/// with them and a `library`, the reference tracks), and starts its worker: what the plugin
+/// and the app run.
 pub fn start(
     rate: u32,
     channels: usize,
     models: Option<&LiveModels>,
+    library: Option<&Arc<Catalog>>,
 ) -> Result<(AudioStage, SnapshotReader), EngineError> {
     let (audio, mut worker, reader) = build(&AnalyzerConfig::new(rate, channels))?;
     if let Some(models) = models {
-        for listener in models.listeners(rate)? {
+        for listener in models.listeners(rate, library)? {
             worker = worker.with_listener(listener);
         }
     }

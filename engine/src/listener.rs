@@ -2,7 +2,9 @@
 //! audio thread): each listener wraps one model's [`Pipeline`](mirador_models::Pipeline) and
 //! says what is new in [`Heard`].
 
-use crate::snapshot::{Beat, ClassProbabilities};
+use std::sync::Arc;
+
+use crate::snapshot::{Beat, ClassProbabilities, References};
 
 pub trait Listener: Send {
     /// Mono analysis-rate samples; `position` is the analysis-rate index of `block[0]`.
@@ -35,4 +37,5 @@ pub struct Heard {
     /// or silence).
     pub predictions_withheld: Option<&'static str>,
     pub error: Option<String>,
+    pub references: Option<Arc<References>>,
 }

@@ -8,9 +8,13 @@ use mirador_models::beats::BeatNet;
 use mirador_models::tagger::{Tagger, Variant};
 use mirador_models::ModelError;
 
+use mirador_library::Catalog;
+
 use crate::listener::Listener;
 use crate::listeners::beats::BeatListener;
+use crate::listeners::references::{comparison_models, ReferenceListener};
 use crate::listeners::tagger::TaggerListener;
+use crate::EngineError;
 
 pub struct LiveModels {
     tagger: Arc<Tagger>,
@@ -25,11 +29,21 @@ impl LiveModels {
         })
     }
 
-    /// Fresh listeners for a stream of `input_rate` Hz.
-    pub fn listeners(&self, input_rate: u32) -> Result<Vec<Box<dyn Listener>>, ModelError> {
-        Ok(vec![
+    /// Fresh listeners for a stream of `input_rate` Hz; with a `library`, one more that
+    /// finds the reference tracks.
+    pub fn listeners(
+        &self,
+        input_rate: u32,
+        library: Option<&Arc<Catalog>>,
+    ) -> Result<Vec<Box<dyn Listener>>, EngineError> {
+        let mut listeners: Vec<Box<dyn Listener>> = vec![
             Box::new(TaggerListener::new(self.tagger.clone())?),
             Box::new(BeatListener::new(self.beats.clone(), input_rate)),
-        ])
+        ];
+        if let Some(catalog) = library {
+            let models = comparison_models(self.tagger.clone(), self.beats.clone());
+            listeners.push(Box::new(ReferenceListener::new(catalog.clone(), models)?));
+        }
+        Ok(listeners)
     }
 }

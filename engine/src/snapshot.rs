@@ -153,6 +153,35 @@ impl ClassProbabilities {
     }
 }
 
+/// One library track near what was heard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reference {
+    /// Its row id in the library.
+    pub id: i64,
+    pub path: String,
+    /// The title tag, else the file's name.
+    pub title: String,
+    pub artist: Option<String>,
+    pub genre: Option<String>,
+    pub tempo_bpm: Option<f64>,
+    pub key: Option<String>,
+    /// Similarity, -1 to 1 (the library's "all").
+    pub score: f32,
+    /// The facets that made it close (see `mirador_library::Hit::reasons`).
+    pub reasons: Vec<&'static str>,
+}
+
+/// The library tracks nearest the last stretch heard (reference tracks), nearest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct References {
+    /// Seconds on the snapshots' timeline where the stretch compared started and ended.
+    pub from: f64,
+    pub until: f64,
+    pub tracks: Vec<Reference>,
+    /// Why there are none, when there are none (silence, say).
+    pub withheld: Option<String>,
+}
+
 /// Where the snapshot's rhythm comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RhythmSource {
@@ -215,6 +244,9 @@ pub struct Snapshot {
     pub predictions_withheld: Option<&'static str>,
     /// The newest error a model reported (it keeps running on the next audio).
     pub model_error: Option<String>,
+    /// Library tracks like the last 30 s heard, when a library is open; shared, so
+    /// publishing copies a pointer.
+    pub references: Option<Arc<References>>,
 }
 
 impl Clone for Snapshot {
@@ -244,6 +276,7 @@ impl Clone for Snapshot {
         self.mood.clone_from(&s.mood);
         self.predictions_withheld = s.predictions_withheld;
         self.model_error.clone_from(&s.model_error);
+        self.references.clone_from(&s.references);
     }
 }
 
@@ -272,6 +305,7 @@ impl Snapshot {
             mood: None,
             predictions_withheld: None,
             model_error: None,
+            references: None,
         }
     }
 

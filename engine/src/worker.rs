@@ -8,6 +8,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_channel::Receiver;
+use mirador_dsp::loudness::Meter;
 use mirador_dsp::pitch::key::estimate_key;
 use mirador_dsp::rhythm::beat_phase;
 use rtrb::Consumer;
@@ -15,7 +16,6 @@ use rtrb::Consumer;
 use crate::audio::Counters;
 use crate::frame::{LiveFrame, SampleBlock};
 use crate::listener::{Heard, Listener};
-use crate::meter::Meter;
 use crate::snapshot::{Beat, Rhythm, RhythmSource, Snapshot};
 
 /// Seconds of onset envelope the tempo looks at (librosa's `ac_size`).
@@ -106,11 +106,12 @@ impl Worker {
             self.take(&frame);
             handled += 1;
         }
-        self.feed_listeners();
+        let heard_news = self.feed_listeners();
         self.feed_meter();
         let dropped = self.counters.frames_dropped.load(Ordering::Relaxed);
-        // Frames set the publishing cadence (about 43 per second), not polls.
-        if handled > 0 || dropped != self.state.frames_dropped {
+        // Frames set the publishing cadence (about 43 per second), not polls; news that a
+        // listener's own thread brings is published when it comes (paused or not).
+        if handled > 0 || heard_news || dropped != self.state.frames_dropped {
             self.state.frames_dropped = dropped;
             self.read_meter();
             self.choose_rhythm();
@@ -150,6 +151,7 @@ impl Worker {
         s.genre = None;
         s.mood = None;
         s.model_error = None;
+        s.references = None;
         self.heard = Heard::default();
         self.onset_rhythm = None;
         self.onsets.clear();
@@ -192,8 +194,9 @@ impl Worker {
     }
 
     /// Hands the listeners the analysis-rate blocks waiting, with a discontinuity wherever a
-    /// block was dropped or analysis was off.
-    fn feed_listeners(&mut self) {
+    /// block was dropped or analysis was off, and takes what they say; returns whether it
+    /// came without new audio (a result from a listener's own thread).
+    fn feed_listeners(&mut self) -> bool {
         let mut any = false;
         while let Ok(block) = self.input.blocks.pop() {
             any = true;
@@ -206,19 +209,22 @@ impl Worker {
             }
             self.next_block = Some(block.position + block.len as u64);
         }
-        if any {
-            for listener in &mut self.listeners {
-                listener.update(&mut self.heard);
-            }
-            let h = &self.heard;
-            let s = &mut self.state;
+        for listener in &mut self.listeners {
+            listener.update(&mut self.heard);
+        }
+        let h = &self.heard;
+        let s = &mut self.state;
+        let news = !same(&s.references, &h.references);
+        if any || news {
             s.genre.clone_from(&h.genre);
             s.mood.clone_from(&h.mood);
             s.predictions_withheld = h.predictions_withheld;
+            s.references.clone_from(&h.references);
             if h.error.is_some() {
                 s.model_error.clone_from(&h.error);
             }
         }
+        news && !any
     }
 
     /// Feeds the samples waiting to the loudness meter.
@@ -298,12 +304,21 @@ impl Worker {
     }
 }
 
+/// Whether two shared values are the same one.
+fn same<T>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count, AllocDisabler};
     use mirador_dsp::AnalyzerConfig;
 
-    use crate::snapshot::ClassProbabilities;
+    use crate::snapshot::{ClassProbabilities, References};
 
     #[global_allocator]
     static ALLOCATOR: AllocDisabler = AllocDisabler;
@@ -327,6 +342,12 @@ mod tests {
         }
         worker.state.genre = Some(probabilities(0.3));
         worker.state.model_error = Some("an error".into());
+        worker.state.references = Some(std::sync::Arc::new(References {
+            from: 0.0,
+            until: 30.0,
+            tracks: Vec::new(),
+            withheld: None,
+        }));
         for _ in 0..3 {
             worker.publish();
         }

@@ -5,12 +5,15 @@
 //! f32 up to [`QUANTIZED_ABOVE`] tracks, in int8 with an f32 rescore above, and through an
 //! approximate index ([`Approximate`]) once a long-lived holder builds one.
 
+use std::path::Path;
+
 use simsimd::SpatialSimilarity;
 
 use crate::approximate::Approximate;
 use crate::combined::Combined;
 use crate::facets::{Facet, Scales, Vectors};
 use crate::track::Track;
+use crate::{Library, LibraryError};
 
 /// Above this many tracks the shipped "all" scans int8 rows, then rescores in f32 (chosen
 /// by `cargo xtask bench library`: below it the f32 scan is fast enough and exact).
@@ -152,6 +155,16 @@ impl Catalog {
             combined,
             index: None,
         }
+    }
+
+    /// The analyzed tracks of the library at `path`, with the shipped scales; an empty
+    /// library is [`LibraryError::Empty`], which says how to fill it.
+    pub fn open(path: &Path) -> Result<Catalog, LibraryError> {
+        let tracks = Library::open(path)?.tracks()?;
+        if tracks.is_empty() {
+            return Err(LibraryError::Empty { path: path.into() });
+        }
+        Ok(Catalog::new(tracks, Scales::shipped()))
     }
 
     #[cfg(test)]

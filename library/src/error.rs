@@ -24,6 +24,10 @@ pub enum LibraryError {
     Busy { path: PathBuf },
     #[error("{path}: no library here yet; build one with `mirador index FOLDER`")]
     Missing { path: PathBuf },
+    #[error(
+        "{path}: the library has no analyzed tracks yet; add some with `mirador index FOLDER`"
+    )]
+    Empty { path: PathBuf },
     #[error("{path}: {reason}")]
     Io { path: PathBuf, reason: String },
     #[error("library database: {0}")]

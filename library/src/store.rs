@@ -112,6 +112,18 @@ pub struct Counts {
 }
 
 impl Library {
+    /// Where the library is when none is named: `$MIRADOR_LIBRARY`, else `library.db` in
+    /// the user's data directory (`~/.local/share/mirador/` on Linux).
+    pub fn default_path() -> PathBuf {
+        if let Some(path) = std::env::var_os("MIRADOR_LIBRARY").filter(|p| !p.is_empty()) {
+            return PathBuf::from(path);
+        }
+        dirs::data_dir()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join("mirador")
+            .join("library.db")
+    }
+
     /// Opens an existing library to read.
     pub fn open(path: &Path) -> Result<Library, LibraryError> {
         if !path.exists() {

@@ -76,6 +76,16 @@ pub struct Encoded {
     pub embedding: Option<Vec<f32>>,
 }
 
+impl Encoded {
+    /// What each understood term came from and asks for: `"quick" as faster`.
+    pub fn understood(&self, genres: &[String]) -> Vec<String> {
+        self.terms
+            .iter()
+            .map(|(term, words)| format!("\"{words}\" as {}", term.describe(genres)))
+            .collect()
+    }
+}
+
 /// Reads a query.
 pub trait TextEncoder {
     fn encode(&self, text: &str) -> Encoded;

@@ -9,6 +9,8 @@
 //! - [`classic`]: the five classifiers of the GTZAN feature-table pipeline, on
 //!   `mirador-dsp`'s feature table (no pipeline of their own: they read the table).
 //!
+//! - [`clip`]: a whole clip through the feature table with every pipeline riding along.
+//!
 //! Training and conversion code is in `models/training/` (`cargo xtask models`); each model
 //! has a card beside its files (`models/classic/README.md`, `models/musicnn/README.md`,
 //! `models/cnn/README.md`, `models/beatnet/README.md`).
@@ -16,6 +18,7 @@
 pub mod abstain;
 pub mod beats;
 pub mod classic;
+pub mod clip;
 mod dense;
 mod error;
 mod onnx;

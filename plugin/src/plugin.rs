@@ -2,9 +2,11 @@
 //! the audio passed through bit-exact, and the editor reading the worker's snapshots.
 
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use mirador_engine::{AudioStage, Control, LiveModels, SnapshotReader};
+use mirador_library::{Catalog, Library};
 use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::editor::ResizeHint;
 use nice_plug::prelude::*;
@@ -13,6 +15,7 @@ use nice_plug_egui::{
     create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier,
 };
 
+use mirador_view::tracks::references;
 use mirador_view::{View, ViewSettings};
 
 const DEFAULT_EDITOR_SIZE: (u32, u32) = (1000, 640);
@@ -81,6 +84,8 @@ struct Shared {
     reader: Mutex<Option<SnapshotReader>>,
     /// Why the engine is not running at the host's rate, if it is not.
     inactive: Mutex<Option<String>>,
+    /// Whether the engine finds reference tracks (the user has a library).
+    library: AtomicBool,
 }
 
 pub struct Mirador {
@@ -90,6 +95,8 @@ pub struct Mirador {
     /// The live models (the distilled CNN with its heads, BeatNet), loaded at the first
     /// activation and kept across them.
     model: Option<Arc<LiveModels>>,
+    /// The user's library (`mirador index`), for reference tracks; loaded with the models.
+    library: Option<Arc<Catalog>>,
 }
 
 impl Default for Mirador {
@@ -99,6 +106,7 @@ impl Default for Mirador {
             audio: None,
             shared: Arc::new(Shared::default()),
             model: None,
+            library: None,
         }
     }
 }
@@ -116,7 +124,21 @@ impl NiceEguiApp for EditorApp {
         egui::Frame::central_panel(ui.style()).show(ui, |ui| {
             if let Ok(mut reader) = self.shared.reader.lock() {
                 match reader.as_mut() {
-                    Some(reader) => self.view.ui(ui, reader, &settings),
+                    Some(reader) => {
+                        if self.shared.library.load(Ordering::Relaxed) {
+                            let heard = reader.read().references.clone();
+                            egui::Panel::right("references")
+                                .default_size(300.0)
+                                .size_range(200.0..=520.0)
+                                .show(ui, |ui| {
+                                    ui.heading("Reference tracks");
+                                    egui::ScrollArea::vertical().show(ui, |ui| {
+                                        references(ui, heard.as_deref(), None);
+                                    });
+                                });
+                        }
+                        self.view.ui(ui, reader, &settings);
+                    }
                     None => {
                         let why = self.shared.inactive.lock().ok().and_then(|w| w.clone());
                         ui.label(why.unwrap_or("Waiting for the host to start audio.".into()));
@@ -204,8 +226,14 @@ impl Plugin for Mirador {
         if self.model.is_none() {
             // Without the models the analyzer still runs; the view says no model is loaded.
             self.model = LiveModels::load().ok().map(Arc::new);
+            // No library, or an empty one: no reference tracks, nothing else changes.
+            self.library = Catalog::open(&Library::default_path()).ok().map(Arc::new);
         }
-        let why = match mirador_engine::start(rate, channels, self.model.as_deref()) {
+        let with_library = self.library.is_some() && self.model.is_some();
+        self.shared.library.store(with_library, Ordering::Relaxed);
+        let started =
+            mirador_engine::start(rate, channels, self.model.as_deref(), self.library.as_ref());
+        let why = match started {
             Ok((audio, reader)) => {
                 if let Ok(mut slot) = self.shared.reader.lock() {
                     *slot = Some(reader);

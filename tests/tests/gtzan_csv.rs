@@ -53,7 +53,7 @@ fn feature_table_matches_features_30_sec_csv() {
     batch::run(
         &originals,
         TableStyle::Gtzan,
-        &batch::Models::default(),
+        &mirador_models::clip::Models::default(),
         None,
         |path, result| analyses.push(result.unwrap_or_else(|e| panic!("{path:?}: {e}"))),
     );

@@ -27,7 +27,7 @@ fn play(path: &str, models: &LiveModels) -> Heard {
     file.play(&mut |block| samples.extend_from_slice(block))
         .unwrap();
     let (mut audio, mut worker, mut reader) = build(&AnalyzerConfig::new(rate, channels)).unwrap();
-    for listener in models.listeners(rate).unwrap() {
+    for listener in models.listeners(rate, None).unwrap() {
         worker = worker.with_listener(listener);
     }
     let (mut first_genre_at, mut genre_changes, mut beats) = (None, 0, Vec::new());
@@ -133,7 +133,7 @@ fn live_models_say_why_they_are_silent() {
     file.play(&mut |block| music.extend_from_slice(block))
         .unwrap();
     let (mut audio, mut worker, mut reader) = build(&AnalyzerConfig::new(rate, channels)).unwrap();
-    for listener in models.listeners(rate).unwrap() {
+    for listener in models.listeners(rate, None).unwrap() {
         worker = worker.with_listener(listener);
     }
     let mut run = |samples: &[f32]| {

@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use mirador_app::batch::{analyze_clip, ClipAnalysis, GenreModel, Models};
 use mirador_app::decode::AudioFile;
 use mirador_dsp::clip::TableStyle;
 use mirador_models::beats::BeatNet;
+use mirador_models::clip::{analyze_clip, ClipAnalysis, GenreModel, Models};
 use mirador_models::tagger::{Tagger, Variant};
 use mirador_tests::data_dir;
 

@@ -40,7 +40,7 @@ fn an_hour_with_a_stalling_worker() {
     let music = music();
     let models = LiveModels::load().unwrap();
     let (mut audio, mut worker, mut reader) = build(&AnalyzerConfig::new(RATE, 2)).unwrap();
-    for listener in models.listeners(RATE).unwrap() {
+    for listener in models.listeners(RATE, None).unwrap() {
         worker = worker.with_listener(listener);
     }
     let hour = 3600 * RATE as u64;

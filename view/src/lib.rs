@@ -1,10 +1,12 @@
 //! The live view, one implementation for the plugin editor and the app window: a scrolling
 //! mel spectrogram, a chromagram, MFCCs, a numeric panel with a beat indicator, and the
 //! predictions area. It only reads a [`Snapshot`] and the engine's clock; what to show is
-//! the engine's choice, how to show it the view's.
+//! the engine's choice, how to show it the view's. [`tracks`] draws lists of library tracks
+//! (the reference tracks in the snapshot, the app's search results).
 
 mod colormap;
 mod heatmap;
+pub mod tracks;
 
 use egui::{Align2, Color32, FontId, Rect, RichText, Sense, Ui, Vec2};
 use mirador_dsp::pitch::key::PITCH_NAMES;
@@ -69,7 +71,7 @@ impl View {
             .iter()
             .filter(|&&shown| shown)
             .count();
-        let predictions_height = if settings.predictions { 90.0 } else { 0.0 };
+        let predictions_height = if settings.predictions { 120.0 } else { 0.0 };
         let free = (ui.available_height() - predictions_height - 24.0).max(60.0);
         let width = snapshot.spectrogram.capacity();
         if settings.spectrogram {

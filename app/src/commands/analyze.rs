@@ -6,12 +6,13 @@ use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use mirador_app::batch::{self, GenreModel, Models};
+use mirador_app::batch;
 use mirador_app::report::{self, Format};
 use mirador_app::summary::Colors;
 use mirador_dsp::clip::{FeatureTable, TableStyle};
 use mirador_models::beats::BeatNet;
 use mirador_models::classic::Classic;
+use mirador_models::clip::{GenreModel, Models};
 use mirador_models::tagger::{Tagger, Variant};
 
 use crate::cli::{AnalyzeArgs, Style};

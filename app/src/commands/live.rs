@@ -3,10 +3,11 @@
 use std::process::ExitCode;
 
 use mirador_app::device::{self, Direction};
-use mirador_app::gui::Source;
+use mirador_app::gui::{Session, Source};
 use mirador_app::live;
 
-use super::window::{check_report, open_window, start_engine};
+use super::play::Playback;
+use super::window::{check_report, open_library, open_window, start_engine};
 use crate::cli::LiveArgs;
 
 pub fn live(args: LiveArgs) -> ExitCode {
@@ -26,10 +27,18 @@ pub fn live(args: LiveArgs) -> ExitCode {
         Ok(opened) => opened,
         Err(e) => return fail(&e),
     };
+    // A library track clicked in the window plays on the default output device.
+    let playback = Playback {
+        device: None,
+        no_audio: false,
+        models: !args.window.no_models,
+        library: open_library(&args.window.library),
+    };
     let (audio, reader) = match start_engine(
         opened.config.sample_rate,
         opened.config.channels as usize,
-        !args.window.no_models,
+        playback.models,
+        playback.library.as_ref(),
     ) {
         Ok(engine) => engine,
         Err(e) => return fail(&e),
@@ -39,8 +48,12 @@ pub fn live(args: LiveArgs) -> ExitCode {
         Ok(capture) => capture,
         Err(e) => return fail(&e),
     };
-    let source = Source::Input(capture.input.clone());
-    open_window(title, reader, source, args.window)
+    let session = Session {
+        title,
+        reader,
+        source: Source::Input(capture),
+    };
+    open_window(session, playback, args.window)
 }
 
 fn list_devices() -> ExitCode {

@@ -1,70 +1,93 @@
 //! `mirador play`: a file played on an output device (or paced by the clock) into the live
 //! view.
 
+use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use mirador_app::decode::AudioFile;
 use mirador_app::device::{self, Direction};
-use mirador_app::gui::Source;
+use mirador_app::gui::{Session, Source};
 use mirador_app::player;
+use mirador_library::Catalog;
 
-use super::window::{check_report, open_window, start_engine};
+use super::window::{check_report, open_library, open_window, start_engine};
 use crate::cli::PlayArgs;
 
+/// How files are played: on which device (none: paced by the clock), with which models and
+/// library.
+#[derive(Clone)]
+pub struct Playback {
+    pub device: Option<String>,
+    pub no_audio: bool,
+    pub models: bool,
+    pub library: Option<Arc<Catalog>>,
+}
+
 pub fn play(args: PlayArgs) -> ExitCode {
-    let fail = |e: &dyn std::fmt::Display| {
-        eprintln!("mirador: {}: {e}", args.path.display());
-        ExitCode::from(1)
-    };
     if args.path.is_dir() {
-        return fail(&"is a folder: play takes one audio file (analyze takes folders)");
+        eprintln!(
+            "mirador: {}: is a folder: play takes one audio file (analyze takes folders)",
+            args.path.display()
+        );
+        return ExitCode::from(1);
     }
     if let Err(e) = check_report(&args.window) {
         eprintln!("mirador: {e}");
         return ExitCode::from(1);
     }
-    let info = match AudioFile::open(&args.path) {
-        Ok(file) => file.info().clone(),
-        Err(e) => return fail(&e),
+    let playback = Playback {
+        device: args.device.clone(),
+        no_audio: args.no_audio,
+        models: !args.window.no_models,
+        library: open_library(&args.window.library),
     };
-    let title = args
-        .path
+    match open(&args.path, &playback) {
+        Ok(session) => open_window(session, playback, args.window),
+        Err(e) => {
+            eprintln!("mirador: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Starts playing `path` into a new engine.
+pub fn open(path: &Path, playback: &Playback) -> Result<Session, String> {
+    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let info = AudioFile::open(path).map_err(|e| fail(&e))?.info().clone();
+    let title = path
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    if args.no_audio {
+    let canonical = path.canonicalize().map_err(|e| fail(&e))?;
+    let library = playback.library.as_ref();
+    let (reader, transport) = if playback.no_audio {
         let (audio, reader) =
-            match start_engine(info.sample_rate, info.channels, !args.window.no_models) {
-                Ok(engine) => engine,
-                Err(e) => return fail(&e),
-            };
-        return match player::play_clocked(args.path.clone(), audio) {
-            Ok(transport) => open_window(title, reader, Source::File(transport), args.window),
-            Err(e) => fail(&e),
-        };
-    }
-    let opened = device::open(
-        Direction::Output,
-        args.device.as_deref(),
-        info.sample_rate,
-        info.channels,
-    );
-    let opened = match opened {
-        Ok(opened) => opened,
-        Err(e) => {
-            eprintln!("mirador: {e}; add --no-audio to analyze without playing");
-            return ExitCode::from(1);
-        }
+            start_engine(info.sample_rate, info.channels, playback.models, library)
+                .map_err(|e| fail(&e))?;
+        let transport = player::play_clocked(path.to_path_buf(), audio).map_err(|e| fail(&e))?;
+        (reader, transport)
+    } else {
+        let opened = device::open(
+            Direction::Output,
+            playback.device.as_deref(),
+            info.sample_rate,
+            info.channels,
+        )
+        .map_err(|e| format!("{e}; add --no-audio to analyze without playing"))?;
+        let (audio, reader) = start_engine(
+            opened.config.sample_rate,
+            opened.config.channels as usize,
+            playback.models,
+            library,
+        )
+        .map_err(|e| fail(&e))?;
+        let transport =
+            player::play_on_device(path.to_path_buf(), opened, audio).map_err(|e| fail(&e))?;
+        (reader, transport)
     };
-    let (audio, reader) = match start_engine(
-        opened.config.sample_rate,
-        opened.config.channels as usize,
-        !args.window.no_models,
-    ) {
-        Ok(engine) => engine,
-        Err(e) => return fail(&e),
-    };
-    match player::play_on_device(args.path.clone(), opened, audio) {
-        Ok(transport) => open_window(title, reader, Source::File(transport), args.window),
-        Err(e) => fail(&e),
-    }
+    Ok(Session {
+        title,
+        reader,
+        source: Source::File(canonical, transport),
+    })
 }

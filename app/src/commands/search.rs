@@ -29,12 +29,7 @@ pub fn search(args: SearchArgs) -> ExitCode {
         .iter()
         .map(|(term, _)| term.describe(&vocabulary.genres))
         .collect();
-    let understood: Vec<String> = encoded
-        .terms
-        .iter()
-        .zip(&described)
-        .map(|((_, words), d)| format!("\"{words}\" as {d}"))
-        .collect();
+    let understood = encoded.understood(&vocabulary.genres);
     eprintln!(
         "mirador: understood: {}",
         if understood.is_empty() {

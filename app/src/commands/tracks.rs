@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use mirador_app::batch;
 use mirador_app::indexing;
 use mirador_dsp::clip::TableStyle;
-use mirador_library::{Catalog, Facet, Hit, Library, Query, Scales, Track};
+use mirador_library::{Catalog, Facet, Hit, Library, Query, Track};
 use serde_json::json;
 
 use crate::cli::{LibraryArgs, ListFormat};
@@ -20,33 +20,15 @@ pub fn fail(e: impl Display) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// `--library`, else `$MIRADOR_LIBRARY`, else `library.db` in the user's data directory.
+/// `--library`, else [`Library::default_path`].
 pub fn library_path(args: &LibraryArgs) -> PathBuf {
-    if let Some(path) = &args.library {
-        return path.clone();
-    }
-    if let Some(path) = std::env::var_os("MIRADOR_LIBRARY").filter(|p| !p.is_empty()) {
-        return PathBuf::from(path);
-    }
-    dirs::data_dir()
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("mirador")
-        .join("library.db")
+    args.library.clone().unwrap_or_else(Library::default_path)
 }
 
 /// The library's analyzed tracks, ready to search; an empty library is an error that says
 /// how to fill it.
 pub fn open_catalog(args: &LibraryArgs) -> Result<Catalog, String> {
-    let path = library_path(args);
-    let library = Library::open(&path).map_err(|e| e.to_string())?;
-    let tracks = library.tracks().map_err(|e| e.to_string())?;
-    if tracks.is_empty() {
-        return Err(format!(
-            "{}: the library has no analyzed tracks yet; add some with `mirador index FOLDER`",
-            path.display()
-        ));
-    }
-    Ok(Catalog::new(tracks, Scales::shipped()))
+    Catalog::open(&library_path(args)).map_err(|e| e.to_string())
 }
 
 /// A query: a catalogued track, or a file described on the fly.

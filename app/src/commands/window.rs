@@ -1,21 +1,45 @@
-//! What `play` and `live` share: the engine with its models, and the window.
+//! What `play` and `live` share: the engine with its models, the library, and the window.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use mirador_app::gui::{App, Source};
+use mirador_app::gui::{App, LibraryPanel, Session, PANEL_WIDTH};
 use mirador_engine::{AudioStage, EngineError, LiveModels, SnapshotReader};
+use mirador_library::{Catalog, LibraryError};
+use mirador_models::tagger::{Head, Variant};
 
-use crate::cli::WindowArgs;
+use super::play::{self, Playback};
+use super::tracks;
+use crate::cli::{LibraryArgs, WindowArgs};
 
 /// Builds the live engine for `rate` Hz and `channels` channels, with the models listening
-/// (genre, mood and beats) unless `models` is false, and starts its worker.
+/// (genre, mood and beats, and reference tracks from `library`) unless `models` is false,
+/// and starts its worker.
 pub fn start_engine(
     rate: u32,
     channels: usize,
     models: bool,
+    library: Option<&Arc<Catalog>>,
 ) -> Result<(AudioStage, SnapshotReader), EngineError> {
     let models = models.then(LiveModels::load).transpose()?;
-    mirador_engine::start(rate, channels, models.as_ref())
+    mirador_engine::start(rate, channels, models.as_ref(), library)
+}
+
+/// The library the window searches: `--library`, else the default one if there is one. A
+/// library that cannot be read is named, and the window opens without it.
+pub fn open_library(args: &LibraryArgs) -> Option<Arc<Catalog>> {
+    match Catalog::open(&tracks::library_path(args)) {
+        Ok(catalog) => Some(Arc::new(catalog)),
+        Err(LibraryError::Missing { .. } | LibraryError::Empty { .. })
+            if args.library.is_none() =>
+        {
+            None
+        }
+        Err(e) => {
+            eprintln!("mirador: {e}; the window opens without its library");
+            None
+        }
+    }
 }
 
 /// Creates `--report`'s file now, so an unwritable path is one clear error before anything
@@ -29,23 +53,30 @@ pub fn check_report(window: &WindowArgs) -> Result<(), String> {
     }
 }
 
-pub fn open_window(
-    title: String,
-    reader: SnapshotReader,
-    source: Source,
-    window: WindowArgs,
-) -> ExitCode {
+/// Opens the window on `session`; a library track clicked there plays as `playback` says.
+pub fn open_window(session: Session, playback: Playback, window: WindowArgs) -> ExitCode {
+    // The view's size, and the library panel's beside it when there is one.
+    let panel = if playback.library.is_some() {
+        PANEL_WIDTH
+    } else {
+        0.0
+    };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
-            .with_inner_size([1100.0, 720.0])
+            .with_inner_size([1100.0 + panel, 720.0])
             .with_min_inner_size([560.0, 360.0])
-            .with_title(format!("Mirador - {title}")),
+            .with_title(format!("Mirador - {}", session.title)),
         ..Default::default()
     };
+    let library = playback.library.clone().and_then(|catalog| {
+        let genres = Head::genre(Variant::Cnn).ok()?.classes;
+        Some(LibraryPanel::new(catalog, genres))
+    });
     let app = App {
-        title,
-        reader,
-        source,
+        session,
+        opener: Box::new(move |path| play::open(path, &playback)),
+        library,
+        open_error: None,
         exit_after: window.exit_after,
         report: window.report,
         view: Default::default(),

@@ -97,7 +97,7 @@ impl ToDevice {
     /// Queues `converted` for the callback, waiting while the queue is full (not past a seek).
     fn queue(&mut self, t: &Transport) {
         let mut rest = &self.converted[..];
-        while !rest.is_empty() && !t.seek_pending() {
+        while !rest.is_empty() && !t.seek_pending() && !t.is_stopped() {
             let (_, left) = self.producer.push_partial_slice(rest);
             rest = left;
             if !rest.is_empty() {

@@ -37,7 +37,7 @@ fn run(
     let block = BLOCK_FRAMES * channels;
     let mut position = 0u64;
     let mut pending: Vec<f32> = Vec::new();
-    loop {
+    while !t.is_stopped() {
         let target = t.seek_to.swap(NO_SEEK, Ordering::Relaxed);
         if target != NO_SEEK {
             decoder = Decoder::open(&path)?;
@@ -81,4 +81,5 @@ fn run(
         pending.drain(..n);
         position += (n / channels) as u64;
     }
+    Ok(())
 }

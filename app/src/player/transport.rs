@@ -15,6 +15,8 @@ pub struct Transport {
     pub output: String,
     pub(super) paused: AtomicBool,
     pub(super) finished: AtomicBool,
+    /// Set to end playback for good: the player thread returns and its output closes.
+    pub(super) stopped: AtomicBool,
     pub(super) position: AtomicU64,
     pub(super) seek_to: AtomicU64,
     /// Set by the player after a seek so the GUI can reset the worker's history.
@@ -33,6 +35,7 @@ impl Transport {
             output,
             paused: AtomicBool::new(false),
             finished: AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
             position: AtomicU64::new(0),
             seek_to: AtomicU64::new(NO_SEEK),
             seeked: AtomicBool::new(false),
@@ -60,6 +63,16 @@ impl Transport {
 
     pub fn is_finished(&self) -> bool {
         self.finished.load(Ordering::Relaxed)
+    }
+
+    /// Ends playback (another file is to be played): the player thread stops, and with it
+    /// the sound device's stream and the engine it fed.
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
+    }
+
+    pub(super) fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed)
     }
 
     pub fn seek(&self, frame: u64) {

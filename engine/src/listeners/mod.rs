@@ -2,4 +2,5 @@
 //! write what it says into the snapshot.
 
 pub mod beats;
+pub mod references;
 pub mod tagger;

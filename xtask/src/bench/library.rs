@@ -34,7 +34,8 @@ pub fn run(db: Option<&str>) -> Result<()> {
     let scales = Scales::shipped();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "library search, k = {K}, one query at a time on one thread ({} cores for index builds)",
+        "library search, k = {K}, one query at a time: the f32 scan and HNSW on one thread, \
+         the int8 scan above 50 000 tracks and index builds on {} cores",
         threads
     );
     println!(

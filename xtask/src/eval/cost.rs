@@ -124,7 +124,7 @@ pub(super) fn live_cost(clip: &Path) -> Result<(f64, f64)> {
     let models = LiveModels::load()?;
     let (mut audio, mut worker, _reader) =
         mirador_engine::build(&AnalyzerConfig::new(rate, channels))?;
-    for listener in models.listeners(rate)? {
+    for listener in models.listeners(rate, None)? {
         worker = worker.with_listener(listener);
     }
     // The whole engine, audio stage and worker, as it runs live.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use mirador_app::{batch, indexing};
-use mirador_dsp::clip::TableStyle;
+use mirador_dsp::clip::{Replay, TableStyle};
 use mirador_library::playlist::{self, Seed};
 use mirador_library::text::{self, TextEncoder, Vocabulary};
 use mirador_library::{Catalog, Choice, Facet, Scales, Track};
@@ -59,6 +59,7 @@ pub fn run(root: &Path, data: &Path) -> Result<()> {
         ("search_table", search_table(&catalog, &clips)?),
         ("playlist_table", playlist_table(&catalog)),
     ];
+    fills.extend(references(&catalog, &clips)?);
     let weights = catalog.all();
     let Choice::All(w) = weights else {
         unreachable!()
@@ -74,6 +75,67 @@ pub fn run(root: &Path, data: &Path) -> Result<()> {
     std::fs::write(&path, report).with_context(|| format!("writing {}", path.display()))?;
     eprintln!("eval: wrote {}", path.display());
     Ok(())
+}
+
+/// Seconds of each GTZAN test original the reference check hears: a stretch of the track,
+/// not all of it.
+const HEARD: (f64, f64) = (5.0, 25.0);
+
+/// The live engine's reference tracks, as its listener computes them: 20 s of each GTZAN
+/// test original (mono 22.05 kHz, as the listener gets it) compared with the held-out
+/// catalog. How often the recording itself comes first (or in the first three), and what a
+/// comparison costs on one core.
+fn references(catalog: &Catalog, clips: &[Clip]) -> Result<Vec<(&'static str, String)>> {
+    use mirador_engine::listeners::references::{
+        compare, comparison_models, EVERY_SECONDS, WINDOW_SECONDS,
+    };
+    let models = comparison_models(
+        std::sync::Arc::new(mirador_models::tagger::Tagger::load(Variant::Cnn)?),
+        std::sync::Arc::new(mirador_models::beats::BeatNet::load()?),
+    );
+    let (mut first, mut top3, mut n) = (0, 0, 0);
+    let mut ms = Vec::new();
+    for clip in clips.iter().filter(|c| c.set == "GTZAN test originals") {
+        let mut file = mirador_app::decode::AudioFile::open(&clip.path)?;
+        anyhow::ensure!(
+            file.sample_rate() == mirador_models::SAMPLE_RATE && file.channels() == 1,
+            "{}: GTZAN originals are mono 22.05 kHz",
+            clip.path.display()
+        );
+        let mut samples = Vec::new();
+        file.play(&mut |block| samples.extend_from_slice(block))?;
+        let rate = f64::from(mirador_models::SAMPLE_RATE);
+        let (from, until) = ((HEARD.0 * rate) as usize, (HEARD.1 * rate) as usize);
+        let heard = &samples[from.min(samples.len())..until.min(samples.len())];
+        let started = std::time::Instant::now();
+        let found = compare(heard, HEARD, catalog, &models);
+        ms.push(started.elapsed().as_secs_f64() * 1e3);
+        let key = clip.path.to_string_lossy();
+        let place = found.tracks.iter().position(|t| t.path == key);
+        n += 1;
+        first += usize::from(place == Some(0));
+        top3 += usize::from(place.is_some_and(|p| p < 3));
+    }
+    ms.sort_by(f64::total_cmp);
+    let median = ms.get(ms.len() / 2).copied().unwrap_or(f64::NAN);
+    // Cost grows with the audio described; live, each comparison describes a full window.
+    let per_second = median / (HEARD.1 - HEARD.0);
+    Ok(vec![
+        ("reference_clips", n.to_string()),
+        ("reference_first", format!("{first} of {n}")),
+        ("reference_top3", format!("{top3} of {n}")),
+        ("reference_ms", format!("{median:.0}")),
+        ("reference_per_second", format!("{per_second:.1}")),
+        ("reference_window", format!("{WINDOW_SECONDS:.0}")),
+        ("reference_every", format!("{EVERY_SECONDS:.0}")),
+        (
+            "reference_percent",
+            format!(
+                "{:.1}",
+                per_second * WINDOW_SECONDS / (EVERY_SECONDS * 10.0)
+            ),
+        ),
+    ])
 }
 
 /// The held-out sets: GTZAN's test split (excerpts and originals), all of Emotify, the 4Q

@@ -1,27 +1,60 @@
 //! The standalone window: the shared live view under a bar for its source, a file's
-//! transport controls or the input device being listened to.
+//! transport controls or the input device being listened to, and beside it the library
+//! panel when there is a library.
 
-use std::path::PathBuf;
+mod library;
+
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use mirador_engine::{ClassProbabilities, Control, RhythmSource, Snapshot, SnapshotReader};
+use mirador_view::tracks::clock;
 use mirador_view::{View, ViewSettings};
 
-use crate::live::Input;
+pub use library::{LibraryPanel, Playing, PANEL_WIDTH};
+
+use crate::live::{Capture, Input};
 use crate::player::Transport;
 
-/// What the window analyzes.
+/// What the window analyzes. Dropping it ends the playback or the recording.
 pub enum Source {
-    File(Arc<Transport>),
-    Input(Arc<Input>),
+    /// A file, by its canonical path, and its playback.
+    File(PathBuf, Arc<Transport>),
+    Input(Capture),
 }
 
-pub struct App {
+impl Drop for Source {
+    fn drop(&mut self) {
+        if let Source::File(_, t) = self {
+            t.stop();
+        }
+    }
+}
+
+/// What the window shows: a source and the engine analyzing it.
+pub struct Session {
     pub title: String,
     pub reader: SnapshotReader,
     pub source: Source,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.reader.send(Control::Shutdown);
+    }
+}
+
+/// Opens a file for the window to play (a click on a library track).
+pub type Opener = Box<dyn FnMut(&Path) -> Result<Session, String>>;
+
+pub struct App {
+    pub session: Session,
+    pub opener: Opener,
+    pub library: Option<LibraryPanel>,
+    /// Why the last file clicked could not be played.
+    pub open_error: Option<String>,
     /// Close the window after this many seconds (for unattended runs).
     pub exit_after: Option<f64>,
     /// Where to write the last snapshot's summary as JSON when the window closes, however
@@ -34,16 +67,18 @@ pub struct App {
 
 impl eframe::App for App {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        if let Source::File(t) = &self.source {
+        let session = &mut self.session;
+        if let Source::File(_, t) = &session.source {
             if t.take_seeked() {
-                self.reader.send(Control::Reset);
+                session.reader.send(Control::Reset);
             }
         }
+        let mut clicked = None;
         egui::Frame::central_panel(ui.style()).show(ui, |ui| {
             ui.horizontal(|ui| {
-                match &self.source {
-                    Source::File(t) => transport_bar(ui, t, &self.title),
-                    Source::Input(i) => input_bar(ui, i, self.reader.now()),
+                match &session.source {
+                    Source::File(_, t) => transport_bar(ui, t, &session.title),
+                    Source::Input(c) => input_bar(ui, &c.input, session.reader.now()),
                 }
                 ui.separator();
                 let s = &mut self.settings;
@@ -52,9 +87,26 @@ impl eframe::App for App {
                 ui.checkbox(&mut s.mfcc, "MFCC");
                 ui.checkbox(&mut s.predictions, "predictions");
             });
+            if let Some(e) = &self.open_error {
+                ui.colored_label(egui::Color32::LIGHT_RED, e);
+            }
             ui.separator();
-            self.view.ui(ui, &mut self.reader, &self.settings);
+            if let Some(panel) = &mut self.library {
+                let heard = session.reader.read().references.clone();
+                let playing = match &session.source {
+                    Source::File(path, _) => Playing::File(path),
+                    Source::Input(_) => Playing::Input,
+                };
+                egui::Panel::right("library")
+                    .default_size(PANEL_WIDTH)
+                    .size_range(240.0..=640.0)
+                    .show(ui, |ui| clicked = panel.ui(ui, playing, heard.as_deref()));
+            }
+            self.view.ui(ui, &mut session.reader, &self.settings);
         });
+        if let Some(path) = clicked {
+            self.open(ui.ctx(), &path);
+        }
         let timed_out = self
             .exit_after
             .is_some_and(|s| self.started.elapsed().as_secs_f64() >= s);
@@ -66,9 +118,25 @@ impl eframe::App for App {
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         if let Some(path) = &self.report {
-            if let Err(e) = std::fs::write(path, summary(self.reader.read()).to_string()) {
+            let summary = summary(self.session.reader.read()).to_string();
+            if let Err(e) = std::fs::write(path, summary) {
                 eprintln!("mirador: cannot write {}: {e}", path.display());
             }
+        }
+    }
+}
+
+impl App {
+    /// Plays `path` in place of what the window shows now, which stops.
+    fn open(&mut self, ctx: &egui::Context, path: &Path) {
+        match (self.opener)(path) {
+            Ok(session) => {
+                let title = format!("Mirador - {}", session.title);
+                ctx.send_viewport_cmd(egui::ViewportCommand::Title(title));
+                self.session = session;
+                self.open_error = None;
+            }
+            Err(e) => self.open_error = Some(format!("cannot play {}: {e}", path.display())),
         }
     }
 }
@@ -139,11 +207,6 @@ fn position(time: f64, length: Option<f64>) -> String {
     format!("{} / {total}", clock(time))
 }
 
-fn clock(seconds: f64) -> String {
-    let s = seconds.max(0.0) as u64;
-    format!("{}:{:02}", s / 60, s % 60)
-}
-
 /// The numbers of a snapshot, for unattended checks.
 pub fn summary(s: &Snapshot) -> serde_json::Value {
     serde_json::json!({
@@ -168,6 +231,12 @@ pub fn summary(s: &Snapshot) -> serde_json::Value {
         "beats_per_bar": s.rhythm.and_then(|r| r.beats_per_bar),
         "last_beat_time": s.rhythm.map(|r| r.beat.time),
         "model_error": s.model_error,
+        "references": s.references.as_ref().map(|r| {
+            r.tracks
+                .iter()
+                .map(|t| serde_json::json!({"path": t.path, "score": t.score}))
+                .collect::<Vec<_>>()
+        }),
         "rms": s.rms,
         "centroid_hz": s.centroid,
     })

@@ -1,0 +1,184 @@
+//! Everything Mirador says about one whole clip: the feature table's two passes, with each
+//! model's pipeline and the loudness meter riding along the second (a [`ClipTap`]), then the
+//! clip-level summaries. `mirador analyze`, `mirador index` and the live engine's reference
+//! tracks all describe audio this way.
+
+use std::sync::Arc;
+
+use mirador_dsp::clip::{feature_table_tapped, ClipTap, FeatureTable, Replay, TableStyle};
+use mirador_dsp::loudness::{Meter, Totals};
+use mirador_dsp::pitch::key::{estimate_key, Key};
+use mirador_dsp::AnalyzerConfig;
+
+use crate::abstain::not_enough_music;
+use crate::beats::{self, BeatNet, BeatPipeline, ClipBeats};
+use crate::classic::Classic;
+use crate::tagger::{ClipPredictions, ClipSummary, PatchPipeline, Tagger};
+use crate::Pipeline;
+
+/// What predicts each file's genre (`mirador analyze --model`).
+pub enum GenreModel {
+    /// A classic model over the feature table.
+    Classic(Box<Classic>),
+    /// A patch network (the distilled CNN or musicnn) over the clip's log-mel patches, with
+    /// its genre and mood heads.
+    Patches(Arc<Tagger>),
+}
+
+impl GenreModel {
+    pub fn name(&self) -> &str {
+        match self {
+            GenreModel::Classic(m) => &m.name,
+            GenreModel::Patches(m) => m.network.variant.name(),
+        }
+    }
+}
+
+/// The models `mirador analyze` runs, loaded once and shared by every file.
+#[derive(Default)]
+pub struct Models {
+    pub genre: Option<GenreModel>,
+    pub beats: Option<Arc<BeatNet>>,
+    /// Keep every 3 s patch's embedding in [`ClipAnalysis::patch_embeddings`] (the library
+    /// stores them).
+    pub keep_patch_embeddings: bool,
+}
+
+/// Everything Mirador says about one clip.
+pub struct ClipAnalysis {
+    pub table: FeatureTable,
+    /// GTZAN genre probabilities, when a model was asked for.
+    pub genre: Option<Vec<(String, f64)>>,
+    /// Mood, valence, arousal and tags, with `--model cnn` or `musicnn`.
+    pub network_output: Option<ClipPredictions>,
+    /// Beats, downbeats, tempo and meter, when a beat model was given.
+    pub beats: Option<ClipBeats>,
+    /// Key and mode from the clip's chroma profile (none in silence).
+    pub key: Option<Key>,
+    pub loudness: Totals,
+    /// Why genre, mood, tags, key and beats were withheld (silence, too short, all NaN).
+    pub not_enough_music: Option<String>,
+    /// Each patch's embedding, in order, when [`Models::keep_patch_embeddings`] asked.
+    pub patch_embeddings: Vec<Vec<f32>>,
+}
+
+/// The pipelines and the meter on the table's second pass.
+struct Riders {
+    patches: Option<PatchPipeline>,
+    /// The patches' outputs, summed as they come so a long file keeps none of them (but
+    /// their embeddings, when asked).
+    summary: ClipSummary,
+    patch_embeddings: Option<Vec<Vec<f32>>>,
+    beats: Option<BeatPipeline>,
+    meter: Meter,
+    samples: u64,
+}
+
+impl Riders {
+    fn summarize_patches(&mut self) {
+        if let Some(patches) = &mut self.patches {
+            for out in patches.take_outputs() {
+                self.summary.add(&out);
+                if let Some(kept) = &mut self.patch_embeddings {
+                    kept.push(out.embedding);
+                }
+            }
+        }
+    }
+
+    fn pipelines(&mut self) -> impl Iterator<Item = &mut dyn Pipeline> {
+        let patches = self.patches.as_mut().map(|p| p as &mut dyn Pipeline);
+        let beats = self.beats.as_mut().map(|p| p as &mut dyn Pipeline);
+        patches.into_iter().chain(beats)
+    }
+}
+
+impl ClipTap for Riders {
+    fn input(&mut self, block: &[f32]) {
+        self.meter.add(block);
+        self.samples += block.len() as u64;
+    }
+
+    fn analysis(&mut self, samples: &[f32], position: u64) {
+        self.pipelines().for_each(|p| p.push(samples, position));
+        self.summarize_patches();
+    }
+}
+
+/// Analyzes a clip with `models`: the feature table, key and loudness, and what each model
+/// says.
+pub fn analyze_clip<R: Replay>(
+    clip: &mut R,
+    style: TableStyle,
+    models: &Models,
+) -> Result<ClipAnalysis, String>
+where
+    R::Error: std::fmt::Display,
+{
+    let config = AnalyzerConfig::new(clip.sample_rate(), clip.channels());
+    let patches = match &models.genre {
+        Some(GenreModel::Patches(tagger)) => {
+            Some(PatchPipeline::for_clip(tagger.clone()).map_err(|e| e.to_string())?)
+        }
+        _ => None,
+    };
+    let mut riders = Riders {
+        patches,
+        summary: ClipSummary::default(),
+        patch_embeddings: models.keep_patch_embeddings.then(Vec::new),
+        beats: models.beats.clone().map(BeatPipeline::new),
+        meter: Meter::new(clip.channels(), clip.sample_rate())
+            .map_err(|e| format!("loudness meter: {e}"))?,
+        samples: 0,
+    };
+    let table =
+        feature_table_tapped(clip, &config, style, &mut riders).map_err(|e| e.to_string())?;
+    for p in riders.pipelines() {
+        p.finish();
+        if let Some(e) = p.take_error() {
+            return Err(e.to_string());
+        }
+    }
+    riders.summarize_patches();
+    let (genre, network_output) = match (&models.genre, &riders.patches) {
+        (Some(GenreModel::Classic(m)), _) => {
+            let p = m.predict(&table.values());
+            (Some(m.classes.iter().cloned().zip(p).collect()), None)
+        }
+        (Some(GenreModel::Patches(tagger)), Some(_)) => {
+            let summary = riders.summary.predictions(tagger);
+            (Some(summary.genre.clone()), Some(summary))
+        }
+        _ => (None, None),
+    };
+    let beats = riders.beats.as_mut().map(|p| {
+        let announced: Vec<_> = p.take_beats().collect();
+        beats::summarize(&announced)
+    });
+    let loudness = riders.meter.totals();
+    let seconds = table.length as f64 / f64::from(config.analysis.sample_rate);
+    let not_enough_music = not_enough_music(
+        seconds,
+        loudness.integrated_lufs,
+        riders.samples,
+        table.non_finite_samples,
+    );
+    let mut analysis = ClipAnalysis {
+        key: estimate_key(&table.chroma_profile.map(|c| c as f32)),
+        loudness,
+        table,
+        genre,
+        network_output,
+        beats,
+        not_enough_music,
+        patch_embeddings: riders.patch_embeddings.take().unwrap_or_default(),
+    };
+    if analysis.not_enough_music.is_some() {
+        analysis.genre = None;
+        analysis.network_output = None;
+        analysis.key = None;
+        analysis.beats = None;
+        analysis.patch_embeddings.clear();
+    }
+    Ok(analysis)
+}
