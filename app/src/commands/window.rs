@@ -29,7 +29,17 @@ pub fn start_engine(
 /// library that cannot be read is named, and the window opens without it.
 pub fn open_library(args: &LibraryArgs) -> Option<Arc<Catalog>> {
     match Catalog::open(&tracks::library_path(args)) {
-        Ok(catalog) => Some(Arc::new(catalog)),
+        Ok(catalog) => {
+            let catalog = Arc::new(catalog);
+            if catalog.wants_index() {
+                // A large library: searched by scanning until its HNSW index is built.
+                let building = catalog.clone();
+                let _ = std::thread::Builder::new()
+                    .name("mirador-index".into())
+                    .spawn(move || building.build_index());
+            }
+            Some(catalog)
+        }
         Err(LibraryError::Missing { .. } | LibraryError::Empty { .. })
             if args.library.is_none() =>
         {

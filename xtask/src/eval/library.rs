@@ -53,8 +53,19 @@ pub fn run(root: &Path, data: &Path) -> Result<()> {
         .unzip();
     let catalog = Catalog::new(tracks, Scales::shipped());
     let table = standardized(&tables);
+    let musicnn = musicnn_probabilities(&clips)?;
+    let baselines = [
+        ("baseline: standardized GTZAN feature table", &table),
+        (
+            "baseline: musicnn's genre, mood and tag probabilities",
+            &musicnn,
+        ),
+    ];
     let mut fills = vec![
-        ("retrieval_table", retrieval_table(&catalog, &table, &clips)),
+        (
+            "retrieval_table",
+            retrieval_table(&catalog, &baselines, &clips),
+        ),
         ("facet_checks", facet_checks(&catalog, &clips)),
         ("search_table", search_table(&catalog, &clips)?),
         ("playlist_table", playlist_table(&catalog)),
@@ -242,7 +253,36 @@ fn random_scores(q: usize, n: usize) -> Vec<f32> {
 
 type Relevance<'a> = Box<dyn Fn(usize, usize) -> bool + 'a>;
 
-fn retrieval_table(catalog: &Catalog, table: &[Vec<f32>], clips: &[Clip]) -> String {
+/// Each clip's musicnn genre, mood and tag probabilities as one L2-normalized vector (zero
+/// for a clip too short or quiet to predict), compared by cosine: the probabilities a
+/// tagging model gives, as a retrieval baseline.
+fn musicnn_probabilities(clips: &[Clip]) -> Result<Vec<Vec<f32>>> {
+    eprintln!("eval: library: musicnn on the same clips (the probabilities baseline)");
+    let (models, _) = indexing::models("musicnn", false).map_err(anyhow::Error::msg)?;
+    let paths: Vec<PathBuf> = clips.iter().map(|c| c.path.clone()).collect();
+    let mut vectors: HashMap<PathBuf, Vec<f32>> = HashMap::new();
+    batch::run(&paths, TableStyle::Gtzan, &models, None, |path, result| {
+        let Some(p) = result.ok().and_then(|a| a.clip.network_output) else {
+            return;
+        };
+        let mut v: Vec<f32> = p.genre.iter().chain(&p.mood).map(|c| c.1 as f32).collect();
+        v.extend_from_slice(&p.tags);
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+        v.iter_mut().for_each(|x| *x /= norm);
+        vectors.insert(path.to_path_buf(), v);
+    });
+    let dims = vectors.values().next().map_or(0, Vec::len);
+    Ok(clips
+        .iter()
+        .map(|c| vectors.remove(&c.path).unwrap_or_else(|| vec![0.0; dims]))
+        .collect())
+}
+
+fn retrieval_table(
+    catalog: &Catalog,
+    baselines: &[(&str, &Vec<Vec<f32>>)],
+    clips: &[Clip],
+) -> String {
     let members =
         |set: &str| -> Vec<usize> { (0..clips.len()).filter(|&i| clips[i].set == set).collect() };
     let same_genre: Relevance = Box::new(|a, b| clips[a].genre == clips[b].genre);
@@ -286,17 +326,15 @@ fn retrieval_table(catalog: &Catalog, table: &[Vec<f32>], clips: &[Clip]) -> Str
             Box::new(move |q| catalog.scores(&catalog.query_of(q), Choice::One(facet))),
         ));
     }
-    let table_scores = |q: usize| {
-        table
-            .iter()
-            .map(|t| mirador_library::catalog::dot(t, &table[q]))
-            .collect()
-    };
-    methods.push((
-        "baseline: standardized GTZAN feature table".into(),
-        None,
-        Box::new(table_scores),
-    ));
+    for &(name, vectors) in baselines {
+        let scores = move |q: usize| {
+            vectors
+                .iter()
+                .map(|v| mirador_library::catalog::dot(v, &vectors[q]))
+                .collect()
+        };
+        methods.push((name.into(), None, Box::new(scores)));
+    }
     methods.push((
         "baseline: random".into(),
         None,
