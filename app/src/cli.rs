@@ -144,6 +144,10 @@ pub struct AnalyzeArgs {
     /// Only the feature table: no genre, mood, tags or beats (the bare GTZAN columns, faster).
     #[arg(long, conflicts_with = "model")]
     pub features_only: bool,
+    /// Chords beat by beat, each starting on a tracked beat (the default follows the music
+    /// frame by frame, every 93 ms).
+    #[arg(long, conflicts_with = "no_beats")]
+    pub beat_chords: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

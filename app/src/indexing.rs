@@ -199,6 +199,7 @@ pub fn models(network: &str, keep_patches: bool) -> Result<(Models, Recipe), Str
         genre: Some(GenreModel::Patches(std::sync::Arc::new(tagger))),
         beats: Some(std::sync::Arc::new(beats)),
         keep_patch_embeddings: keep_patches,
+        beat_chords: false,
     };
     Ok((models, recipe))
 }

@@ -24,6 +24,9 @@ pub enum Format {
     Json,
     /// JSON Lines: one object per line, valid however far the run got.
     Jsonl,
+    /// The chords as `start end label` lines (seconds, Harte labels: the .lab files Sonic
+    /// Visualiser and mir_eval read); with several files, each block follows a `# file` line.
+    Lab,
 }
 
 /// Writes one row (CSV) or object (JSON) per analysis as each is added.
@@ -107,6 +110,18 @@ impl<W: Write> Writer<W> {
             Format::Jsonl => {
                 let object = json_object(a, &name, self.model.as_deref()).to_string();
                 writeln!(self.out, "{object}").map_err(|e| e.to_string())?;
+            }
+            Format::Lab => {
+                let write = |out: &mut W| -> std::io::Result<()> {
+                    if self.names.len() > 1 {
+                        writeln!(out, "# {name}")?;
+                    }
+                    for c in &a.clip.chords {
+                        writeln!(out, "{:.3}\t{:.3}\t{}", c.start, c.end, c.chord.name())?;
+                    }
+                    Ok(())
+                };
+                write(&mut self.out).map_err(|e| e.to_string())?;
             }
         }
         self.written += 1;
@@ -281,6 +296,11 @@ fn json_object(a: &Analysis, name: &str, model: Option<&str>) -> Value {
         "mood": mood,
         "tags": tags,
         "rhythm": rhythm,
+        "chords": a.clip.chords.iter().map(|c| json!({
+            "start": c.start,
+            "end": c.end,
+            "label": c.chord.name(),
+        })).collect::<Vec<_>>(),
     })
 }
 

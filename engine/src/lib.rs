@@ -34,7 +34,8 @@ pub use frame::{LiveFrame, SampleBlock, BLOCK_SAMPLES, LIVE_MELS, LIVE_MFCCS};
 pub use listener::{BarBeat, Heard, Listener};
 pub use models::LiveModels;
 pub use snapshot::{
-    Beat, ClassProbabilities, History, Reference, References, Rhythm, RhythmSource, Snapshot,
+    Beat, ClassProbabilities, History, LiveChord, Reference, References, Rhythm, RhythmSource,
+    Snapshot,
 };
 pub use worker::{Control, Worker};
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::snapshot::{Beat, ClassProbabilities, References};
+use crate::snapshot::{Beat, ClassProbabilities, LiveChord, References};
 
 pub trait Listener: Send {
     /// Mono analysis-rate samples; `position` is the analysis-rate index of `block[0]`.
@@ -33,6 +33,7 @@ pub struct Heard {
     pub genre: Option<ClassProbabilities>,
     pub mood: Option<ClassProbabilities>,
     pub beat: Option<BarBeat>,
+    pub chord: Option<LiveChord>,
     /// Why there is no genre or mood yet, when a model is listening (not enough audio yet,
     /// or silence).
     pub predictions_withheld: Option<&'static str>,

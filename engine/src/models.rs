@@ -1,6 +1,6 @@
 //! The models the live engine runs, loaded once and given to each new engine as listeners:
 //! the CNN distilled from musicnn for genre and mood (about once a second), BeatNet for beats
-//! (every frame).
+//! (every frame), the chord HMM (every 93 ms) and, with a library, the reference tracks.
 
 use std::sync::Arc;
 
@@ -12,6 +12,7 @@ use mirador_library::Catalog;
 
 use crate::listener::Listener;
 use crate::listeners::beats::BeatListener;
+use crate::listeners::chords::ChordListener;
 use crate::listeners::references::{comparison_models, ReferenceListener};
 use crate::listeners::tagger::TaggerListener;
 use crate::EngineError;
@@ -39,6 +40,7 @@ impl LiveModels {
         let mut listeners: Vec<Box<dyn Listener>> = vec![
             Box::new(TaggerListener::new(self.tagger.clone())?),
             Box::new(BeatListener::new(self.beats.clone(), input_rate)),
+            Box::new(ChordListener::new(input_rate)),
         ];
         if let Some(catalog) = library {
             let models = comparison_models(self.tagger.clone(), self.beats.clone());

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use mirador_dsp::pitch::chords::Chord;
 use mirador_dsp::pitch::key::Key;
 
 use crate::frame::{LIVE_MELS, LIVE_MFCCS};
@@ -153,6 +154,16 @@ impl ClassProbabilities {
     }
 }
 
+/// The chord being heard, as the live chord follower names it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LiveChord {
+    pub chord: Chord,
+    /// Its forward probability, 0 to 1.
+    pub probability: f32,
+    /// Seconds on the snapshots' timeline since when it has been named.
+    pub since: f64,
+}
+
 /// One library track near what was heard.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reference {
@@ -237,6 +248,7 @@ pub struct Snapshot {
     pub centroid: f32,
     pub rhythm: Option<Rhythm>,
     pub key: Option<Key>,
+    pub chord: Option<LiveChord>,
     pub loudness: Loudness,
     pub genre: Option<ClassProbabilities>,
     pub mood: Option<ClassProbabilities>,
@@ -271,6 +283,7 @@ impl Clone for Snapshot {
         self.centroid = s.centroid;
         self.rhythm = s.rhythm;
         self.key = s.key;
+        self.chord = s.chord;
         self.loudness = s.loudness;
         self.genre.clone_from(&s.genre);
         self.mood.clone_from(&s.mood);
@@ -296,6 +309,7 @@ impl Snapshot {
             centroid: 0.0,
             rhythm: None,
             key: None,
+            chord: None,
             loudness: Loudness {
                 momentary_lufs: f32::NEG_INFINITY,
                 short_term_lufs: f32::NEG_INFINITY,

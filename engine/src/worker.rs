@@ -148,6 +148,7 @@ impl Worker {
         s.mfcc.clear();
         s.rhythm = None;
         s.key = None;
+        s.chord = None;
         s.genre = None;
         s.mood = None;
         s.model_error = None;
@@ -220,6 +221,7 @@ impl Worker {
             s.mood.clone_from(&h.mood);
             s.predictions_withheld = h.predictions_withheld;
             s.references.clone_from(&h.references);
+            s.chord = h.chord;
             if h.error.is_some() {
                 s.model_error.clone_from(&h.error);
             }

@@ -391,7 +391,7 @@ mod tests {
         let catalog = Catalog::new(Vec::new(), Scales::identity());
         // Scores with many ties, and every third track refused.
         let scores: Vec<f32> = (0..1000).map(|i| ((i * 37) % 101) as f32 / 100.0).collect();
-        let keep = |i: usize| i % 3 != 0;
+        let keep = |i: usize| !i.is_multiple_of(3);
         for k in [0, 1, 10, 500, 2000] {
             let mut reference: Vec<usize> = (0..scores.len()).filter(|&i| keep(i)).collect();
             reference.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));

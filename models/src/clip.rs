@@ -5,13 +5,17 @@
 
 use std::sync::Arc;
 
-use mirador_dsp::clip::{feature_table_tapped, ClipTap, FeatureTable, Replay, TableStyle};
+use mirador_dsp::clip::{
+    feature_table_tapped, ClipScan, ClipTap, FeatureTable, Replay, TableStyle,
+};
 use mirador_dsp::loudness::{Meter, Totals};
+use mirador_dsp::pitch::chords::ChordSegment;
 use mirador_dsp::pitch::key::{estimate_key, Key};
 use mirador_dsp::AnalyzerConfig;
 
 use crate::abstain::not_enough_music;
 use crate::beats::{self, BeatNet, BeatPipeline, ClipBeats};
+use crate::chords::ChordPipeline;
 use crate::classic::Classic;
 use crate::tagger::{ClipPredictions, ClipSummary, PatchPipeline, Tagger};
 use crate::Pipeline;
@@ -42,6 +46,8 @@ pub struct Models {
     /// Keep every 3 s patch's embedding in [`ClipAnalysis::patch_embeddings`] (the library
     /// stores them).
     pub keep_patch_embeddings: bool,
+    /// Chords beat by beat (each starting on a beat) rather than frame by frame.
+    pub beat_chords: bool,
 }
 
 /// Everything Mirador says about one clip.
@@ -60,6 +66,9 @@ pub struct ClipAnalysis {
     pub not_enough_music: Option<String>,
     /// Each patch's embedding, in order, when [`Models::keep_patch_embeddings`] asked.
     pub patch_embeddings: Vec<Vec<f32>>,
+    /// The chords, in order, covering the clip ("N" where there is none); beat by beat
+    /// when [`Models::beat_chords`] asked and there are beats.
+    pub chords: Vec<ChordSegment>,
 }
 
 /// The pipelines and the meter on the table's second pass.
@@ -70,6 +79,8 @@ struct Riders {
     summary: ClipSummary,
     patch_embeddings: Option<Vec<Vec<f32>>>,
     beats: Option<BeatPipeline>,
+    /// Made once the first pass has found the tuning.
+    chords: Option<ChordPipeline>,
     meter: Meter,
     samples: u64,
 }
@@ -89,11 +100,16 @@ impl Riders {
     fn pipelines(&mut self) -> impl Iterator<Item = &mut dyn Pipeline> {
         let patches = self.patches.as_mut().map(|p| p as &mut dyn Pipeline);
         let beats = self.beats.as_mut().map(|p| p as &mut dyn Pipeline);
-        patches.into_iter().chain(beats)
+        let chords = self.chords.as_mut().map(|p| p as &mut dyn Pipeline);
+        patches.into_iter().chain(beats).chain(chords)
     }
 }
 
 impl ClipTap for Riders {
+    fn scanned(&mut self, scan: &ClipScan) {
+        self.chords = Some(ChordPipeline::for_clip(scan.tuning));
+    }
+
     fn input(&mut self, block: &[f32]) {
         self.meter.add(block);
         self.samples += block.len() as u64;
@@ -127,6 +143,7 @@ where
         summary: ClipSummary::default(),
         patch_embeddings: models.keep_patch_embeddings.then(Vec::new),
         beats: models.beats.clone().map(BeatPipeline::new),
+        chords: None,
         meter: Meter::new(clip.channels(), clip.sample_rate())
             .map_err(|e| format!("loudness meter: {e}"))?,
         samples: 0,
@@ -163,7 +180,16 @@ where
         riders.samples,
         table.non_finite_samples,
     );
+    let beat_times: Option<Vec<f64>> = beats
+        .as_ref()
+        .filter(|_| models.beat_chords)
+        .map(|b| b.beats.iter().map(|b| b.0).collect());
+    let chords = riders
+        .chords
+        .as_ref()
+        .map_or_else(Vec::new, |c| c.segments(beat_times.as_deref(), seconds));
     let mut analysis = ClipAnalysis {
+        chords,
         key: estimate_key(&table.chroma_profile.map(|c| c as f32)),
         loudness,
         table,

@@ -9,6 +9,8 @@
 //! - [`classic`]: the five classifiers of the GTZAN feature-table pipeline, on
 //!   `mirador-dsp`'s feature table (no pipeline of their own: they read the table).
 //!
+//! - [`chords`]: chords from chroma frames through an HMM (no learned weights), Viterbi for a
+//!   file and the forward filter live ([`chords::ChordPipeline`]).
 //! - [`clip`]: a whole clip through the feature table with every pipeline riding along.
 //!
 //! Training and conversion code is in `models/training/` (`cargo xtask models`); each model
@@ -17,6 +19,7 @@
 
 pub mod abstain;
 pub mod beats;
+pub mod chords;
 pub mod classic;
 pub mod clip;
 mod dense;

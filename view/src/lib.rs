@@ -9,6 +9,7 @@ mod heatmap;
 pub mod tracks;
 
 use egui::{Align2, Color32, FontId, Rect, RichText, Sense, Ui, Vec2};
+use mirador_dsp::pitch::chords::Chord;
 use mirador_dsp::pitch::key::PITCH_NAMES;
 use mirador_engine::{RhythmSource, Snapshot, SnapshotReader, LIVE_MELS, LIVE_MFCCS};
 
@@ -189,6 +190,13 @@ impl View {
             }
             ui.separator();
             big(ui, s.key.map_or("—".into(), |k| k.name()));
+            ui.separator();
+            // The chord now, in Harte's syntax; "N.C." (no chord) in silence and noise.
+            let chord = s.chord.map_or("—".into(), |c| match c.chord {
+                Chord::None => "N.C.".into(),
+                chord => chord.name(),
+            });
+            big(ui, chord).on_hover_text("the chord being heard");
             ui.separator();
             ui.vertical(|ui| {
                 ui.label(format!(

@@ -8,8 +8,9 @@
 //!   (nice-plug-xtask; `mirador` names the `mirador-plugin` package).
 //! - `models [facets]`: retrains every shipped model from `../shared/data` (or
 //!   `$MIRADOR_DATA`); `facets` only refits the library's facet scales.
-//! - `eval [beats|library]`: evaluates the shipped models end to end in Rust and writes
-//!   `models/REPORT.md` and `library/REPORT.md` (`beats`, `library`: that section alone).
+//! - `eval [beats|library|chords]`: evaluates the shipped models end to end in Rust and
+//!   writes `models/REPORT.md`, `library/REPORT.md` and `models/chords/REPORT.md` (`beats`,
+//!   `library`, `chords`: that part alone).
 
 mod bench;
 mod eval;
@@ -27,6 +28,9 @@ fn main() -> anyhow::Result<()> {
         Some("models") => models::run_all(),
         Some("eval") if args.get(1).is_some_and(|a| a == "beats") => eval::beats_only(),
         Some("eval") if args.get(1).is_some_and(|a| a == "library") => eval::library_only(),
+        Some("eval") if args.get(1).is_some_and(|a| a == "chords") => {
+            eval::chords_only(args.get(2).is_some_and(|a| a == "dev"))
+        }
         Some("eval") => eval::run(),
         Some("bundle") => {
             let args = args.into_iter().map(|a| {
@@ -40,7 +44,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask bench [CLIP] | bench library [DB] | bundle mirador [--release] | models [facets] | eval [beats|library]"
+                "usage: cargo xtask bench [CLIP] | bench library [DB] | bundle mirador [--release] | models [facets] | eval [beats|library|chords [dev]]"
             );
             std::process::exit(2);
         }

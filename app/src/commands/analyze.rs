@@ -56,6 +56,7 @@ pub fn analyze(args: AnalyzeArgs) -> ExitCode {
         genre,
         beats,
         keep_patch_embeddings: false,
+        beat_chords: args.beat_chords,
     };
     let model_name = models.genre.as_ref().map(GenreModel::name);
     let out: Box<dyn Write> = match output {

@@ -221,6 +221,7 @@ pub fn summary(s: &Snapshot) -> serde_json::Value {
         }),
         "key": s.key.map(|k| k.name()),
         "key_correlation": s.key.map(|k| k.correlation),
+        "chord": s.chord.map(|c| c.chord.name()),
         "mean_chroma": s.mean_chroma(usize::MAX),
         "momentary_lufs": finite(s.loudness.momentary_lufs),
         "short_term_lufs": finite(s.loudness.short_term_lufs),

@@ -47,6 +47,8 @@ pub fn feature_table<R: Replay>(
 
 /// What rides along the feature table's second pass, so nothing else decodes the clip again.
 pub trait ClipTap {
+    /// What the first pass found, before the second starts.
+    fn scanned(&mut self, _scan: &ClipScan) {}
     /// The clip's interleaved blocks as they are played.
     fn input(&mut self, _block: &[f32]) {}
     /// The mono analysis-rate signal the frames are cut from, with the index of its first
@@ -71,6 +73,7 @@ pub fn feature_table_tapped<R: Replay>(
         TableStyle::Librosa => PadMode::Constant,
     };
     let scan = scan(clip, &config)?;
+    tap.scanned(&scan);
     config.analysis.tuning = scan.tuning;
     config.analysis.clip_peak_db = Some(scan.peak_db);
     accumulate(clip, &config, scan.tuning, style, tap)

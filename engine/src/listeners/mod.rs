@@ -2,5 +2,6 @@
 //! write what it says into the snapshot.
 
 pub mod beats;
+pub mod chords;
 pub mod references;
 pub mod tagger;

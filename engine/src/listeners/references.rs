@@ -209,5 +209,6 @@ pub fn comparison_models(
         genre: Some(GenreModel::Patches(tagger)),
         beats: Some(beats),
         keep_patch_embeddings: false,
+        beat_chords: false,
     }
 }

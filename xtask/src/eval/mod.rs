@@ -9,6 +9,7 @@
 //! for mood and, where their AllMusic genres map onto GTZAN's, for genre.
 
 mod beats;
+mod chords;
 mod clips;
 mod cost;
 mod genre;
@@ -46,13 +47,18 @@ pub fn library_only() -> Result<()> {
     library::run(&repo_root(), &data_dir())
 }
 
+/// Only the chords' evaluation (`models/chords/REPORT.md`).
+pub fn chords_only(dev: bool) -> Result<()> {
+    chords::run_section(&repo_root(), dev)
+}
+
 /// 4Q clip id to artist.
 pub fn four_q_artists(data: &std::path::Path) -> Result<std::collections::HashMap<String, String>> {
     library::four_q_artists(data)
 }
 
-/// Writes `models/REPORT.md` (genre, mood, beats and cost, every peer in the same run) and
-/// `library/REPORT.md`.
+/// Writes `models/REPORT.md` (genre, mood, beats and cost, every peer in the same run),
+/// `library/REPORT.md` and `models/chords/REPORT.md`.
 pub fn run() -> Result<()> {
     let root = repo_root();
     let data = data_dir();
@@ -64,5 +70,6 @@ pub fn run() -> Result<()> {
     let path = root.join("models/REPORT.md");
     std::fs::write(&path, report).with_context(|| format!("writing {}", path.display()))?;
     eprintln!("eval: wrote {}", path.display());
-    library::run(&root, &data)
+    library::run(&root, &data)?;
+    chords::run_section(&root, false)
 }

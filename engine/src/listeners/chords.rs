@@ -1,0 +1,128 @@
+//! Chords in the live engine: the chord pipeline's forward filter hears the stream on the
+//! worker; the chord it names is published with the next snapshot, placed on the timeline.
+
+use mirador_models::chords::ChordPipeline;
+use mirador_models::{Pipeline, SAMPLE_RATE};
+
+use crate::listener::{Heard, Listener};
+use crate::snapshot::LiveChord;
+
+pub struct ChordListener {
+    pipeline: ChordPipeline,
+    /// Input samples per analysis sample.
+    ratio: f64,
+    input_rate: f64,
+    /// The chord now, and since when it has been named.
+    newest: Option<LiveChord>,
+}
+
+impl ChordListener {
+    pub fn new(input_rate: u32) -> Self {
+        Self {
+            pipeline: ChordPipeline::live(),
+            ratio: f64::from(input_rate) / f64::from(SAMPLE_RATE),
+            input_rate: f64::from(input_rate),
+            newest: None,
+        }
+    }
+}
+
+impl Listener for ChordListener {
+    fn push(&mut self, block: &[f32], position: u64) {
+        self.pipeline.push(block, position);
+        let Some(now) = self.pipeline.current() else {
+            return;
+        };
+        let time = (now.position as f64 * self.ratio).round() / self.input_rate;
+        match &mut self.newest {
+            Some(shown) if shown.chord == now.chord => shown.probability = now.probability,
+            _ => {
+                self.newest = Some(LiveChord {
+                    chord: now.chord,
+                    probability: now.probability,
+                    since: time,
+                })
+            }
+        }
+    }
+
+    fn discontinuity(&mut self, position: u64) {
+        self.pipeline.discontinuity(position);
+    }
+
+    fn update(&mut self, heard: &mut Heard) {
+        heard.chord = self.newest;
+    }
+
+    fn reset(&mut self) {
+        self.pipeline.discontinuity(0);
+        self.newest = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mirador_dsp::pitch::chords::{Chord, Quality};
+
+    use super::*;
+
+    /// Tones with three harmonics each at MIDI `notes`, `seconds` long, at the analysis rate.
+    fn chord(notes: &[u8], seconds: f64) -> Vec<f32> {
+        let rate = f64::from(SAMPLE_RATE);
+        (0..(seconds * rate) as usize)
+            .map(|i| {
+                let t = i as f64 / rate;
+                let mut x = 0.0;
+                for &n in notes {
+                    let f = 440.0 * 2f64.powf((f64::from(n) - 69.0) / 12.0);
+                    for h in 1..=3 {
+                        x += (2.0 * std::f64::consts::PI * f * h as f64 * t).sin() / h as f64;
+                    }
+                }
+                (0.1 * x) as f32
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_chord_heard_is_named_and_changes_with_the_music() {
+        // 48 kHz input: positions and times come back on the input's timeline.
+        let mut listener = ChordListener::new(48_000);
+        let mut heard = Heard::default();
+        let mut position = 0u64;
+        let mut play = |listener: &mut ChordListener, samples: &[f32]| {
+            for block in samples.chunks(777) {
+                listener.push(block, position);
+                position += block.len() as u64;
+            }
+        };
+        // C major (C3 in the bass, E4 G4 C5), then G major (G2, B3 D4 G4), then silence.
+        play(&mut listener, &chord(&[48, 64, 67, 72], 3.0));
+        listener.update(&mut heard);
+        let c = heard.chord.expect("a chord after 3 s");
+        assert_eq!(
+            c.chord,
+            Chord::Some(0, Quality::Major),
+            "{}",
+            c.chord.name()
+        );
+        assert!(c.probability > 0.5 && c.since < 0.5, "{c:?}");
+        play(&mut listener, &chord(&[43, 59, 62, 67], 3.0));
+        listener.update(&mut heard);
+        let g = heard.chord.unwrap();
+        assert_eq!(
+            g.chord,
+            Chord::Some(7, Quality::Major),
+            "{}",
+            g.chord.name()
+        );
+        // Named within half a second of the change at 3 s.
+        assert!((3.0..3.5).contains(&g.since), "{g:?}");
+        play(&mut listener, &vec![0.0; SAMPLE_RATE as usize]);
+        listener.update(&mut heard);
+        assert_eq!(heard.chord.unwrap().chord, Chord::None);
+        listener.reset();
+        listener.update(&mut heard);
+        assert_eq!(heard.chord, None);
+    }
+}
