@@ -154,6 +154,9 @@ impl ClassProbabilities {
     }
 }
 
+/// Chord changes kept for the views: more than the history's 10 s can hold.
+const CHORDS_KEPT: usize = 48;
+
 /// The chord being heard, as the live chord follower names it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LiveChord {
@@ -249,6 +252,8 @@ pub struct Snapshot {
     pub rhythm: Option<Rhythm>,
     pub key: Option<Key>,
     pub chord: Option<LiveChord>,
+    /// The chords named lately, each when it began, oldest first (the view's chord lane).
+    pub chords: History<LiveChord>,
     pub loudness: Loudness,
     pub genre: Option<ClassProbabilities>,
     pub mood: Option<ClassProbabilities>,
@@ -284,6 +289,7 @@ impl Clone for Snapshot {
         self.rhythm = s.rhythm;
         self.key = s.key;
         self.chord = s.chord;
+        self.chords.clone_from(&s.chords);
         self.loudness = s.loudness;
         self.genre.clone_from(&s.genre);
         self.mood.clone_from(&s.mood);
@@ -310,6 +316,7 @@ impl Snapshot {
             rhythm: None,
             key: None,
             chord: None,
+            chords: History::new(CHORDS_KEPT),
             loudness: Loudness {
                 momentary_lufs: f32::NEG_INFINITY,
                 short_term_lufs: f32::NEG_INFINITY,

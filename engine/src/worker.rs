@@ -149,6 +149,7 @@ impl Worker {
         s.rhythm = None;
         s.key = None;
         s.chord = None;
+        s.chords.clear();
         s.genre = None;
         s.mood = None;
         s.model_error = None;
@@ -222,6 +223,11 @@ impl Worker {
             s.predictions_withheld = h.predictions_withheld;
             s.references.clone_from(&h.references);
             s.chord = h.chord;
+            if let Some(c) = h.chord {
+                if s.chords.newest().is_none_or(|n| n.chord != c.chord) {
+                    s.chords.push(c);
+                }
+            }
             if h.error.is_some() {
                 s.model_error.clone_from(&h.error);
             }

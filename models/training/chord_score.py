@@ -20,18 +20,9 @@ import librosa
 import mir_eval
 import numpy as np
 
-QUALITIES = {
-    "maj": [0, 4, 7],
-    "min": [0, 3, 7],
-    "7": [0, 4, 7, 10],
-    "maj7": [0, 4, 7, 11],
-    "min7": [0, 3, 7, 10],
-    "dim": [0, 3, 6],
-    "aug": [0, 4, 8],
-    "sus2": [0, 2, 7],
-    "sus4": [0, 5, 7],
-}
-NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+# The same vocabulary the songs are made from.
+from chord_songs import NAMES, QUALITIES
+
 HOP = 512
 
 

@@ -6,6 +6,7 @@
 
 mod colormap;
 mod heatmap;
+mod song_map;
 pub mod tracks;
 
 use egui::{Align2, Color32, FontId, Rect, RichText, Sense, Ui, Vec2};
@@ -59,6 +60,7 @@ impl Default for View {
 }
 
 const LABEL_WIDTH: f32 = 34.0;
+const CHORD_LANE_HEIGHT: f32 = 18.0;
 
 impl View {
     /// Draws the engine's newest snapshot into `ui`, the beat indicator in step with the
@@ -76,7 +78,9 @@ impl View {
         let free = (ui.available_height() - predictions_height - 24.0).max(60.0);
         let width = snapshot.spectrogram.capacity();
         if settings.spectrogram {
-            let height = free * if panels == 1 { 1.0 } else { 0.5 };
+            let lane = self.panel(ui, CHORD_LANE_HEIGHT, "chord", &[]);
+            song_map::chord_lane(ui, lane, snapshot, width);
+            let height = (free - CHORD_LANE_HEIGHT) * if panels == 1 { 1.0 } else { 0.5 };
             let rect = self.panel(ui, height, "mel", &[]);
             let columns: Vec<&[f32]> = snapshot.spectrogram.iter().map(|c| &c[..]).collect();
             // 80 dB below the loudest bin shown, but never above the -100 dB floor, so

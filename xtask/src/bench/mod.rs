@@ -100,6 +100,43 @@ pub fn run(clip: Option<&str>) -> Result<()> {
         "ratio librosa / mirador",
         librosa / rust
     );
+    chord_cost(&samples, (rate, channels), seconds, rust)
+}
+
+/// Chords of the clip on top of the feature table: the chord pipeline's chroma frames and
+/// Viterbi, for the clip and scaled to a 4-minute song.
+fn chord_cost(mono: &[f32], format: (u32, usize), seconds: f64, table: f64) -> Result<()> {
+    use mirador_models::chords::ChordPipeline;
+    use mirador_models::Pipeline;
+    if format != (mirador_models::SAMPLE_RATE, 1) {
+        println!("\nchords: skipped (the chord bench takes a 22.05 kHz mono clip)");
+        return Ok(());
+    }
+    let time = median(RUNS, || {
+        let start = Instant::now();
+        let mut chords = ChordPipeline::for_clip(0.0);
+        for (i, block) in mono.chunks(4096).enumerate() {
+            chords.push(block, (i * 4096) as u64);
+        }
+        chords.finish();
+        std::hint::black_box(chords.segments(None, seconds));
+        start.elapsed().as_secs_f64()
+    });
+    println!(
+        "
+chords of the clip (chroma frames and Viterbi), one thread:"
+    );
+    println!(
+        "{:<34} {:>10.1} ms ({:.0} % of the feature table)",
+        "the clip",
+        time * 1e3,
+        100.0 * time / table
+    );
+    println!(
+        "{:<34} {:>10.1} ms",
+        "a 4-minute song (scaled)",
+        time * 240.0 / seconds * 1e3
+    );
     Ok(())
 }
 
