@@ -38,7 +38,8 @@ impl GenreModel {
     }
 }
 
-/// The models `mirador analyze` runs, loaded once and shared by every file.
+/// The models a clip is described with (`mirador analyze`, `index`, the reference tracks),
+/// loaded once and shared by every clip.
 #[derive(Default)]
 pub struct Models {
     pub genre: Option<GenreModel>,

@@ -137,6 +137,22 @@ chords of the clip (chroma frames and Viterbi), one thread:"
         "a 4-minute song (scaled)",
         time * 240.0 / seconds * 1e3
     );
+    // Live: the forward filter and the running tuning estimate, in the worker's 512-sample
+    // blocks.
+    let live = median(RUNS, || {
+        let start = Instant::now();
+        let mut chords = ChordPipeline::live();
+        for (i, block) in mono.chunks(512).enumerate() {
+            chords.push(block, (i * 512) as u64);
+            std::hint::black_box(chords.current());
+        }
+        start.elapsed().as_secs_f64()
+    });
+    println!(
+        "{:<34} {:>10.2} % of one core",
+        "live chord listener",
+        100.0 * live / seconds
+    );
     Ok(())
 }
 
