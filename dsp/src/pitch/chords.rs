@@ -126,10 +126,6 @@ const SEVENTH_MARGIN: f32 = 0.025;
 /// Log-likelihood a chord gains when its root is the bass's strongest pitch class (less as
 /// the root is weaker): the bass tells C:maj from A:min7, which chroma alone barely can.
 const BASS_WEIGHT: f32 = 1.0;
-/// Probability of staying in the same chord from one frame to the next, at the analysis
-/// frame rate (~43 frames per second): a chord lasts about a second unless the evidence
-/// says otherwise.
-pub const FRAME_SELF_TRANSITION: f32 = 0.97;
 
 /// The templates and the HMM.
 #[derive(Debug, Clone)]
@@ -143,8 +139,8 @@ pub struct ChordModel {
 }
 
 impl ChordModel {
-    /// The model for chroma frames between which a chord stays with probability
-    /// `self_transition` (see [`FRAME_SELF_TRANSITION`]; beat-synchronous chroma wants less).
+    /// The model for chroma columns between which a chord stays with probability
+    /// `self_transition` (longer columns, beats say, want less).
     pub fn new(self_transition: f32) -> Self {
         let mut chords = vec![Chord::None];
         let mut templates = Vec::new();
@@ -393,6 +389,9 @@ fn log_sum_exp(v: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A chord's chance to last one more 93 ms frame, as `mirador-models` sets it.
+    const FRAME_SELF_TRANSITION: f32 = 0.885;
 
     /// A chord's notes over some noise, its root in the bass.
     fn chroma_of(chord: Chord, noise: f32, seed: u32) -> Harmony {

@@ -89,7 +89,8 @@ impl ReferenceListener {
         } else {
             self.since_job as f64 >= EVERY_SECONDS * rate
         };
-        if !due {
+        // Busy: tried again on the next block, without copying the window meanwhile.
+        if !due || self.jobs.is_full() {
             return;
         }
         let until = self.end as f64 / rate;
@@ -99,10 +100,9 @@ impl ReferenceListener {
             until,
             generation: self.generation,
         };
-        match self.jobs.try_send(job) {
-            // Busy: try again on the next block.
-            Ok(()) | Err(TrySendError::Disconnected(_)) => self.since_job = 0,
-            Err(TrySendError::Full(_)) => {}
+        // Full cannot happen (only this thread sends); a thread that is gone is not asked again.
+        if let Ok(()) | Err(TrySendError::Disconnected(_)) = self.jobs.try_send(job) {
+            self.since_job = 0;
         }
     }
 }
