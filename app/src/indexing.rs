@@ -12,7 +12,7 @@ use mirador_models::beats::BeatNet;
 use mirador_models::tagger::{Tagger, Variant};
 use rayon::prelude::*;
 
-use mirador_models::clip::{GenreModel, Models};
+use mirador_models::clip::Models;
 
 use crate::batch::{self, Analysis};
 
@@ -196,10 +196,8 @@ pub fn models(network: &str, keep_patches: bool) -> Result<(Models, Recipe), Str
         beats: Some(BeatNet::fingerprint()),
     };
     let models = Models {
-        genre: Some(GenreModel::Patches(std::sync::Arc::new(tagger))),
-        beats: Some(std::sync::Arc::new(beats)),
         keep_patch_embeddings: keep_patches,
-        beat_chords: false,
+        ..Models::for_library(std::sync::Arc::new(tagger), std::sync::Arc::new(beats))
     };
     Ok((models, recipe))
 }

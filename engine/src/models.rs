@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use mirador_models::beats::BeatNet;
+use mirador_models::clip::Models;
 use mirador_models::tagger::{Tagger, Variant};
 use mirador_models::ModelError;
 
@@ -13,7 +14,7 @@ use mirador_library::Catalog;
 use crate::listener::Listener;
 use crate::listeners::beats::BeatListener;
 use crate::listeners::chords::ChordListener;
-use crate::listeners::references::{comparison_models, ReferenceListener};
+use crate::listeners::references::ReferenceListener;
 use crate::listeners::tagger::TaggerListener;
 use crate::EngineError;
 
@@ -40,10 +41,10 @@ impl LiveModels {
         let mut listeners: Vec<Box<dyn Listener>> = vec![
             Box::new(TaggerListener::new(self.tagger.clone())?),
             Box::new(BeatListener::new(self.beats.clone(), input_rate)),
-            Box::new(ChordListener::new(input_rate)),
+            Box::new(ChordListener::new()),
         ];
         if let Some(catalog) = library {
-            let models = comparison_models(self.tagger.clone(), self.beats.clone());
+            let models = Models::for_library(self.tagger.clone(), self.beats.clone());
             listeners.push(Box::new(ReferenceListener::new(catalog.clone(), models)?));
         }
         Ok(listeners)

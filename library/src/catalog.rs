@@ -117,14 +117,14 @@ impl Hit {
 /// A score with its track, ordered worst last: lower score, then (at equal scores) the
 /// later track.
 #[derive(PartialEq)]
-struct Ranked {
+struct Scored {
     score: f32,
     index: usize,
 }
 
-impl Eq for Ranked {}
+impl Eq for Scored {}
 
-impl Ord for Ranked {
+impl Ord for Scored {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         other
             .score
@@ -133,7 +133,7 @@ impl Ord for Ranked {
     }
 }
 
-impl PartialOrd for Ranked {
+impl PartialOrd for Scored {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
@@ -364,7 +364,7 @@ impl Catalog {
         // scores that would make the list.
         let mut heap = BinaryHeap::with_capacity(k + 1);
         for (index, &score) in scores.iter().enumerate().take_while(|_| k > 0) {
-            let entry = Ranked { score, index };
+            let entry = Scored { score, index };
             if heap.len() == k && heap.peek().is_some_and(|worst| &entry >= worst) {
                 continue;
             }

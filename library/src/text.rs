@@ -77,12 +77,27 @@ pub struct Encoded {
 }
 
 impl Encoded {
-    /// What each understood term came from and asks for: `"quick" as faster`.
-    pub fn understood(&self, genres: &[String]) -> Vec<String> {
+    /// What each understood term came from and asks for, `"quick" as faster, "sad" as mood
+    /// sad`, or `nothing`.
+    pub fn understood(&self, genres: &[String]) -> String {
+        if self.terms.is_empty() {
+            return "nothing".into();
+        }
         self.terms
             .iter()
             .map(|(term, words)| format!("\"{words}\" as {}", term.describe(genres)))
-            .collect()
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// How a ranked track met each term: `tempo 90-110 BPM 0.93, mood calm 0.81`.
+    pub fn matched(&self, ranked: &Ranked, genres: &[String]) -> String {
+        self.terms
+            .iter()
+            .zip(&ranked.terms)
+            .map(|((term, _), score)| format!("{} {score:.2}", term.describe(genres)))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

@@ -42,8 +42,6 @@ pub struct ChordPipeline {
     tuning: Option<TuningEstimator>,
     current: Option<CurrentChord>,
     origin: Option<u64>,
-    /// Frames since the start or the last discontinuity.
-    count: u64,
 }
 
 /// The HMM for chroma columns `seconds` long.
@@ -77,13 +75,7 @@ impl ChordPipeline {
             )),
             current: None,
             origin: None,
-            count: 0,
         }
-    }
-
-    /// The tuning chroma is taken at, in fractions of a semitone.
-    pub fn tuning(&self) -> f32 {
-        self.stream.tuning()
     }
 
     /// Live: the chord now, once a frame has been heard.
@@ -142,13 +134,11 @@ impl Pipeline for ChordPipeline {
             follower,
             tuning,
             current,
-            count,
             ..
         } = self;
         let mut retune = false;
         stream.push(block, &mut |f| {
             let chroma = harmony(&f);
-            *count += 1;
             match frames {
                 Some(frames) => frames.push(chroma),
                 None => {
@@ -160,7 +150,8 @@ impl Pipeline for ChordPipeline {
                     });
                     if let Some(t) = tuning {
                         t.push(f.power);
-                        retune |= *count % RETUNE_EVERY == 0;
+                        // Frames count from the stream's start or its last discontinuity.
+                        retune |= (f.index + 1) % RETUNE_EVERY == 0;
                     }
                 }
             }
@@ -176,7 +167,6 @@ impl Pipeline for ChordPipeline {
         self.stream.reset();
         self.follower.reset();
         self.origin = None;
-        self.count = 0;
         self.current = None;
     }
 

@@ -51,6 +51,20 @@ pub struct Models {
     pub beat_chords: bool,
 }
 
+impl Models {
+    /// What a library track is described by: a patch network (the embedding, genre, mood
+    /// and tags) and BeatNet (the rhythm facet). `mirador index` and the live reference
+    /// tracks both use it, so a query and the tracks it meets are described alike.
+    pub fn for_library(network: Arc<Tagger>, beats: Arc<BeatNet>) -> Self {
+        Self {
+            genre: Some(GenreModel::Patches(network)),
+            beats: Some(beats),
+            keep_patch_embeddings: false,
+            beat_chords: false,
+        }
+    }
+}
+
 /// Everything Mirador says about one clip.
 pub struct ClipAnalysis {
     pub table: FeatureTable,

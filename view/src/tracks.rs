@@ -15,22 +15,28 @@ pub fn track_row(ui: &mut Ui, title: &str, details: &str, hover: &str) -> bool {
     clicked
 }
 
-/// "artist · genre · 120 BPM · C major": what a list says about a track besides its title.
-pub fn details(
-    artist: Option<&str>,
-    genre: Option<&str>,
-    tempo: Option<f64>,
-    key: Option<&str>,
-) -> Vec<String> {
-    [
-        artist.map(str::to_owned),
-        genre.map(str::to_owned),
-        tempo.map(|t| format!("{t:.0} BPM")),
-        key.map(str::to_owned),
+/// What a track is, for a list: its artist, genre, tempo and key as known.
+pub struct Known<'a> {
+    pub artist: Option<&'a str>,
+    pub genre: Option<&'a str>,
+    pub tempo: Option<f64>,
+    pub key: Option<&'a str>,
+}
+
+/// "artist · genre · 120 BPM · C major · 0.87 (timbre, rhythm)": what a list says about a
+/// track besides its title, with the score it was listed by and why.
+pub fn details(known: Known, score: f32, why: &str) -> String {
+    let mut parts: Vec<String> = [
+        known.artist.map(str::to_owned),
+        known.genre.map(str::to_owned),
+        known.tempo.map(|t| format!("{t:.0} BPM")),
+        known.key.map(str::to_owned),
     ]
     .into_iter()
     .flatten()
-    .collect()
+    .collect();
+    parts.push(format!("{score:.2} ({why})"));
+    parts.join(" · ")
 }
 
 /// The reference tracks, nearest first, leaving out the one at `skip` (what is playing);
@@ -70,14 +76,14 @@ pub fn references(ui: &mut Ui, found: Option<&References>, skip: Option<&str>) -
 }
 
 fn reference_row(ui: &mut Ui, t: &Reference) -> bool {
-    let mut details = details(
-        t.artist.as_deref(),
-        t.genre.as_deref(),
-        t.tempo_bpm,
-        t.key.as_deref(),
-    );
-    details.push(format!("{:.2} ({})", t.score, t.reasons.join(", ")));
-    track_row(ui, &t.title, &details.join(" · "), &t.path)
+    let known = Known {
+        artist: t.artist.as_deref(),
+        genre: t.genre.as_deref(),
+        tempo: t.tempo_bpm,
+        key: t.key.as_deref(),
+    };
+    let line = details(known, t.score, &t.reasons.join(", "));
+    track_row(ui, &t.title, &line, &t.path)
 }
 
 /// "1:05".

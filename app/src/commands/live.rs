@@ -7,7 +7,7 @@ use mirador_app::gui::{Session, Source};
 use mirador_app::live;
 
 use super::play::Playback;
-use super::window::{check_report, open_library, open_window, start_engine};
+use super::window::{check_report, load_models, open_library, open_window, start_engine};
 use crate::cli::LiveArgs;
 
 pub fn live(args: LiveArgs) -> ExitCode {
@@ -27,18 +27,21 @@ pub fn live(args: LiveArgs) -> ExitCode {
         Ok(opened) => opened,
         Err(e) => return fail(&e),
     };
+    let models = match load_models(&args.window) {
+        Ok(models) => models,
+        Err(e) => return fail(&e),
+    };
     // A library track clicked in the window plays on the default output device.
     let playback = Playback {
         device: None,
         no_audio: false,
-        models: !args.window.no_models,
+        models,
         library: open_library(&args.window.library),
     };
     let (audio, reader) = match start_engine(
         opened.config.sample_rate,
         opened.config.channels as usize,
-        playback.models,
-        playback.library.as_ref(),
+        &playback,
     ) {
         Ok(engine) => engine,
         Err(e) => return fail(&e),

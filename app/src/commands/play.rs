@@ -9,18 +9,18 @@ use mirador_app::decode::AudioFile;
 use mirador_app::device::{self, Direction};
 use mirador_app::gui::{Session, Source};
 use mirador_app::player;
+use mirador_engine::LiveModels;
 use mirador_library::Catalog;
 
-use super::window::{check_report, open_library, open_window, start_engine};
+use super::window::{check_report, load_models, open_library, open_window, start_engine};
 use crate::cli::PlayArgs;
 
 /// How files are played: on which device (none: paced by the clock), with which models and
-/// library.
-#[derive(Clone)]
+/// library. The models are loaded once, for the first file and every file clicked after.
 pub struct Playback {
     pub device: Option<String>,
     pub no_audio: bool,
-    pub models: bool,
+    pub models: Option<Arc<LiveModels>>,
     pub library: Option<Arc<Catalog>>,
 }
 
@@ -36,10 +36,17 @@ pub fn play(args: PlayArgs) -> ExitCode {
         eprintln!("mirador: {e}");
         return ExitCode::from(1);
     }
+    let models = match load_models(&args.window) {
+        Ok(models) => models,
+        Err(e) => {
+            eprintln!("mirador: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let playback = Playback {
         device: args.device.clone(),
         no_audio: args.no_audio,
-        models: !args.window.no_models,
+        models,
         library: open_library(&args.window.library),
     };
     match open(&args.path, &playback) {
@@ -59,11 +66,9 @@ pub fn open(path: &Path, playback: &Playback) -> Result<Session, String> {
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let canonical = path.canonicalize().map_err(|e| fail(&e))?;
-    let library = playback.library.as_ref();
     let (reader, transport) = if playback.no_audio {
         let (audio, reader) =
-            start_engine(info.sample_rate, info.channels, playback.models, library)
-                .map_err(|e| fail(&e))?;
+            start_engine(info.sample_rate, info.channels, playback).map_err(|e| fail(&e))?;
         let transport = player::play_clocked(path.to_path_buf(), audio).map_err(|e| fail(&e))?;
         (reader, transport)
     } else {
@@ -77,8 +82,7 @@ pub fn open(path: &Path, playback: &Playback) -> Result<Session, String> {
         let (audio, reader) = start_engine(
             opened.config.sample_rate,
             opened.config.channels as usize,
-            playback.models,
-            library,
+            playback,
         )
         .map_err(|e| fail(&e))?;
         let transport =

@@ -24,19 +24,9 @@ pub fn search(args: SearchArgs) -> ExitCode {
         Some(Ok(named)) => Some(named),
         None => None,
     };
-    let described: Vec<String> = encoded
-        .terms
-        .iter()
-        .map(|(term, _)| term.describe(&vocabulary.genres))
-        .collect();
-    let understood = encoded.understood(&vocabulary.genres);
     eprintln!(
         "mirador: understood: {}",
-        if understood.is_empty() {
-            "nothing".into()
-        } else {
-            understood.join(", ")
-        }
+        encoded.understood(&vocabulary.genres)
     );
     if !encoded.ignored.is_empty() {
         eprintln!(
@@ -54,25 +44,13 @@ pub fn search(args: SearchArgs) -> ExitCode {
     let ranked = text::rank(&catalog, &encoded, reference, None, args.k, |i| {
         like.as_ref().is_some_and(|n| n.index == Some(i))
     });
-    let matched: Vec<String> = ranked
-        .iter()
-        .map(|r| {
-            described
-                .iter()
-                .zip(&r.terms)
-                .map(|(d, s)| format!("{d} {s:.2}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .collect();
     let rows: Vec<Row> = ranked
         .iter()
-        .zip(&matched)
-        .map(|(r, m)| Row {
+        .map(|r| Row {
             track: &catalog.tracks[r.index],
             score: Some(r.score),
             hit: None,
-            matched: Some(m.clone()),
+            matched: Some(encoded.matched(r, &vocabulary.genres)),
         })
         .collect();
     match tracks::write_rows(args.format, &rows) {

@@ -12,17 +12,24 @@ use super::play::{self, Playback};
 use super::tracks;
 use crate::cli::{LibraryArgs, WindowArgs};
 
-/// Builds the live engine for `rate` Hz and `channels` channels, with the models listening
-/// (genre, mood and beats, and reference tracks from `library`) unless `models` is false,
-/// and starts its worker.
+/// The live models, unless `--no-models`.
+pub fn load_models(window: &WindowArgs) -> Result<Option<Arc<LiveModels>>, EngineError> {
+    Ok((!window.no_models)
+        .then(LiveModels::load)
+        .transpose()?
+        .map(Arc::new))
+}
+
+/// Builds the live engine for `rate` Hz and `channels` channels, with `playback`'s models
+/// listening (genre, mood, beats, chords, and reference tracks from its library), and
+/// starts its worker.
 pub fn start_engine(
     rate: u32,
     channels: usize,
-    models: bool,
-    library: Option<&Arc<Catalog>>,
+    playback: &Playback,
 ) -> Result<(AudioStage, SnapshotReader), EngineError> {
-    let models = models.then(LiveModels::load).transpose()?;
-    mirador_engine::start(rate, channels, models.as_ref(), library)
+    let library = playback.library.as_ref();
+    mirador_engine::start(rate, channels, playback.models.as_deref(), library)
 }
 
 /// The library the window searches: `--library`, else the default one if there is one. A

@@ -11,7 +11,7 @@ use mirador_dsp::clip::TableStyle;
 use mirador_engine::References;
 use mirador_library::text::{self, TextEncoder, Vocabulary};
 use mirador_library::{Catalog, Query, Track};
-use mirador_view::tracks::{details, references, track_row};
+use mirador_view::tracks::{details, references, track_row, Known};
 
 use crate::{batch, indexing};
 
@@ -141,14 +141,14 @@ impl LibraryPanel {
             .show(ui, |ui| {
                 for row in &self.listed.rows {
                     let t = &self.catalog.tracks[row.index];
-                    let mut line = details(
-                        t.artist.as_deref(),
-                        t.genre.as_ref().map(|g| g.0.as_str()),
-                        t.tempo,
-                        t.key.as_deref(),
-                    );
-                    line.push(format!("{:.2} ({})", row.score, row.why));
-                    if track_row(ui, &title(t), &line.join(" · "), &t.path) {
+                    let known = Known {
+                        artist: t.artist.as_deref(),
+                        genre: t.genre.as_ref().map(|g| g.0.as_str()),
+                        tempo: t.tempo,
+                        key: t.key.as_deref(),
+                    };
+                    let line = details(known, row.score, &row.why);
+                    if track_row(ui, &title(t), &line, &t.path) {
                         clicked = Some(PathBuf::from(&t.path));
                     }
                 }
@@ -258,14 +258,9 @@ impl LibraryPanel {
             .described
             .as_ref()
             .filter(|d| self.like_playing && is_playing(playing, d));
-        let understood = encoded.understood(&self.vocabulary.genres);
         let mut note = format!(
             "understood: {}",
-            if understood.is_empty() {
-                "nothing".into()
-            } else {
-                understood.join(", ")
-            }
+            encoded.understood(&self.vocabulary.genres)
         );
         if !encoded.ignored.is_empty() {
             note += &format!("; ignored: {}", encoded.ignored.join(", "));
@@ -273,7 +268,10 @@ impl LibraryPanel {
         if encoded.terms.is_empty() && reference.is_none() {
             self.listed = Listed {
                 heading: "No word of the search is in the vocabulary".into(),
-                note: Some("genres, MSD tags, moods, tempo, key, loudness and length are".into()),
+                note: Some(
+                    "the vocabulary: genres, MSD tags, moods, tempo, key, loudness and length"
+                        .into(),
+                ),
                 rows: Vec::new(),
             };
             return;
@@ -292,15 +290,7 @@ impl LibraryPanel {
             .map(|r| Row {
                 index: r.index,
                 score: r.score,
-                why: encoded
-                    .terms
-                    .iter()
-                    .zip(&r.terms)
-                    .map(|((term, _), s)| {
-                        format!("{} {s:.2}", term.describe(&self.vocabulary.genres))
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                why: encoded.matched(r, &self.vocabulary.genres),
             })
             .collect();
         let like = reference.map_or(String::new(), |d| format!(", like {}", title(&d.track)));

@@ -70,10 +70,6 @@ impl ChromaStream {
         }
     }
 
-    pub fn tuning(&self) -> f32 {
-        self.chroma.tuning
-    }
-
     /// Chroma from now on at `tuning`.
     pub fn set_tuning(&mut self, tuning: f32) {
         let c = &mut self.chroma;

@@ -9,21 +9,22 @@ use crate::snapshot::LiveChord;
 
 pub struct ChordListener {
     pipeline: ChordPipeline,
-    /// Input samples per analysis sample.
-    ratio: f64,
-    input_rate: f64,
     /// The chord now, and since when it has been named.
     newest: Option<LiveChord>,
 }
 
 impl ChordListener {
-    pub fn new(input_rate: u32) -> Self {
+    pub fn new() -> Self {
         Self {
             pipeline: ChordPipeline::live(),
-            ratio: f64::from(input_rate) / f64::from(SAMPLE_RATE),
-            input_rate: f64::from(input_rate),
             newest: None,
         }
+    }
+}
+
+impl Default for ChordListener {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -33,7 +34,8 @@ impl Listener for ChordListener {
         let Some(now) = self.pipeline.current() else {
             return;
         };
-        let time = (now.position as f64 * self.ratio).round() / self.input_rate;
+        // Seconds are the same on the analysis timeline and the input's.
+        let time = now.position as f64 / f64::from(SAMPLE_RATE);
         match &mut self.newest {
             Some(shown) if shown.chord == now.chord => shown.probability = now.probability,
             _ => {
@@ -86,8 +88,7 @@ mod tests {
 
     #[test]
     fn the_chord_heard_is_named_and_changes_with_the_music() {
-        // 48 kHz input: positions and times come back on the input's timeline.
-        let mut listener = ChordListener::new(48_000);
+        let mut listener = ChordListener::new();
         let mut heard = Heard::default();
         let mut position = 0u64;
         let mut play = |listener: &mut ChordListener, samples: &[f32]| {

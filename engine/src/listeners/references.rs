@@ -2,7 +2,7 @@
 //! seconds; every so often it hands a copy to this listener's own thread, which describes
 //! them exactly as `mirador index` describes a file (`mirador_models::clip`, then the
 //! library's facets) and searches the catalog. The worker never waits for it: while a
-//! comparison runs, the next one is skipped, not queued.
+//! comparison runs, the next waits for the thread to be free, and nothing is queued.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use mirador_dsp::clip::{Samples, TableStyle};
 use mirador_library::{describe, Catalog, Description};
-use mirador_models::clip::{analyze_clip, GenreModel, Models};
+use mirador_models::clip::{analyze_clip, Models};
 use mirador_models::SAMPLE_RATE;
 
 use crate::listener::{Heard, Listener};
@@ -37,8 +37,9 @@ pub struct ReferenceListener {
     recent: VecDeque<f32>,
     /// Samples in [`WINDOW_SECONDS`].
     window: usize,
-    /// Analysis-rate samples since the last reset, and since the last comparison began.
-    heard: u64,
+    /// Whether a comparison was handed over since the last reset.
+    compared: bool,
+    /// Analysis-rate samples since the last comparison began (or the last reset).
     since_job: u64,
     /// Position just after the newest sample.
     end: u64,
@@ -50,8 +51,8 @@ pub struct ReferenceListener {
 }
 
 impl ReferenceListener {
-    /// Starts the comparing thread; `models` must have a patch network (the embedding) and
-    /// should have the beat model (the rhythm facet).
+    /// Starts the comparing thread; `models` are those the library was described with
+    /// ([`Models::for_library`]).
     pub fn new(catalog: Arc<Catalog>, models: Models) -> std::io::Result<Self> {
         let (jobs, job_rx) = crossbeam_channel::bounded::<Job>(1);
         let (result_tx, results) = crossbeam_channel::unbounded();
@@ -70,7 +71,7 @@ impl ReferenceListener {
         Ok(Self {
             recent: VecDeque::with_capacity(window),
             window,
-            heard: 0,
+            compared: false,
             since_job: 0,
             end: 0,
             generation: 0,
@@ -84,11 +85,12 @@ impl ReferenceListener {
     /// Hands the newest window to the thread when it is time and the thread is free.
     fn maybe_compare(&mut self) {
         let rate = SAMPLE_RATE as f64;
-        let due = if self.heard == self.since_job {
-            self.heard as f64 >= FIRST_AFTER_SECONDS * rate
+        let wait = if self.compared {
+            EVERY_SECONDS
         } else {
-            self.since_job as f64 >= EVERY_SECONDS * rate
+            FIRST_AFTER_SECONDS
         };
+        let due = self.since_job as f64 >= wait * rate;
         // Busy: tried again on the next block, without copying the window meanwhile.
         if !due || self.jobs.is_full() {
             return;
@@ -102,6 +104,7 @@ impl ReferenceListener {
         };
         // Full cannot happen (only this thread sends); a thread that is gone is not asked again.
         if let Ok(()) | Err(TrySendError::Disconnected(_)) = self.jobs.try_send(job) {
+            self.compared = true;
             self.since_job = 0;
         }
     }
@@ -169,7 +172,6 @@ impl Listener for ReferenceListener {
             self.recent.push_back(x);
         }
         let n = block.len() as u64;
-        self.heard += n;
         self.since_job += n;
         self.end = position + n;
         self.maybe_compare();
@@ -192,23 +194,10 @@ impl Listener for ReferenceListener {
 
     fn reset(&mut self) {
         self.recent.clear();
-        self.heard = 0;
+        self.compared = false;
         self.since_job = 0;
         self.generation += 1;
         self.newest = None;
         self.changed = true;
-    }
-}
-
-/// The models a reference comparison runs: those the library's tracks were described by.
-pub fn comparison_models(
-    tagger: Arc<mirador_models::tagger::Tagger>,
-    beats: Arc<mirador_models::beats::BeatNet>,
-) -> Models {
-    Models {
-        genre: Some(GenreModel::Patches(tagger)),
-        beats: Some(beats),
-        keep_patch_embeddings: false,
-        beat_chords: false,
     }
 }

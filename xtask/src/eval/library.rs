@@ -97,10 +97,8 @@ const HEARD: (f64, f64) = (5.0, 25.0);
 /// catalog. How often the recording itself comes first (or in the first three), and what a
 /// comparison costs on one core.
 fn references(catalog: &Catalog, clips: &[Clip]) -> Result<Vec<(&'static str, String)>> {
-    use mirador_engine::listeners::references::{
-        compare, comparison_models, EVERY_SECONDS, WINDOW_SECONDS,
-    };
-    let models = comparison_models(
+    use mirador_engine::listeners::references::{compare, EVERY_SECONDS, WINDOW_SECONDS};
+    let models = mirador_models::clip::Models::for_library(
         std::sync::Arc::new(mirador_models::tagger::Tagger::load(Variant::Cnn)?),
         std::sync::Arc::new(mirador_models::beats::BeatNet::load()?),
     );
