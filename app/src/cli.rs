@@ -106,9 +106,10 @@ pub struct AnalyzeArgs {
     pub demo: bool,
     /// Output format: summary (one aligned line per file: genre, mood, tempo, key,
     /// loudness), csv (the columns of GTZAN's features_30_sec.csv, with `label` when a genre
-    /// model runs), json (the same values plus file metadata and what the models say), or
-    /// jsonl (the JSON objects one per line). Default: summary on a terminal, csv when the
-    /// output is piped or written with -o. Each file is written as soon as it and those
+    /// model runs), json (the same values plus file metadata and what the models say),
+    /// jsonl (the JSON objects one per line), lab (the chords as `start end label` lines) or
+    /// sections-lab (the sections so, lettered A, B, ...). Default: summary on a terminal,
+    /// csv when the output is piped or written with -o. Each file is written as soon as it and those
     /// before it are done; Ctrl-C stops starting files and leaves valid output of the
     /// finished ones.
     #[arg(long, value_enum)]

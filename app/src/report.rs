@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use mirador_dsp::clip::FeatureTable;
 use mirador_dsp::pitch::key::{Mode, PITCH_NAMES};
+use mirador_dsp::structure::letter;
 use serde_json::{json, Map, Value};
 
 use crate::batch::Analysis;
@@ -27,6 +28,8 @@ pub enum Format {
     /// The chords as `start end label` lines (seconds, Harte labels: the .lab files Sonic
     /// Visualiser and mir_eval read); with several files, each block follows a `# file` line.
     Lab,
+    /// The sections the same way, labelled with their letters (A, B, ...).
+    SectionsLab,
 }
 
 /// Writes one row (CSV) or object (JSON) per analysis as each is added.
@@ -111,13 +114,19 @@ impl<W: Write> Writer<W> {
                 let object = json_object(a, &name, self.model.as_deref()).to_string();
                 writeln!(self.out, "{object}").map_err(|e| e.to_string())?;
             }
-            Format::Lab => {
+            Format::Lab | Format::SectionsLab => {
                 let write = |out: &mut W| -> std::io::Result<()> {
                     if self.names.len() > 1 {
                         writeln!(out, "# {name}")?;
                     }
-                    for c in &a.clip.chords {
-                        writeln!(out, "{:.3}\t{:.3}\t{}", c.start, c.end, c.chord.name())?;
+                    if self.format == Format::Lab {
+                        for c in &a.clip.chords {
+                            writeln!(out, "{:.3}\t{:.3}\t{}", c.start, c.end, c.chord.name())?;
+                        }
+                    } else {
+                        for s in &a.clip.sections {
+                            writeln!(out, "{:.3}\t{:.3}\t{}", s.start, s.end, letter(s.label))?;
+                        }
                     }
                     Ok(())
                 };
@@ -300,6 +309,13 @@ fn json_object(a: &Analysis, name: &str, model: Option<&str>) -> Value {
             "start": c.start,
             "end": c.end,
             "label": c.chord.name(),
+        })).collect::<Vec<_>>(),
+        "sections": a.clip.sections.iter().map(|s| json!({
+            "start": s.start,
+            "end": s.end,
+            "label": letter(s.label),
+            "role": s.role.name(),
+            "confidence": s.confidence,
         })).collect::<Vec<_>>(),
     })
 }

@@ -370,6 +370,17 @@ fn silence_and_clips_shorter_than_a_patch_get_no_prediction() {
         for field in ["genre", "mood", "tags", "key", "rhythm"] {
             assert!(f[field].is_null(), "{name}: {field} in {f}");
         }
+        // The song map still says something sensible: one section, no chord.
+        let sections = f["sections"].as_array().expect("sections");
+        assert_eq!(sections.len(), 1, "{name}: {f}");
+        assert_eq!(sections[0]["start"], 0.0, "{name}");
+        assert_eq!(sections[0]["label"], "A", "{name}");
+        assert!(sections[0]["end"].as_f64().unwrap() > 0.0, "{name}");
+        let chords = f["chords"].as_array().expect("chords");
+        assert!(
+            chords.iter().all(|c| c["label"] == "N"),
+            "{name}: {chords:?}"
+        );
     }
     let music = by_name("music.wav");
     assert!(music["not_enough_music"].is_null(), "{music}");

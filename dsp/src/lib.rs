@@ -8,6 +8,7 @@
 //! - [`spectral`], [`rhythm`], [`pitch`], [`separation`]: the algorithms by what they compute.
 //! - [`loudness`]: EBU R128 loudness and true peak (the `ebur128` crate).
 //! - [`clip`]: what needs a whole clip, the GTZAN feature table.
+//! - [`structure`]: sections of a song, for a file and live.
 
 pub mod analyzer;
 pub mod clip;
@@ -22,6 +23,7 @@ pub mod resampler;
 pub mod rhythm;
 pub mod separation;
 pub mod spectral;
+pub mod structure;
 
 pub use analyzer::StreamingAnalyzer;
 pub use config::{AnalysisParams, AnalyzerConfig, ConfigError, PadMode};

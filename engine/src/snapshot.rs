@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use mirador_dsp::pitch::chords::Chord;
 use mirador_dsp::pitch::key::Key;
+pub use mirador_models::sections::LiveSection;
 
 use crate::frame::{LIVE_MELS, LIVE_MFCCS};
 
@@ -165,7 +166,12 @@ pub struct LiveChord {
     pub probability: f32,
     /// Seconds on the snapshots' timeline since when it has been named.
     pub since: f64,
+    /// The chord likely next, and how often it has come next in this song.
+    pub next: Option<(Chord, f32)>,
 }
+
+/// Sections kept for the views: more than the history's 10 s can hold.
+const SECTIONS_KEPT: usize = 32;
 
 /// One library track near what was heard.
 #[derive(Debug, Clone, PartialEq)]
@@ -254,6 +260,11 @@ pub struct Snapshot {
     pub chord: Option<LiveChord>,
     /// The chords named lately, each when it began, oldest first (the view's chord lane).
     pub chords: History<LiveChord>,
+    /// The section being heard, known a few seconds after it began
+    /// ([`mirador_models::sections::live_latency_seconds`]).
+    pub section: Option<LiveSection>,
+    /// The sections heard lately, oldest first (the view's song-map strip).
+    pub sections: History<LiveSection>,
     pub loudness: Loudness,
     pub genre: Option<ClassProbabilities>,
     pub mood: Option<ClassProbabilities>,
@@ -290,6 +301,8 @@ impl Clone for Snapshot {
         self.key = s.key;
         self.chord = s.chord;
         self.chords.clone_from(&s.chords);
+        self.section = s.section;
+        self.sections.clone_from(&s.sections);
         self.loudness = s.loudness;
         self.genre.clone_from(&s.genre);
         self.mood.clone_from(&s.mood);
@@ -317,6 +330,8 @@ impl Snapshot {
             key: None,
             chord: None,
             chords: History::new(CHORDS_KEPT),
+            section: None,
+            sections: History::new(SECTIONS_KEPT),
             loudness: Loudness {
                 momentary_lufs: f32::NEG_INFINITY,
                 short_term_lufs: f32::NEG_INFINITY,

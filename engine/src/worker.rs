@@ -11,6 +11,8 @@ use crossbeam_channel::Receiver;
 use mirador_dsp::loudness::Meter;
 use mirador_dsp::pitch::key::estimate_key;
 use mirador_dsp::rhythm::beat_phase;
+use mirador_dsp::structure::columns::FrameView;
+use mirador_models::sections::SectionPipeline;
 use rtrb::Consumer;
 
 use crate::audio::Counters;
@@ -60,6 +62,8 @@ pub struct Worker {
     onset_rhythm: Option<Rhythm>,
     /// Where the next sample block should start if nothing was lost.
     next_block: Option<u64>,
+    /// Sections from the frames' chroma and MFCCs (no model: always on).
+    sections: SectionPipeline,
 }
 
 impl Worker {
@@ -89,6 +93,7 @@ impl Worker {
             heard: Heard::default(),
             onset_rhythm: None,
             next_block: None,
+            sections: SectionPipeline::live(),
         }
     }
 
@@ -150,6 +155,8 @@ impl Worker {
         s.key = None;
         s.chord = None;
         s.chords.clear();
+        s.section = None;
+        s.sections.clear();
         s.genre = None;
         s.mood = None;
         s.model_error = None;
@@ -158,6 +165,7 @@ impl Worker {
         self.onset_rhythm = None;
         self.onsets.clear();
         self.frames_since_tempo = 0;
+        self.sections.discontinuity();
         self.meter.reset();
         self.listeners.iter_mut().for_each(|l| l.reset());
         while self.input.frames.pop().is_ok() {}
@@ -180,6 +188,18 @@ impl Worker {
         s.mfcc.push(frame.mfcc);
         s.rms = frame.rms;
         s.centroid = frame.centroid;
+        self.sections.push(FrameView {
+            time: frame.time,
+            position: frame.position,
+            chroma: &frame.chroma,
+            mfcc: &frame.mfcc,
+            rms: frame.rms,
+        });
+        let section = self.sections.current();
+        if let Some(now) = section.filter(|&now| s.section != Some(now)) {
+            s.sections.push(now);
+        }
+        s.section = section;
 
         let window = self.onsets.capacity() - 1;
         if self.onsets.len() == window {

@@ -23,6 +23,11 @@ const HOLD_FRAMES: usize = 3;
 /// Live: the tuning is re-estimated from what was heard every this many frames (~10 s).
 const RETUNE_EVERY: u64 = 108;
 
+/// Live: the next chord is named once this song has moved on from the current one this
+/// many times, this often to the same chord.
+const NEXT_AFTER: u16 = 2;
+const NEXT_SHARE: f32 = 0.6;
+
 /// The chord being heard.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CurrentChord {
@@ -31,6 +36,68 @@ pub struct CurrentChord {
     pub probability: f32,
     /// Analysis-rate position of the newest frame's centre.
     pub position: u64,
+    /// The chord likely to come next and how often it has (0 to 1), when this song's own
+    /// changes so far say so clearly.
+    pub next: Option<(Chord, f32)>,
+}
+
+/// Which chord followed which in the stream so far: a fixed table of the most recent
+/// distinct changes (no allocation), a song's progression being a handful of them.
+#[derive(Debug, Clone)]
+pub struct Progressions {
+    changes: [(Chord, Chord, u16); Self::KEPT],
+    len: usize,
+    /// The change written over next when the table is full.
+    oldest: usize,
+}
+
+impl Progressions {
+    const KEPT: usize = 64;
+
+    pub fn new() -> Self {
+        Self {
+            changes: [(Chord::None, Chord::None, 0); Self::KEPT],
+            len: 0,
+            oldest: 0,
+        }
+    }
+
+    /// Counts a change from `from` to `to`.
+    pub fn observe(&mut self, from: Chord, to: Chord) {
+        if let Some(c) = self.changes[..self.len]
+            .iter_mut()
+            .find(|c| c.0 == from && c.1 == to)
+        {
+            c.2 = c.2.saturating_add(1);
+        } else if self.len < Self::KEPT {
+            self.changes[self.len] = (from, to, 1);
+            self.len += 1;
+        } else {
+            self.changes[self.oldest] = (from, to, 1);
+            self.oldest = (self.oldest + 1) % Self::KEPT;
+        }
+    }
+
+    /// The chord that has most often followed `from`, and its share, when it has done so
+    /// at least [`NEXT_AFTER`] times and [`NEXT_SHARE`] of the time.
+    pub fn next(&self, from: Chord) -> Option<(Chord, f32)> {
+        let after = self.changes[..self.len].iter().filter(|c| c.0 == from);
+        let total: u32 = after.clone().map(|c| u32::from(c.2)).sum();
+        let best = after.max_by_key(|c| c.2)?;
+        let share = f32::from(best.2) / total as f32;
+        (best.2 >= NEXT_AFTER && share >= NEXT_SHARE).then_some((best.1, share))
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.oldest = 0;
+    }
+}
+
+impl Default for Progressions {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 pub struct ChordPipeline {
@@ -41,6 +108,8 @@ pub struct ChordPipeline {
     /// Live: the tuning, estimated as the stream goes.
     tuning: Option<TuningEstimator>,
     current: Option<CurrentChord>,
+    /// Live: the changes heard, for the next chord.
+    progressions: Progressions,
     origin: Option<u64>,
 }
 
@@ -74,6 +143,7 @@ impl ChordPipeline {
                 mirador_dsp::pitch::chroma_stream::N_FFT,
             )),
             current: None,
+            progressions: Progressions::new(),
             origin: None,
         }
     }
@@ -134,6 +204,7 @@ impl Pipeline for ChordPipeline {
             follower,
             tuning,
             current,
+            progressions,
             ..
         } = self;
         let mut retune = false;
@@ -143,10 +214,14 @@ impl Pipeline for ChordPipeline {
                 Some(frames) => frames.push(chroma),
                 None => {
                     let (chord, probability) = follower.push(&chroma);
+                    if let Some(before) = current.filter(|c| c.chord != chord) {
+                        progressions.observe(before.chord, chord);
+                    }
                     *current = Some(CurrentChord {
                         chord,
                         probability,
                         position: origin + f.index * HOP as u64,
+                        next: progressions.next(chord),
                     });
                     if let Some(t) = tuning {
                         t.push(f.power);
@@ -168,6 +243,7 @@ impl Pipeline for ChordPipeline {
         self.follower.reset();
         self.origin = None;
         self.current = None;
+        self.progressions.clear();
     }
 
     fn finish(&mut self) {
@@ -181,5 +257,44 @@ impl Pipeline for ChordPipeline {
 
     fn take_error(&mut self) -> Option<ModelError> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mirador_dsp::pitch::chords::Quality;
+
+    use super::*;
+
+    #[test]
+    fn the_next_chord_is_named_once_the_song_has_shown_it() {
+        let [c, f, g, am] = [
+            Chord::Some(0, Quality::Major),
+            Chord::Some(5, Quality::Major),
+            Chord::Some(7, Quality::Major),
+            Chord::Some(9, Quality::Minor),
+        ];
+        let mut p = Progressions::new();
+        p.observe(c, g);
+        assert_eq!(p.next(c), None, "once is not a habit");
+        p.observe(g, am);
+        p.observe(am, f);
+        p.observe(f, c);
+        p.observe(c, g);
+        assert_eq!(p.next(c), Some((g, 1.0)));
+        // Split two ways: not sure.
+        p.observe(c, am);
+        p.observe(c, am);
+        assert_eq!(p.next(c), None);
+        // A full table forgets the oldest.
+        for i in 0..200 {
+            p.observe(
+                Chord::Some(i % 12, Quality::Sus2),
+                Chord::Some(i % 11, Quality::Sus4),
+            );
+        }
+        assert_eq!(p.len, Progressions::KEPT);
+        p.clear();
+        assert_eq!(p.next(g), None);
     }
 }

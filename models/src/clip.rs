@@ -11,12 +11,15 @@ use mirador_dsp::clip::{
 use mirador_dsp::loudness::{Meter, Totals};
 use mirador_dsp::pitch::chords::ChordSegment;
 use mirador_dsp::pitch::key::{estimate_key, Key};
-use mirador_dsp::AnalyzerConfig;
+use mirador_dsp::structure::columns::FrameView;
+use mirador_dsp::structure::Section;
+use mirador_dsp::{AnalyzerConfig, Frame};
 
 use crate::abstain::not_enough_music;
 use crate::beats::{self, BeatNet, BeatPipeline, ClipBeats};
 use crate::chords::ChordPipeline;
 use crate::classic::Classic;
+use crate::sections::SectionPipeline;
 use crate::tagger::{ClipPredictions, ClipSummary, PatchPipeline, Tagger};
 use crate::Pipeline;
 
@@ -84,6 +87,8 @@ pub struct ClipAnalysis {
     /// The chords, in order, covering the clip ("N" where there is none); beat by beat
     /// when [`Models::beat_chords`] asked and there are beats.
     pub chords: Vec<ChordSegment>,
+    /// The sections, in order, covering the clip (one in silence or a short clip).
+    pub sections: Vec<Section>,
 }
 
 /// The pipelines and the meter on the table's second pass.
@@ -96,6 +101,7 @@ struct Riders {
     beats: Option<BeatPipeline>,
     /// Made once the first pass has found the tuning.
     chords: Option<ChordPipeline>,
+    sections: SectionPipeline,
     meter: Meter,
     samples: u64,
 }
@@ -134,6 +140,16 @@ impl ClipTap for Riders {
         self.pipelines().for_each(|p| p.push(samples, position));
         self.summarize_patches();
     }
+
+    fn frame(&mut self, frame: &Frame) {
+        self.sections.push(FrameView {
+            time: frame.time,
+            position: frame.position,
+            chroma: &frame.chroma,
+            mfcc: &frame.mfcc,
+            rms: frame.rms,
+        });
+    }
 }
 
 /// Analyzes a clip with `models`: the feature table, key and loudness, and what each model
@@ -159,6 +175,7 @@ where
         patch_embeddings: models.keep_patch_embeddings.then(Vec::new),
         beats: models.beats.clone().map(BeatPipeline::new),
         chords: None,
+        sections: SectionPipeline::for_clip(),
         meter: Meter::new(clip.channels(), clip.sample_rate())
             .map_err(|e| format!("loudness meter: {e}"))?,
         samples: 0,
@@ -203,8 +220,12 @@ where
         .chords
         .as_ref()
         .map_or_else(Vec::new, |c| c.segments(beat_times.as_deref(), seconds));
+    let sections = riders
+        .sections
+        .sections(beats.as_ref().map_or(&[][..], |b| &b.beats[..]), seconds);
     let mut analysis = ClipAnalysis {
         chords,
+        sections,
         key: estimate_key(&table.chroma_profile.map(|c| c as f32)),
         loudness,
         table,

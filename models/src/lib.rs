@@ -11,11 +11,15 @@
 //!
 //! - [`chords`]: chords from chroma frames through an HMM (no learned weights), Viterbi for a
 //!   file and the forward filter live ([`chords::ChordPipeline`]).
+//! - [`sections`]: a song's sections from the feature frames' chroma and MFCCs (no learned
+//!   weights), structural features for a file and Foote novelty live
+//!   ([`sections::SectionPipeline`]).
 //! - [`clip`]: a whole clip through the feature table with every pipeline riding along.
 //!
 //! Training and conversion code is in `models/training/` (`cargo xtask models`); each model
 //! has a card beside its files (`models/classic/README.md`, `models/musicnn/README.md`,
-//! `models/cnn/README.md`, `models/beatnet/README.md`).
+//! `models/cnn/README.md`, `models/beatnet/README.md`, `models/chords/README.md`,
+//! `models/sections/README.md`).
 
 pub mod abstain;
 pub mod beats;
@@ -26,6 +30,7 @@ mod dense;
 mod error;
 mod onnx;
 pub mod pipeline;
+pub mod sections;
 mod standardizer;
 pub mod tagger;
 

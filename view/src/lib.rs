@@ -12,6 +12,7 @@ pub mod tracks;
 use egui::{Align2, Color32, FontId, Rect, RichText, Sense, Ui, Vec2};
 use mirador_dsp::pitch::chords::Chord;
 use mirador_dsp::pitch::key::PITCH_NAMES;
+use mirador_dsp::structure::letter;
 use mirador_engine::{RhythmSource, Snapshot, SnapshotReader, LIVE_MELS, LIVE_MFCCS};
 
 use heatmap::Heatmap;
@@ -78,9 +79,11 @@ impl View {
         let free = (ui.available_height() - predictions_height - 24.0).max(60.0);
         let width = snapshot.spectrogram.capacity();
         if settings.spectrogram {
+            let strip = self.panel(ui, CHORD_LANE_HEIGHT, "part", &[]);
+            song_map::section_strip(ui, strip, snapshot, width);
             let lane = self.panel(ui, CHORD_LANE_HEIGHT, "chord", &[]);
             song_map::chord_lane(ui, lane, snapshot, width);
-            let height = (free - CHORD_LANE_HEIGHT) * if panels == 1 { 1.0 } else { 0.5 };
+            let height = (free - 2.0 * CHORD_LANE_HEIGHT) * if panels == 1 { 1.0 } else { 0.5 };
             let rect = self.panel(ui, height, "mel", &[]);
             let columns: Vec<&[f32]> = snapshot.spectrogram.iter().map(|c| &c[..]).collect();
             // 80 dB below the loudest bin shown, but never above the -100 dB floor, so
@@ -201,6 +204,20 @@ impl View {
                 chord => chord.name(),
             });
             big(ui, chord).on_hover_text("the chord being heard");
+            if let Some((next, share)) = s.chord.and_then(|c| c.next) {
+                ui.label(RichText::new(format!("next {}", next.name())).color(Color32::GRAY))
+                    .on_hover_text(format!(
+                        "the chord that followed this one {:.0}% of the time in this song",
+                        share * 100.0
+                    ));
+            }
+            ui.separator();
+            // The section's letter: equal letters, the same material.
+            let section = s.section.map_or("—".into(), |p| letter(p.label));
+            big(ui, section).on_hover_text(
+                "the part of the song being heard (equal letters: the same material), \
+                 known a few seconds after it begins",
+            );
             ui.separator();
             ui.vertical(|ui| {
                 ui.label(format!(

@@ -8,9 +8,11 @@
 //!   (nice-plug-xtask; `mirador` names the `mirador-plugin` package).
 //! - `models [facets]`: retrains every shipped model from `../shared/data` (or
 //!   `$MIRADOR_DATA`); `facets` only refits the library's facet scales.
-//! - `eval [beats|library|chords]`: evaluates the shipped models end to end in Rust and
-//!   writes `models/REPORT.md`, `library/REPORT.md` and `models/chords/REPORT.md` (`beats`,
-//!   `library`, `chords`: that part alone).
+//! - `eval [beats|library|chords|sections]`: evaluates the shipped models end to end in Rust
+//!   and writes `models/REPORT.md`, `library/REPORT.md`, `models/chords/REPORT.md` and
+//!   `models/sections/REPORT.md` (`beats`, `library`, `chords`, `sections`: that part alone;
+//!   `chords dev` and `sections dev` print the development songs' table instead, and
+//!   `sections sweep` tries the sections' parameters on those songs).
 
 mod bench;
 mod eval;
@@ -31,6 +33,12 @@ fn main() -> anyhow::Result<()> {
         Some("eval") if args.get(1).is_some_and(|a| a == "chords") => {
             eval::chords_only(args.get(2).is_some_and(|a| a == "dev"))
         }
+        Some("eval") if args.get(1).is_some_and(|a| a == "sections") => {
+            match args.get(2).map(String::as_str) {
+                Some("sweep") => eval::sections_sweep(),
+                other => eval::sections_only(other == Some("dev")),
+            }
+        }
         Some("eval") => eval::run(),
         Some("bundle") => {
             let args = args.into_iter().map(|a| {
@@ -44,7 +52,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask bench [CLIP] | bench library [DB] | bundle mirador [--release] | models [facets] | eval [beats|library|chords [dev]]"
+                "usage: cargo xtask bench [CLIP] | bench library [DB] | bundle mirador [--release] | models [facets] | eval [beats|library|chords [dev]|sections [dev|sweep]]"
             );
             std::process::exit(2);
         }

@@ -50,8 +50,14 @@ pub fn run(command: &mut Command) -> Result<()> {
 /// The BeatNet reference environment (`target/beatnet-venv`): the original BeatNet package
 /// with madmom and torch, librosa's beat tracker and mir_eval.
 pub fn beatnet_python() -> Result<PathBuf> {
+    venv_from_script("target/beatnet-venv", "models/training/beatnet_venv.sh")
+}
+
+/// The Python of the virtual environment at `dir` (relative to the repository), which
+/// `script` creates when it is missing or broken.
+pub fn venv_from_script(dir: &str, script: &str) -> Result<PathBuf> {
     let root = repo_root();
-    let venv = root.join("target/beatnet-venv");
-    run(Command::new(root.join("models/training/beatnet_venv.sh")).arg(&venv))?;
+    let venv = root.join(dir);
+    run(Command::new(root.join(script)).arg(&venv))?;
     Ok(venv.join("bin/python"))
 }

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use mirador_dsp::structure::letter;
 use mirador_engine::{ClassProbabilities, Control, RhythmSource, Snapshot, SnapshotReader};
 use mirador_view::tracks::clock;
 use mirador_view::{View, ViewSettings};
@@ -222,6 +223,12 @@ pub fn summary(s: &Snapshot) -> serde_json::Value {
         "key": s.key.map(|k| k.name()),
         "key_correlation": s.key.map(|k| k.correlation),
         "chord": s.chord.map(|c| c.chord.name()),
+        "next_chord": s.chord.and_then(|c| c.next).map(|(c, _)| c.name()),
+        "section": s.section.map(|p| letter(p.label)),
+        "sections": s.sections.iter().map(|p| serde_json::json!({
+            "since": p.since,
+            "label": letter(p.label),
+        })).collect::<Vec<_>>(),
         "mean_chroma": s.mean_chroma(usize::MAX),
         "momentary_lufs": finite(s.loudness.momentary_lufs),
         "short_term_lufs": finite(s.loudness.short_term_lufs),

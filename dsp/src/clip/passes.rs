@@ -54,6 +54,8 @@ pub trait ClipTap {
     /// The mono analysis-rate signal the frames are cut from, with the index of its first
     /// sample (see [`StreamingAnalyzer::process_interleaved_tapped`]).
     fn analysis(&mut self, _samples: &[f32], _position: u64) {}
+    /// Each feature frame of the second pass (structure reads chroma and MFCCs from it).
+    fn frame(&mut self, _frame: &Frame) {}
 }
 
 impl ClipTap for () {}
@@ -121,6 +123,8 @@ fn accumulate<R: Replay>(
     let mut hpss_samples = HpssSamples::new(a.n_fft / 2);
     {
         let table = &mut table;
+        // The frame sink and the sample tap both reach the tap, one call at a time.
+        let tap = std::cell::RefCell::new(tap);
         let mut sink = |frame: &Frame| {
             table.add_frame(frame);
             for (bin, &c) in chroma_bins.iter_mut().zip(&frame.chroma) {
@@ -132,14 +136,17 @@ fn accumulate<R: Replay>(
             hpss.push(&frame.spectrum, &mut |h, p| {
                 hpss_samples.add(h, p, u64::MAX)
             });
+            tap.borrow_mut().frame(frame);
         };
         clip.play(&mut |block| {
-            analyzer.process_interleaved_tapped(block, &mut sink, &mut |m, p| tap.analysis(m, p));
-            tap.input(block);
+            analyzer.process_interleaved_tapped(block, &mut sink, &mut |m, p| {
+                tap.borrow_mut().analysis(m, p)
+            });
+            tap.borrow_mut().input(block);
         })
         .map_err(ClipError::Source)?;
         analyzer.flush_tapped(&mut sink, &mut |samples, position| {
-            tap.analysis(samples, position)
+            tap.borrow_mut().analysis(samples, position)
         });
     }
     table.chroma_profile = chroma_bins.map(|b| b.mean());

@@ -37,12 +37,16 @@ impl Listener for ChordListener {
         // Seconds are the same on the analysis timeline and the input's.
         let time = now.position as f64 / f64::from(SAMPLE_RATE);
         match &mut self.newest {
-            Some(shown) if shown.chord == now.chord => shown.probability = now.probability,
+            Some(shown) if shown.chord == now.chord => {
+                shown.probability = now.probability;
+                shown.next = now.next;
+            }
             _ => {
                 self.newest = Some(LiveChord {
                     chord: now.chord,
                     probability: now.probability,
                     since: time,
+                    next: now.next,
                 })
             }
         }

@@ -100,17 +100,109 @@ pub fn run(clip: Option<&str>) -> Result<()> {
         "ratio librosa / mirador",
         librosa / rust
     );
-    chord_cost(&samples, (rate, channels), seconds, rust)
+    let chords = chord_cost(&samples, (rate, channels), seconds, rust)?;
+    section_cost(&samples, (rate, channels), seconds, chords)
+}
+
+/// Sections on top of the feature table: the frames' units as they come, then the whole
+/// segmentation, for a 4-minute song (the clip's frames played 8 times over, beats at
+/// 120 BPM); and the live novelty per second of audio.
+fn section_cost(
+    samples: &[f32],
+    (rate, channels): (u32, usize),
+    seconds: f64,
+    chords_song: Option<f64>,
+) -> Result<()> {
+    use mirador_dsp::structure::columns::FrameView;
+    use mirador_models::sections::SectionPipeline;
+    let mut analyzer = StreamingAnalyzer::new(&AnalyzerConfig::new(rate, channels))?;
+    /// What sections read of a frame, kept to be played again.
+    struct Kept {
+        time: f64,
+        position: u64,
+        chroma: [f32; 12],
+        mfcc: Vec<f32>,
+        rms: f32,
+    }
+    let mut frames: Vec<Kept> = Vec::new();
+    let mut keep = |f: &Frame| {
+        frames.push(Kept {
+            time: f.time,
+            position: f.position,
+            chroma: f.chroma,
+            mfcc: f.mfcc.clone(),
+            rms: f.rms,
+        });
+    };
+    for block in samples.chunks(4096 * channels) {
+        analyzer.process_interleaved(block, &mut keep);
+    }
+    analyzer.flush(&mut keep);
+    impl Kept {
+        fn view(&self, shift: f64) -> FrameView<'_> {
+            FrameView {
+                time: self.time + shift,
+                position: self.position,
+                chroma: &self.chroma,
+                mfcc: &self.mfcc,
+                rms: self.rms,
+            }
+        }
+    }
+    let song = 240.0;
+    let repeats = (song / seconds).ceil() as usize;
+    let beats: Vec<(f64, u8)> = (1..(song * 2.0) as usize)
+        .map(|i| (i as f64 * 0.5, (i % 4 + 1) as u8))
+        .collect();
+    let file = median(RUNS, || {
+        let start = Instant::now();
+        let mut sections = SectionPipeline::for_clip();
+        for r in 0..repeats {
+            for f in &frames {
+                sections.push(f.view(r as f64 * seconds));
+            }
+        }
+        std::hint::black_box(sections.sections(&beats, song));
+        start.elapsed().as_secs_f64()
+    });
+    println!("\nsections, one thread:");
+    println!(
+        "{:<34} {:>10.1} ms (480 beats)",
+        "a 4-minute song",
+        file * 1e3
+    );
+    if let Some(chords) = chords_song {
+        println!(
+            "{:<34} {:>10.1} ms (aim: 50 ms)",
+            "sections and chords, 4 minutes",
+            (file + chords) * 1e3
+        );
+    }
+    let live = median(RUNS, || {
+        let start = Instant::now();
+        let mut sections = SectionPipeline::live();
+        for f in &frames {
+            sections.push(f.view(0.0));
+            std::hint::black_box(sections.current());
+        }
+        start.elapsed().as_secs_f64()
+    });
+    println!(
+        "{:<34} {:>10.4} % of one core",
+        "live sections",
+        100.0 * live / seconds
+    );
+    Ok(())
 }
 
 /// Chords of the clip on top of the feature table: the chord pipeline's chroma frames and
-/// Viterbi, for the clip and scaled to a 4-minute song.
-fn chord_cost(mono: &[f32], format: (u32, usize), seconds: f64, table: f64) -> Result<()> {
+/// Viterbi, for the clip and scaled to a 4-minute song (returned, in seconds).
+fn chord_cost(mono: &[f32], format: (u32, usize), seconds: f64, table: f64) -> Result<Option<f64>> {
     use mirador_models::chords::ChordPipeline;
     use mirador_models::Pipeline;
     if format != (mirador_models::SAMPLE_RATE, 1) {
         println!("\nchords: skipped (the chord bench takes a 22.05 kHz mono clip)");
-        return Ok(());
+        return Ok(None);
     }
     let time = median(RUNS, || {
         let start = Instant::now();
@@ -153,7 +245,7 @@ chords of the clip (chroma frames and Viterbi), one thread:"
         "live chord listener",
         100.0 * live / seconds
     );
-    Ok(())
+    Ok(Some(time * 240.0 / seconds))
 }
 
 /// The live engine: audio-thread time per block against the block's real-time budget, and

@@ -17,6 +17,7 @@ mod library;
 mod markdown;
 mod mood;
 pub mod retrieval;
+mod sections;
 mod sets;
 
 use anyhow::{Context, Result};
@@ -52,13 +53,23 @@ pub fn chords_only(dev: bool) -> Result<()> {
     chords::run_section(&repo_root(), dev)
 }
 
+/// Only the sections' evaluation (`models/sections/REPORT.md`).
+pub fn sections_only(dev: bool) -> Result<()> {
+    sections::run_section(&repo_root(), &data_dir(), dev)
+}
+
+/// The sections' parameters tried on the development songs.
+pub fn sections_sweep() -> Result<()> {
+    sections::sweep(&repo_root())
+}
+
 /// 4Q clip id to artist.
 pub fn four_q_artists(data: &std::path::Path) -> Result<std::collections::HashMap<String, String>> {
     library::four_q_artists(data)
 }
 
 /// Writes `models/REPORT.md` (genre, mood, beats and cost, every peer in the same run),
-/// `library/REPORT.md` and `models/chords/REPORT.md`.
+/// `library/REPORT.md`, `models/chords/REPORT.md` and `models/sections/REPORT.md`.
 pub fn run() -> Result<()> {
     let root = repo_root();
     let data = data_dir();
@@ -71,5 +82,6 @@ pub fn run() -> Result<()> {
     std::fs::write(&path, report).with_context(|| format!("writing {}", path.display()))?;
     eprintln!("eval: wrote {}", path.display());
     library::run(&root, &data)?;
-    chords::run_section(&root, false)
+    chords::run_section(&root, false)?;
+    sections::run_section(&root, &data, false)
 }
