@@ -370,7 +370,8 @@ fn silence_and_clips_shorter_than_a_patch_get_no_prediction() {
         for field in ["genre", "mood", "tags", "key", "rhythm"] {
             assert!(f[field].is_null(), "{name}: {field} in {f}");
         }
-        // The song map still says something sensible: one section, no chord.
+        // The song map still says something sensible: one section (and no chord in
+        // silence; the short clip is a tone).
         let sections = f["sections"].as_array().expect("sections");
         assert_eq!(sections.len(), 1, "{name}: {f}");
         assert_eq!(sections[0]["start"], 0.0, "{name}");
@@ -378,7 +379,7 @@ fn silence_and_clips_shorter_than_a_patch_get_no_prediction() {
         assert!(sections[0]["end"].as_f64().unwrap() > 0.0, "{name}");
         let chords = f["chords"].as_array().expect("chords");
         assert!(
-            chords.iter().all(|c| c["label"] == "N"),
+            name != "silence.wav" || chords.iter().all(|c| c["label"] == "N"),
             "{name}: {chords:?}"
         );
     }
