@@ -193,8 +193,9 @@ pub fn peaks(curve: &[f32], window: usize, offset: f32) -> Vec<usize> {
         .filter(|&i| {
             scratch.clear();
             // The window reflected at the ends, as scipy's median_filter does.
+            // A window wider than the curve reflects more than once.
             scratch.extend((i as isize - half as isize..=(i + half) as isize).map(|j| {
-                let j = if j < 0 { -j - 1 } else { j } as usize;
+                let j = j.rem_euclid(2 * n as isize) as usize;
                 curve[if j >= n { 2 * n - j - 1 } else { j }]
             }));
             let mid = scratch.len() / 2;
@@ -338,5 +339,7 @@ pub(crate) mod tests {
         assert_eq!(peaks(&curve, 5, 1.0), vec![4]);
         assert_eq!(peaks(&curve, 5, 0.05), vec![1, 4, 7]);
         assert!(peaks(&[1.0, 2.0], 3, 0.0).is_empty());
+        // A window wider than the curve (a clip of a few seconds) reflects more than once.
+        assert_eq!(peaks(&[0.0, 1.0, 0.0], 28, 0.0), vec![1]);
     }
 }
