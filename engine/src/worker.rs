@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use crossbeam_channel::Receiver;
 use mirador_dsp::loudness::Meter;
-use mirador_dsp::pitch::key::estimate_key;
 use mirador_dsp::rhythm::beat_phase;
 use mirador_dsp::structure::columns::FrameView;
+use mirador_models::key::key_of;
 use mirador_models::sections::SectionPipeline;
 use rtrb::Consumer;
 
@@ -211,7 +211,10 @@ impl Worker {
             self.frames_since_tempo = 0;
             self.update_onset_rhythm(frame.index);
             let key_frames = (KEY_SECONDS / self.hop_seconds) as usize;
-            self.state.key = estimate_key(&self.state.mean_chroma(key_frames));
+            self.state.key = self
+                .state
+                .tonal_profile(key_frames)
+                .and_then(|p| key_of(&p));
         }
     }
 

@@ -5,7 +5,7 @@
 //! inside a facet, so cosine similarity means the same in every library.
 
 use mirador_dsp::clip::FeatureTable;
-use mirador_dsp::pitch::key::key_correlations;
+use mirador_dsp::pitch::key::{key_correlations, TEMPERLEY};
 use mirador_models::beats::ClipBeats;
 use mirador_models::tagger::ClipPredictions;
 use serde::{Deserialize, Serialize};
@@ -207,7 +207,7 @@ fn rhythm(t: &FeatureTable, beats: Option<&ClipBeats>) -> Vec<f32> {
 fn harmony(t: &FeatureTable) -> Vec<f32> {
     let mut v = Vec::with_capacity(Facet::Harmony.dims());
     let chroma = t.chroma_profile.map(|c| c as f32);
-    let correlations = key_correlations(&chroma).unwrap_or([0.0; 24]);
+    let correlations = key_correlations(&chroma, &TEMPERLEY).unwrap_or([0.0; 24]);
     v.extend_from_slice(&correlations);
     let total: f32 = chroma.iter().sum();
     v.extend(

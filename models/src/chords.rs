@@ -7,6 +7,7 @@ use mirador_dsp::pitch::chords::{
     segments, synchronize, Chord, ChordFollower, ChordModel, ChordSegment, Harmony,
 };
 use mirador_dsp::pitch::chroma_stream::{ChromaFrame, ChromaStream, HOP};
+use mirador_dsp::pitch::key::TonalProfile;
 use mirador_dsp::pitch::tuning::TuningEstimator;
 
 use crate::{ModelError, Pipeline, SAMPLE_RATE};
@@ -151,6 +152,17 @@ impl ChordPipeline {
     /// Live: the chord now, once a frame has been heard.
     pub fn current(&self) -> Option<CurrentChord> {
         self.current
+    }
+
+    /// Files: the clip's tonal profile (its key's evidence; see [`crate::key`]), `None`
+    /// when it is silent.
+    pub fn tonal_profile(&self) -> Option<[f32; 12]> {
+        let mut profile = TonalProfile::default();
+        self.frames
+            .iter()
+            .flatten()
+            .for_each(|h| profile.add(&h.chroma));
+        profile.mean()
     }
 
     /// Files: the clip's chords, `end` seconds long, decoded whole; beat by beat when

@@ -10,7 +10,7 @@ use mirador_dsp::clip::{
 };
 use mirador_dsp::loudness::{Meter, Totals};
 use mirador_dsp::pitch::chords::ChordSegment;
-use mirador_dsp::pitch::key::{estimate_key, Key};
+use mirador_dsp::pitch::key::Key;
 use mirador_dsp::structure::columns::FrameView;
 use mirador_dsp::structure::Section;
 use mirador_dsp::{AnalyzerConfig, Frame};
@@ -19,6 +19,7 @@ use crate::abstain::not_enough_music;
 use crate::beats::{self, BeatNet, BeatPipeline, ClipBeats};
 use crate::chords::ChordPipeline;
 use crate::classic::Classic;
+use crate::key::key_of;
 use crate::sections::SectionPipeline;
 use crate::tagger::{ClipPredictions, ClipSummary, PatchPipeline, Tagger};
 use crate::Pipeline;
@@ -77,8 +78,11 @@ pub struct ClipAnalysis {
     pub network_output: Option<ClipPredictions>,
     /// Beats, downbeats, tempo and meter, when a beat model was given.
     pub beats: Option<ClipBeats>,
-    /// Key and mode from the clip's chroma profile (none in silence).
+    /// Key and mode from the clip's tonal profile (none in silence).
     pub key: Option<Key>,
+    /// The mean of the clip's chroma frames (at its tuning, each scaled to a peak of 1) the
+    /// key is read from; kept when the key is withheld.
+    pub tonal_profile: Option<[f32; 12]>,
     pub loudness: Totals,
     /// Why genre, mood, tags, key and beats were withheld (silence, too short, all NaN).
     pub not_enough_music: Option<String>,
@@ -173,7 +177,7 @@ where
         patches,
         summary: ClipSummary::default(),
         patch_embeddings: models.keep_patch_embeddings.then(Vec::new),
-        beats: models.beats.clone().map(BeatPipeline::new),
+        beats: models.beats.clone().map(BeatPipeline::for_clip),
         chords: None,
         sections: SectionPipeline::for_clip(),
         meter: Meter::new(clip.channels(), clip.sample_rate())
@@ -223,10 +227,12 @@ where
     let sections = riders
         .sections
         .sections(beats.as_ref().map_or(&[][..], |b| &b.beats[..]), seconds);
+    let tonal_profile = riders.chords.as_ref().and_then(|c| c.tonal_profile());
     let mut analysis = ClipAnalysis {
         chords,
         sections,
-        key: estimate_key(&table.chroma_profile.map(|c| c as f32)),
+        key: tonal_profile.as_ref().and_then(key_of),
+        tonal_profile,
         loudness,
         table,
         genre,

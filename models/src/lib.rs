@@ -1,8 +1,9 @@
 //! Mirador's predictions: inference and post-processing, on `mirador-dsp`'s features.
 //!
 //! Each model has one [`Pipeline`] that serves files and live input alike:
-//! - [`beats`]: BeatNet's beat and downbeat network (tract, frame by frame) and an online
-//!   bar-pointer tracker ([`beats::BeatPipeline`]).
+//! - [`beats`]: BeatNet's beat and downbeat network (tract, frame by frame), an online
+//!   bar-pointer tracker for live input and an offline Viterbi decoder for files
+//!   ([`beats::BeatPipeline`]).
 //! - [`tagger`]: the networks that read 3 s log-mel patches (Mirador's CNN distilled from
 //!   musicnn, and musicnn itself), run with tract, with genre and mood heads on their
 //!   embeddings ([`tagger::PatchPipeline`]).
@@ -11,6 +12,7 @@
 //!
 //! - [`chords`]: chords from chroma frames through an HMM (no learned weights), Viterbi for a
 //!   file and the forward filter live ([`chords::ChordPipeline`]).
+//! - [`key`]: key and mode from a tonal profile with profiles fitted to labelled music.
 //! - [`sections`]: a song's sections from the feature frames' chroma and MFCCs (no learned
 //!   weights), structural features for a file and Foote novelty live
 //!   ([`sections::SectionPipeline`]).
@@ -28,6 +30,7 @@ pub mod classic;
 pub mod clip;
 mod dense;
 mod error;
+pub mod key;
 mod onnx;
 pub mod pipeline;
 pub mod sections;

@@ -1,11 +1,13 @@
 """Scores beat trackers on annotated GTZAN clips with mir_eval, in one run: Mirador's beats
-(written by `cargo xtask eval`), the original BeatNet package (same weights, its own madmom
-features and particle filter, online mode) and librosa's offline beat tracker.
+(written by `cargo xtask eval`, online and offline), the original BeatNet package (same
+weights, its own madmom features; online with its particle filter, offline with madmom's
+DBN) and librosa's offline beat tracker.
 
     target/beatnet-venv/bin/python models/training/beat_eval.py --ours OURS.json --out OUT.json
 
-OURS.json: [{"clip": "gtzan/full/blues.00000.flac", "seconds": 1.2,
-             "beats": [[time, beat_in_bar], ...], "tempo": 120.0}, ...]
+OURS.json: [{"clip": "gtzan/full/blues.00000.flac", "set": "GTZAN originals",
+             "systems": {"online": {"seconds": 1.2, "beats": [[time, beat_in_bar], ...],
+                                    "tempo": 120.0}, "offline": {...}}}, ...]
 """
 
 import argparse
@@ -37,7 +39,9 @@ def annotation(data, clip):
     tempo = float(np.loadtxt(data / "gtzan/annotations/boeck2019/tempo" / f"{stem}.bpm", ndmin=1)[0])
     length = librosa.get_duration(path=str(data / clip))
     notes = notes[notes[:, 0] < length]
-    return notes[:, 0], notes[notes[:, 1] == 1, 0], tempo
+    # A few clips' annotations have beat times only (no bar positions): no downbeats.
+    downbeats = notes[notes[:, 1] == 1, 0] if notes.shape[1] > 1 else None
+    return notes[:, 0], downbeats, tempo
 
 
 def tempo_accuracy(estimate, reference):
@@ -58,7 +62,7 @@ def score(reference, estimate):
         "CMLt": cmlt,
         "AMLt": amlt,
         "downbeat F": None
-        if downbeats is None
+        if downbeats is None or ref_down is None
         else mir_eval.beat.f_measure(trim(np.asarray(ref_down)), trim(np.asarray(downbeats))),
     }
     row["tempo Acc1"], row["tempo Acc2"] = tempo_accuracy(tempo, ref_tempo)
@@ -79,6 +83,13 @@ def beatnet_original(path):
     return beats, out[out[:, 1] == 1, 0], median_tempo(beats)
 
 
+def beatnet_offline(path):
+    tracker = BeatNet(1, mode="offline", inference_model="DBN", plot=[], thread=False)
+    out = np.asarray(tracker.process(str(path))).reshape(-1, 2)
+    beats = out[:, 0]
+    return beats, out[out[:, 1] == 1, 0], median_tempo(beats)
+
+
 def librosa_tracker(path):
     y, sr = librosa.load(str(path), sr=22050)
     tempo, beats = librosa.beat.beat_track(y=y, sr=sr, units="time")
@@ -93,20 +104,23 @@ def main():
     args = parser.parse_args()
     data = Path(args.data)
     ours = json.loads(Path(args.ours).read_text())
-    systems = ("mirador", "beatnet", "librosa")
+    peers = {"beatnet offline": beatnet_offline, "beatnet online": beatnet_original, "librosa": librosa_tracker}
+    systems = list(ours[0]["systems"]) + list(peers)
     # Per clip: set name, audio seconds, {system: (scores, cpu seconds)}.
     results = []
     for clip in ours:
         path = data / clip["clip"]
         reference = annotation(data, clip["clip"])
-        beats = np.array([b[0] for b in clip["beats"]])
-        downbeats = np.array([b[0] for b in clip["beats"] if b[1] == 1])
-        scored = {"mirador": (score(reference, (beats, downbeats, clip["tempo"])), clip["seconds"])}
-        for name, run in (("beatnet", lambda: beatnet_original(path)), ("librosa", lambda: librosa_tracker(path))):
+        scored = {}
+        for name, system in clip["systems"].items():
+            beats = np.array([b[0] for b in system["beats"]])
+            downbeats = np.array([b[0] for b in system["beats"] if b[1] == 1])
+            scored[name] = (score(reference, (beats, downbeats, system["tempo"])), system["seconds"])
+        for name, run in peers.items():
             started = time.perf_counter()
-            estimate = run()
+            estimate = run(path)
             scored[name] = (score(reference, estimate), time.perf_counter() - started)
-        results.append((str(Path(clip["clip"]).parent), librosa.get_duration(path=str(path)), scored))
+        results.append((clip["set"], librosa.get_duration(path=str(path)), scored))
         print(clip["clip"], {k: round(v[0]["F"], 3) for k, v in scored.items()}, file=sys.stderr)
     summary = {}
     for set_name in sorted({r[0] for r in results}) + ["all"]:
@@ -115,9 +129,9 @@ def main():
         entry = {"clips": len(chosen), "audio seconds": audio}
         for name in systems:
             scores = [r[2][name][0] for r in chosen]
-            entry[name] = {
-                m: (None if scores[0][m] is None else float(np.mean([s[m] for s in scores]))) for m in METRICS
-            }
+            # Means over the clips with a value (downbeats: annotated, and estimated).
+            values = {m: [s[m] for s in scores if s[m] is not None] for m in METRICS}
+            entry[name] = {m: (float(np.mean(v)) if v else None) for m, v in values.items()}
             entry[name]["cpu seconds per audio second"] = sum(r[2][name][1] for r in chosen) / audio
         summary[set_name] = entry
     Path(args.out).write_text(json.dumps(summary, indent=1))

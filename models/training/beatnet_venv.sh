@@ -6,7 +6,9 @@
 set -euo pipefail
 venv="${1:?usage: beatnet_venv.sh VENV_DIR}"
 here="$(cd "$(dirname "$0")" && pwd)"
-[ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import madmom, BeatNet" 2>/dev/null && exit 0
+[ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import madmom, BeatNet, numpy as np
+from madmom.features import DBNDownBeatTrackingProcessor as D
+D(beats_per_bar=[3, 4], fps=50)(np.full((200, 2), 0.1))" 2>/dev/null && exit 0
 python3 -m venv "$venv"
 pip="$venv/bin/pip"
 # A complete freeze, installed as is: torch declares setuptools >= 77, which no longer has
@@ -20,6 +22,8 @@ find "$src" -name '*.c' -delete
 sed -i 's/from collections import MutableSequence/from collections.abc import MutableSequence/' \
     "$src/madmom/processors.py"
 find "$src/madmom" \( -name '*.py' -o -name '*.pyx' \) -print0 | xargs -0 sed -i -E 's/np\.(float|int|bool|complex)\b/\1/g'
-"$pip" install -q --no-build-isolation "$src"
+sed -i 's/np\.argmax(np\.asarray(results)\[:, 1\])/np.argmax([r[1] for r in results])/' \
+    "$src/madmom/features/downbeats.py"
+"$pip" install -q --no-build-isolation --no-deps --force-reinstall "$src"
 "$pip" install -q --no-deps BeatNet==1.1.3
 rm -rf "$work"

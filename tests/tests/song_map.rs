@@ -110,15 +110,18 @@ fn a_files_sections_find_the_changes_and_the_repeats() {
     assert_eq!(sections[0].start, 0.0);
     assert!((sections.last().unwrap().end - seconds).abs() < 0.05);
     assert!(sections.windows(2).all(|w| w[0].end == w[1].start));
-    // Every change found within 3 s, and within 0.5 s most of them; few extra.
+    // Every change found within 1 s, and within 0.5 s some of them; few extra.
     let near = |tolerance: f64| {
         truth
             .iter()
             .filter(|t| found.iter().any(|f| (f - *t).abs() <= tolerance))
             .count()
     };
-    assert_eq!(near(3.0), truth.len(), "{found:?}");
-    assert!(near(0.5) >= 3, "{found:?}");
+    // (With the offline beat decoder, 2 of the 5 land within 0.5 s here and the rest 0.66 to
+    // 0.79 s late, about a beat; over the 24 songs of models/sections/REPORT.md, F at 0.5 s
+    // rose from 0.545 to 0.627 with it.)
+    assert_eq!(near(1.0), truth.len(), "{found:?}");
+    assert!(near(0.5) >= 2, "{found:?}");
     assert!(found.len() <= truth.len() + 2, "{found:?}");
     // The letters repeat as the form does.
     let middles: Vec<usize> = (0..FORM.len())

@@ -27,8 +27,10 @@ fn main() -> anyhow::Result<()> {
         }
         Some("bench") => bench::run(args.get(1).map(String::as_str)),
         Some("models") if args.get(1).is_some_and(|a| a == "facets") => models::facet_scales(),
+        Some("models") if args.get(1).is_some_and(|a| a == "key") => models::key_profiles(),
         Some("models") => models::run_all(),
         Some("eval") if args.get(1).is_some_and(|a| a == "beats") => eval::beats_only(),
+        Some("eval") if args.get(1).is_some_and(|a| a == "key") => eval::key_only(),
         Some("eval") if args.get(1).is_some_and(|a| a == "library") => eval::library_only(),
         Some("eval") if args.get(1).is_some_and(|a| a == "chords") => {
             eval::chords_only(args.get(2).is_some_and(|a| a == "dev"))

@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::python::{beatnet_python, repo_root, run, venv};
 
@@ -79,7 +79,77 @@ pub fn run_all() -> Result<()> {
         .arg(training.join("beatnet_export.py"))
         .arg("--data")
         .arg(&data))?;
+    eprintln!("xtask: decoding BeatNet's activations with madmom's DBN (offline decoder goldens)");
+    run(Command::new(&torch_python)
+        .arg(training.join("beat_decoder_golden.py"))
+        .arg("--data")
+        .arg(&data))?;
+    key_profiles()?;
     facet_scales()
+}
+
+/// The key profiles (`models/key/profiles.json`): the mean tonal profile of the GTZAN clips
+/// with a single-key label and an even id, each standardized and turned so its tonic is C,
+/// per mode. The clips with odd ids evaluate them (`cargo xtask eval key`).
+pub fn key_profiles() -> Result<()> {
+    let root = repo_root();
+    let data = mirador_tests::data_dir();
+    eprintln!("xtask: fitting the key profiles on the even GTZAN ids");
+    let mut sums = [[0f64; 12]; 2];
+    let mut counts = [0usize; 2];
+    for (_, clip, label) in crate::eval::key::clips(&data, false)? {
+        let mut file = mirador_app::decode::AudioFile::open(&data.join(&clip))?;
+        let analysis = mirador_models::clip::analyze_clip(
+            &mut file,
+            mirador_dsp::clip::TableStyle::Gtzan,
+            &mirador_models::clip::Models::default(),
+        )
+        .map_err(anyhow::Error::msg)?;
+        let Some(profile) = analysis.tonal_profile else {
+            continue;
+        };
+        let (tonic, mode) = label.split_once(' ').context("a key label")?;
+        let tonic = mirador_dsp::pitch::key::PITCH_NAMES
+            .iter()
+            .position(|&p| p == tonic)
+            .context("a pitch name")?;
+        let minor = usize::from(mode == "minor");
+        let mean = profile.iter().map(|&v| f64::from(v)).sum::<f64>() / 12.0;
+        let spread = (profile
+            .iter()
+            .map(|&v| (f64::from(v) - mean).powi(2))
+            .sum::<f64>()
+            / 12.0)
+            .sqrt()
+            .max(1e-9);
+        for (i, sum) in sums[minor].iter_mut().enumerate() {
+            *sum += (f64::from(profile[(i + tonic) % 12]) - mean) / spread;
+        }
+        counts[minor] += 1;
+    }
+    let profile = |m: usize| -> Vec<f64> {
+        sums[m]
+            .iter()
+            .map(|s| (s / counts[m].max(1) as f64 * 1e4).round() / 1e4)
+            .collect()
+    };
+    let fitted = serde_json::json!({
+        "note": "Mean tonal profile per mode, each clip standardized and turned to C: GTZAN \
+                 clips with a single-key label (Lerch, MIT) and an even id, from gtzan/full, \
+                 gtzan/first_15_20s and gtzan/excerpts; written by `cargo xtask models key`.",
+        "clips": { "major": counts[0], "minor": counts[1] },
+        "major": profile(0),
+        "minor": profile(1),
+    });
+    let path = root.join("models/key/profiles.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&fitted)? + "\n")?;
+    eprintln!(
+        "xtask: wrote {} ({} major, {} minor clips)",
+        path.display(),
+        counts[0],
+        counts[1]
+    );
+    Ok(())
 }
 
 /// The library's facet statistics (`library/facet_scales.json`): what the models' training

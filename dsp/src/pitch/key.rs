@@ -1,13 +1,55 @@
-//! Key and mode from chroma: the averaged chroma of the last seconds correlated with
-//! Temperley's (Kostka-Payne) major and minor profiles in all twelve transpositions. Unlike
-//! Krumhansl-Kessler's, they do not mistake a bare major triad for the relative-mediant minor.
+//! Key and mode from chroma: a clip's (or the last seconds') tonal profile, the mean of its
+//! chroma frames each scaled to a peak of 1 (so loud passages do not outvote quiet ones),
+//! correlated with a major and a minor key profile in all twelve transpositions. Which
+//! profiles is the caller's choice: Temperley's (Kostka-Payne) here, which unlike
+//! Krumhansl-Kessler's do not mistake a bare major triad for the relative-mediant minor, or
+//! the ones `mirador-models` fits to labelled music.
 
 pub const PITCH_NAMES: [&str; 12] = [
     "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B",
 ];
 
-const MAJOR: [f32; 12] = [5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5, 4.0];
-const MINOR: [f32; 12] = [5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0];
+/// A major and a minor key profile, tonic first: how much each pitch class above the tonic
+/// sounds in music in that key.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeyProfiles {
+    pub major: [f32; 12],
+    pub minor: [f32; 12],
+}
+
+/// Temperley's (Kostka-Payne corpus) profiles.
+pub const TEMPERLEY: KeyProfiles = KeyProfiles {
+    major: [5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5, 4.0],
+    minor: [5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0],
+};
+
+/// Chroma frames at or below this peak are silence and left out of a tonal profile.
+const SILENT_PEAK: f32 = 1e-6;
+
+/// Sums chroma frames into a tonal profile, each frame scaled to a peak of 1.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TonalProfile {
+    sum: [f32; 12],
+    frames: u32,
+}
+
+impl TonalProfile {
+    /// Adds a frame; silent and non-finite ones are left out.
+    pub fn add(&mut self, chroma: &[f32; 12]) {
+        let peak = chroma.iter().fold(0f32, |m, &c| m.max(c));
+        if peak > SILENT_PEAK && peak.is_finite() && chroma.iter().all(|c| c.is_finite()) {
+            for (s, c) in self.sum.iter_mut().zip(chroma) {
+                *s += c.max(0.0) / peak;
+            }
+            self.frames += 1;
+        }
+    }
+
+    /// The mean of the frames added, `None` without any.
+    pub fn mean(&self) -> Option<[f32; 12]> {
+        (self.frames > 0).then(|| self.sum.map(|s| s / self.frames as f32))
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -34,9 +76,9 @@ impl Key {
     }
 }
 
-/// The best-correlated key for a chroma vector, `None` when it is flat (silence).
-pub fn estimate_key(chroma: &[f32; 12]) -> Option<Key> {
-    let correlations = key_correlations(chroma)?;
+/// The best-correlated key for a tonal profile, `None` when it is flat (silence).
+pub fn estimate_key(chroma: &[f32; 12], profiles: &KeyProfiles) -> Option<Key> {
+    let correlations = key_correlations(chroma, profiles)?;
     let mut best: Option<Key> = None;
     for (i, &correlation) in correlations.iter().enumerate() {
         if best.is_none_or(|b| correlation > b.correlation) {
@@ -53,16 +95,16 @@ pub fn estimate_key(chroma: &[f32; 12]) -> Option<Key> {
 /// The chroma's correlation with every key's profile: C to B major, then C to B minor;
 /// `None` when the chroma is flat. Keys a fifth apart or relative share most of their
 /// profile, so these correlations place related keys close together.
-pub fn key_correlations(chroma: &[f32; 12]) -> Option<[f32; 24]> {
+pub fn key_correlations(chroma: &[f32; 12], profiles: &KeyProfiles) -> Option<[f32; 24]> {
     let mean = chroma.iter().sum::<f32>() / 12.0;
     if chroma.iter().all(|&c| (c - mean).abs() < 1e-6) {
         return None;
     }
     Some(std::array::from_fn(|i| {
         let (profile, tonic) = if i < 12 {
-            (&MAJOR, i)
+            (&profiles.major, i)
         } else {
-            (&MINOR, i - 12)
+            (&profiles.minor, i - 12)
         };
         let rotated: [f32; 12] = std::array::from_fn(|pc| profile[(pc + 12 - tonic) % 12]);
         pearson(chroma, &rotated)
@@ -90,13 +132,35 @@ mod tests {
         for pc in [0, 4, 7] {
             c_major[pc] = 1.0;
         }
-        assert_eq!(estimate_key(&c_major).unwrap().name(), "C major");
+        assert_eq!(
+            estimate_key(&c_major, &TEMPERLEY).unwrap().name(),
+            "C major"
+        );
         let mut a_minor = [0.1f32; 12];
         for pc in [9, 0, 4] {
             a_minor[pc] = 1.0;
         }
         a_minor[9] = 1.2;
-        assert_eq!(estimate_key(&a_minor).unwrap().name(), "A minor");
-        assert!(estimate_key(&[0.0; 12]).is_none());
+        assert_eq!(
+            estimate_key(&a_minor, &TEMPERLEY).unwrap().name(),
+            "A minor"
+        );
+        assert!(estimate_key(&[0.0; 12], &TEMPERLEY).is_none());
+    }
+
+    #[test]
+    fn a_tonal_profile_weighs_quiet_frames_like_loud_ones_and_skips_silence() {
+        let mut profile = TonalProfile::default();
+        assert_eq!(profile.mean(), None);
+        let mut loud = [0.0f32; 12];
+        loud[0] = 100.0;
+        let mut quiet = [0.0f32; 12];
+        quiet[7] = 0.01;
+        profile.add(&loud);
+        profile.add(&quiet);
+        profile.add(&[0.0; 12]);
+        profile.add(&[f32::NAN; 12]);
+        let mean = profile.mean().unwrap();
+        assert_eq!((mean[0], mean[7]), (0.5, 0.5));
     }
 }

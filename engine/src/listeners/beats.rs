@@ -20,7 +20,7 @@ pub struct BeatListener {
 impl BeatListener {
     pub fn new(net: Arc<BeatNet>, input_rate: u32) -> Self {
         Self {
-            pipeline: BeatPipeline::new(net),
+            pipeline: BeatPipeline::live(net),
             ratio: input_rate as f64 / SAMPLE_RATE as f64,
             input_rate: input_rate as f64,
             newest: None,

@@ -3,9 +3,12 @@
 //! `models/training/beatnet_export.py` to a one-step ONNX graph with its LSTM state as
 //! explicit inputs and outputs, runs with tract on every 20 ms frame of `mirador-dsp`'s
 //! [`LogFilteredSpectrogram`](mirador_dsp::spectral::log_filtered::LogFilteredSpectrogram);
-//! the online [`BeatTracker`] turns its beat and downbeat probabilities into beat events.
-//! [`BeatPipeline`] is the whole chain, for files and live input.
+//! the online [`BeatTracker`] (live) or the offline [`BeatDecoder`] (files) turns its beat and
+//! downbeat probabilities into beat events. [`BeatPipeline`] is the whole chain, for files
+//! and live input.
 
+mod bar_space;
+mod decoder;
 mod pipeline;
 mod tracker;
 
@@ -15,8 +18,10 @@ use tract_onnx::prelude::*;
 
 use crate::ModelError;
 
+pub use bar_space::TrackerConfig;
+pub use decoder::BeatDecoder;
 pub use pipeline::{summarize, BeatPipeline, ClipBeats, PipelineBeat};
-pub use tracker::{BeatTracker, TrackedBeat, TrackerConfig};
+pub use tracker::{BeatTracker, TrackedBeat};
 
 const ONNX: &[u8] = include_bytes!("../../beatnet/beatnet.onnx");
 const LAYERS: usize = 2;

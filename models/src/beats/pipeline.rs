@@ -1,13 +1,14 @@
 //! BeatNet's chain, the same for a file and a live stream: every 20 ms frame of the
-//! log-filtered spectrogram goes through the network and the online tracker as soon as its
-//! last sample is heard (no look-ahead), so a beat is announced within a frame of where it
-//! falls.
+//! log-filtered spectrogram goes through the network as soon as its last sample is heard.
+//! Live, the online tracker announces a beat within a frame of where it falls (no
+//! look-ahead); for a file, the offline decoder places beats with hindsight and hands them
+//! over up to a minute later, or at the end.
 
 use std::sync::Arc;
 
 use mirador_dsp::spectral::log_filtered::{LogFilteredSpectrogram, HOP, SAMPLE_RATE};
 
-use super::{BeatNet, BeatTracker, StreamState, TrackerConfig};
+use super::{BeatDecoder, BeatNet, BeatTracker, StreamState, TrackedBeat, TrackerConfig};
 use crate::{ModelError, Pipeline};
 
 const _: () = assert!(SAMPLE_RATE == crate::SAMPLE_RATE);
@@ -28,11 +29,17 @@ pub struct BeatPipeline {
     rest: Chain,
 }
 
+/// What turns activations into beats.
+enum Decoder {
+    Online(BeatTracker),
+    Offline(BeatDecoder),
+}
+
 /// What follows the spectrogram.
 struct Chain {
     net: Arc<BeatNet>,
     state: StreamState,
-    tracker: BeatTracker,
+    decoder: Decoder,
     /// Position of the first sample since the start or the last discontinuity.
     origin: Option<u64>,
     /// Announced and not yet taken, oldest first.
@@ -41,35 +48,80 @@ struct Chain {
 }
 
 impl Chain {
-    /// Runs one spectrogram frame through the network and the tracker.
+    /// Runs one spectrogram frame through the network and the decoder.
     fn frame(&mut self, features: &[f32]) {
-        match self.net.step(features, &mut self.state) {
-            Ok(a) => {
-                if let Some(tracked) = self.tracker.step(a.beat, a.downbeat) {
-                    // Frame i is centred on sample i * HOP of the stream since `origin`.
-                    self.beats.push(PipelineBeat {
-                        position: self.origin.unwrap_or(0) + tracked.frame * HOP as u64,
-                        beat_in_bar: tracked.beat_in_bar,
-                        beats_per_bar: tracked.beats_per_bar,
-                        tempo_bpm: tracked.tempo_bpm,
-                    });
-                }
-            }
+        let a = match self.net.step(features, &mut self.state) {
+            Ok(a) => a,
             Err(e) => {
                 self.error.get_or_insert(e);
+                return;
+            }
+        };
+        let origin = self.origin.unwrap_or(0);
+        match &mut self.decoder {
+            Decoder::Online(tracker) => {
+                let tracked = tracker.step(a.beat, a.downbeat);
+                self.beats.extend(tracked.map(|t| placed(origin, t)));
+            }
+            Decoder::Offline(decoder) => {
+                decoder.push(a.beat, a.downbeat);
+                self.beats
+                    .extend(decoder.take_beats().map(|t| placed(origin, t)));
             }
         }
+    }
+
+    /// Ends a stretch of stream (its end, or a discontinuity).
+    fn end_stretch(&mut self) {
+        let origin = self.origin.unwrap_or(0);
+        match &mut self.decoder {
+            Decoder::Online(tracker) => tracker.reset(),
+            Decoder::Offline(decoder) => {
+                decoder.finish();
+                self.beats
+                    .extend(decoder.take_beats().map(|t| placed(origin, t)));
+            }
+        }
+        self.state = StreamState::default();
+        self.origin = None;
+    }
+}
+
+/// A decoded beat on the stream's timeline: frame i is centred on sample i * HOP since
+/// `origin`.
+fn placed(origin: u64, tracked: TrackedBeat) -> PipelineBeat {
+    PipelineBeat {
+        position: origin + tracked.frame * HOP as u64,
+        beat_in_bar: tracked.beat_in_bar,
+        beats_per_bar: tracked.beats_per_bar,
+        tempo_bpm: tracked.tempo_bpm,
     }
 }
 
 impl BeatPipeline {
-    pub fn new(net: Arc<BeatNet>) -> Self {
+    /// For a live stream: beats as they are heard.
+    pub fn live(net: Arc<BeatNet>) -> Self {
+        Self::with(
+            net,
+            Decoder::Online(BeatTracker::new(TrackerConfig::default())),
+        )
+    }
+
+    /// For a whole file: beats placed with hindsight, handed over when decided.
+    pub fn for_clip(net: Arc<BeatNet>) -> Self {
+        Self::with(
+            net,
+            Decoder::Offline(BeatDecoder::new(TrackerConfig::default())),
+        )
+    }
+
+    fn with(net: Arc<BeatNet>, decoder: Decoder) -> Self {
         Self {
             spectrogram: LogFilteredSpectrogram::new(),
             rest: Chain {
                 net,
                 state: StreamState::default(),
-                tracker: BeatTracker::new(TrackerConfig::default()),
+                decoder,
                 origin: None,
                 beats: Vec::new(),
                 error: None,
@@ -77,7 +129,7 @@ impl BeatPipeline {
         }
     }
 
-    /// The beats announced since the last call, oldest first.
+    /// The beats announced (live) or decided (files) since the last call, oldest first.
     pub fn take_beats(&mut self) -> std::vec::Drain<'_, PipelineBeat> {
         self.rest.beats.drain(..)
     }
@@ -99,14 +151,13 @@ impl Pipeline for BeatPipeline {
 
     fn discontinuity(&mut self, _position: u64) {
         self.spectrogram.reset();
-        self.rest.state = StreamState::default();
-        self.rest.tracker.reset();
-        self.rest.origin = None;
+        self.rest.end_stretch();
     }
 
     fn finish(&mut self) {
         let rest = &mut self.rest;
         self.spectrogram.finish(&mut |f| rest.frame(f));
+        self.rest.end_stretch();
     }
 
     fn take_error(&mut self) -> Option<ModelError> {

@@ -1,50 +1,15 @@
-//! Online beat and downbeat tracking: the forward pass of a bar-pointer HMM over beat and
-//! downbeat activations, one frame at a time.
-//!
-//! The state space is madmom's `BarStateSpace` for 3 and 4 beats per bar side by side: a
-//! state is a (meter, tempo, position in the bar) triple; the position advances one frame per
-//! frame, and at each beat boundary the tempo may change with probability `exp(-λ·|r − 1|)`
-//! for the interval ratio `r` (madmom's `BarTransitionModel`). Observations follow madmom's
-//! `RNNDownBeatTrackingObservationModel`: the first 1/16 of the bar is the downbeat region,
-//! the first 1/16 of every other beat a beat region. Only the forward probabilities are kept
-//! (no look-ahead), so a beat is announced at the frame the most likely state enters a new
-//! beat. A small restart probability lets the tracker recover from a tempo change or a seek.
+//! Online beat and downbeat tracking: the forward pass of madmom's bar-pointer HMM
+//! ([`BarSpace`]) over beat and downbeat activations, one frame at a time. Only the forward
+//! probabilities are kept (no look-ahead), so a beat is announced at the frame the most
+//! likely state enters a new beat. A small restart probability lets the tracker recover from
+//! a tempo change or a seek.
 
-use std::ops::Range;
+use super::bar_space::{clean, BarSpace, Region, TrackerConfig};
 
 /// Beats are only announced while the beat or downbeat probability has recently reached this.
 const MIN_PULSE: f64 = 0.1;
 /// Seconds for that recent peak to halve.
 const PULSE_HALF_LIFE: f64 = 1.5;
-
-/// Tracker settings; the defaults follow madmom's downbeat DBN.
-#[derive(Debug, Clone)]
-pub struct TrackerConfig {
-    pub frames_per_second: f64,
-    pub min_bpm: f64,
-    pub max_bpm: f64,
-    pub num_tempi: usize,
-    pub beats_per_bar: Vec<usize>,
-    pub transition_lambda: f64,
-    pub observation_lambda: f64,
-    /// Share of probability mass spread over all states each frame.
-    pub restart: f64,
-}
-
-impl Default for TrackerConfig {
-    fn default() -> Self {
-        Self {
-            frames_per_second: 50.0,
-            min_bpm: 55.0,
-            max_bpm: 215.0,
-            num_tempi: 60,
-            beats_per_bar: vec![3, 4],
-            transition_lambda: 100.0,
-            observation_lambda: 16.0,
-            restart: 1e-5,
-        }
-    }
-}
 
 /// A beat announced by the tracker.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -57,31 +22,8 @@ pub struct TrackedBeat {
     pub tempo_bpm: f64,
 }
 
-/// One run of states: a meter at one tempo.
-#[derive(Debug, Clone)]
-struct Block {
-    beats: usize,
-    interval: usize,
-    /// Index of the block's first state.
-    offset: usize,
-}
-
-impl Block {
-    fn len(&self) -> usize {
-        self.beats * self.interval
-    }
-}
-
 pub struct BeatTracker {
-    config: TrackerConfig,
-    blocks: Vec<Block>,
-    /// Per meter, its blocks (one per tempo, in tempo order).
-    meters: Vec<Range<usize>>,
-    /// Tempo transition probabilities at a beat boundary, `[from tempo][to tempo]`; the same
-    /// for every meter, since every meter has the same tempi.
-    transitions: Vec<f64>,
-    /// 0 none, 1 beat, 2 downbeat, per state.
-    region: Vec<u8>,
+    space: BarSpace,
     forward: Vec<f64>,
     next: Vec<f64>,
     frame: u64,
@@ -96,55 +38,15 @@ pub struct BeatTracker {
 
 impl BeatTracker {
     pub fn new(config: TrackerConfig) -> Self {
-        let fps = config.frames_per_second;
-        let (min_interval, max_interval) =
-            (60.0 * fps / config.max_bpm, 60.0 * fps / config.min_bpm);
-        // madmom's BeatStateSpace: log-spaced intervals, rounded, duplicates removed.
-        let mut intervals: Vec<usize> = (0..config.num_tempi)
-            .map(|i| {
-                let t = i as f64 / (config.num_tempi - 1).max(1) as f64;
-                (min_interval.ln() + t * (max_interval.ln() - min_interval.ln()))
-                    .exp()
-                    .round() as usize
-            })
-            .collect();
-        intervals.dedup();
-
-        let mut blocks = Vec::new();
-        let mut meters = Vec::new();
-        let mut offset = 0;
-        for &beats in &config.beats_per_bar {
-            let first = blocks.len();
-            for &interval in &intervals {
-                blocks.push(Block {
-                    beats,
-                    interval,
-                    offset,
-                });
-                offset += beats * interval;
-            }
-            meters.push(first..blocks.len());
-        }
-        let transitions = tempo_transitions(&intervals, config.transition_lambda);
-        let mut region = vec![0u8; offset];
-        for b in &blocks {
-            for p in 0..b.len() {
-                let position = p as f64 / b.interval as f64;
-                if position.fract() < 1.0 / config.observation_lambda {
-                    region[b.offset + p] = if position < 1.0 { 2 } else { 1 };
-                }
-            }
-        }
-        let uniform = 1.0 / offset as f64;
+        let space = BarSpace::new(config);
+        let states = space.states();
+        let fps = space.config.frames_per_second;
+        let uniform = 1.0 / states as f64;
         let pulse_decay = 0.5f64.powf(1.0 / (PULSE_HALF_LIFE * fps));
         Self {
-            config,
-            blocks,
-            meters,
-            transitions,
-            region,
-            forward: vec![uniform; offset],
-            next: vec![0.0; offset],
+            space,
+            forward: vec![uniform; states],
+            next: vec![0.0; states],
             frame: 0,
             last_best: None,
             last_beat: None,
@@ -185,8 +87,8 @@ impl BeatTracker {
         });
 
         let best = argmax(&self.forward);
-        let block_index = self.block_of(best);
-        let block = &self.blocks[block_index];
+        let block_index = self.space.block_of(best);
+        let block = &self.space.blocks[block_index];
         let beat_index = (best - block.offset) / block.interval;
         let entered = match self.last_best {
             Some((b, i)) => b != block_index || i != beat_index,
@@ -198,43 +100,37 @@ impl BeatTracker {
         let spaced = self
             .last_beat
             .is_none_or(|last| (frame - last) as f64 >= 0.6 * block.interval as f64);
-        if entered && spaced && self.region[best] != 0 && self.pulse >= MIN_PULSE {
+        if entered && spaced && self.space.region[best] != Region::None && self.pulse >= MIN_PULSE {
             self.last_beat = Some(frame);
             let entered = TrackedBeat {
                 frame,
                 beat_in_bar: beat_index as u8 + 1,
                 beats_per_bar: block.beats as u8,
-                tempo_bpm: 60.0 * self.config.frames_per_second / block.interval as f64,
+                tempo_bpm: self.space.bpm(block_index),
             };
             self.pending = Some((entered, strength));
         }
         settled
     }
 
-    fn block_of(&self, state: usize) -> usize {
-        self.blocks.partition_point(|b| b.offset + b.len() <= state)
-    }
-
     /// Advances every state one frame; the last state of each beat moves to the first state
     /// of the next beat at any tempo of the same meter.
     fn predict(&mut self) {
         let Self {
-            blocks,
-            meters,
-            transitions,
+            space,
             forward,
             next,
             ..
         } = self;
+        let (blocks, transitions) = (&space.blocks, &space.transitions);
         for b in blocks.iter() {
             let range = b.offset..b.offset + b.len();
             next[range.start + 1..range.end].copy_from_slice(&forward[range.start..range.end - 1]);
-            for beat in 1..b.beats {
-                next[b.offset + beat * b.interval] = 0.0;
+            for beat in 0..b.beats {
+                next[b.beat_start(beat)] = 0.0;
             }
-            next[b.offset] = 0.0;
         }
-        for meter in meters.iter() {
+        for meter in space.meters.iter() {
             let tempi = &blocks[meter.clone()];
             let n = tempi.len();
             let beats = tempi[0].beats;
@@ -242,13 +138,13 @@ impl BeatTracker {
                 // Leaving beat `beat` (its last state) for beat `beat + 1`.
                 let to_beat = (beat + 1) % beats;
                 for (i, f) in tempi.iter().enumerate() {
-                    let mass = forward[f.offset + (beat + 1) * f.interval - 1];
+                    let mass = forward[f.beat_end(beat)];
                     if mass == 0.0 {
                         continue;
                     }
                     for (t, &p) in tempi.iter().zip(&transitions[i * n..(i + 1) * n]) {
                         if p > 0.0 {
-                            next[t.offset + to_beat * t.interval] += mass * p;
+                            next[t.beat_start(to_beat)] += mass * p;
                         }
                     }
                 }
@@ -258,47 +154,21 @@ impl BeatTracker {
     }
 
     fn observe(&mut self, beat: f32, downbeat: f32) {
-        let (beat, downbeat) = (clean(beat) as f64, clean(downbeat) as f64);
-        let none = ((1.0 - beat - downbeat) / (self.config.observation_lambda - 1.0)).max(1e-7);
-        let density = [none, beat.max(1e-7), downbeat.max(1e-7)];
+        let density = self.space.densities(beat, downbeat);
         let mut total = 0.0;
-        for (f, &r) in self.forward.iter_mut().zip(&self.region) {
+        for (f, &r) in self.forward.iter_mut().zip(&self.space.region) {
             *f *= density[r as usize];
             total += *f;
         }
-        let restart = self.config.restart / self.forward.len() as f64;
-        let keep = (1.0 - self.config.restart) / total.max(f64::MIN_POSITIVE);
+        let restart = self.space.config.restart / self.forward.len() as f64;
+        let keep = (1.0 - self.space.config.restart) / total.max(f64::MIN_POSITIVE);
         for f in &mut self.forward {
             *f = *f * keep + restart;
         }
     }
 }
 
-/// madmom's `exponential_transition`, rows normalized; tiny probabilities dropped.
-fn tempo_transitions(intervals: &[usize], lambda: f64) -> Vec<f64> {
-    let n = intervals.len();
-    let mut p = vec![0.0; n * n];
-    for i in 0..n {
-        for j in 0..n {
-            let ratio = intervals[j] as f64 / intervals[i] as f64;
-            let v = (-lambda * (ratio - 1.0).abs()).exp();
-            p[i * n + j] = if v > f64::EPSILON { v } else { 0.0 };
-        }
-        let sum: f64 = p[i * n..(i + 1) * n].iter().sum();
-        p[i * n..(i + 1) * n].iter_mut().for_each(|v| *v /= sum);
-    }
-    p
-}
-
-fn clean(p: f32) -> f32 {
-    if p.is_finite() {
-        p.clamp(0.0, 1.0)
-    } else {
-        0.0
-    }
-}
-
-fn argmax(values: &[f64]) -> usize {
+pub(super) fn argmax(values: &[f64]) -> usize {
     let mut best = 0;
     for (i, &v) in values.iter().enumerate() {
         if v > values[best] {

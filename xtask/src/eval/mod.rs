@@ -13,6 +13,7 @@ mod chords;
 mod clips;
 mod cost;
 mod genre;
+pub mod key;
 mod library;
 mod markdown;
 mod mood;
@@ -43,6 +44,14 @@ pub fn beats_only() -> Result<()> {
     Ok(())
 }
 
+/// Only the key section, printed.
+pub fn key_only() -> Result<()> {
+    for (_, text) in key::section(&repo_root(), &data_dir())? {
+        print!("{text}");
+    }
+    Ok(())
+}
+
 /// Only the library's evaluation (`library/REPORT.md`).
 pub fn library_only() -> Result<()> {
     library::run(&repo_root(), &data_dir())
@@ -68,7 +77,7 @@ pub fn four_q_artists(data: &std::path::Path) -> Result<std::collections::HashMa
     library::four_q_artists(data)
 }
 
-/// Writes `models/REPORT.md` (genre, mood, beats and cost, every peer in the same run),
+/// Writes `models/REPORT.md` (genre, mood, beats, key and cost, every peer in the same run),
 /// `library/REPORT.md`, `models/chords/REPORT.md` and `models/sections/REPORT.md`.
 pub fn run() -> Result<()> {
     let root = repo_root();
@@ -76,6 +85,7 @@ pub fn run() -> Result<()> {
     let (mut fills, networks, outputs) = genre::section(&root, &data)?;
     fills.extend(mood::section(&root, &data, &networks, &outputs)?);
     fills.extend(beats::section(&root, &data)?);
+    fills.extend(key::section(&root, &data)?);
     fills.extend(cost::section(&root, &data)?);
     let report = markdown::fill(TEMPLATE, &fills)?;
     let path = root.join("models/REPORT.md");

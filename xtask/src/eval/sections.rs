@@ -220,7 +220,7 @@ pub fn sweep(root: &Path) -> Result<()> {
             kept: Vec::new(),
             live_units: Units::new(LIVE_UNIT_FRAMES),
             live: Vec::new(),
-            beats: BeatPipeline::new(beatnet.clone()),
+            beats: BeatPipeline::for_clip(beatnet.clone()),
         };
         let table = feature_table_tapped(&mut file, &config, TableStyle::Gtzan, &mut tap)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -238,12 +238,15 @@ pub fn sweep(root: &Path) -> Result<()> {
         for threshold_offset in [0.0, 0.05, 0.1] {
             for min_section in [4.0, 8.0] {
                 for same_material in [0.25, 0.3] {
-                    let mut p = d;
-                    p.boundaries.smooth_time = smooth_time;
-                    p.boundaries.threshold_offset = threshold_offset;
-                    p.min_section = min_section;
-                    p.same_material = same_material;
-                    grid.push(p);
+                    for snap_seconds in [0.0, 0.35] {
+                        let mut p = d;
+                        p.boundaries.smooth_time = smooth_time;
+                        p.boundaries.threshold_offset = threshold_offset;
+                        p.min_section = min_section;
+                        p.same_material = same_material;
+                        p.snap_seconds = snap_seconds;
+                        grid.push(p);
+                    }
                 }
             }
         }
@@ -274,7 +277,7 @@ pub fn sweep(root: &Path) -> Result<()> {
             (
                 mean,
                 format!(
-                    "{mean:.3} | {:.3} {:.3} {:.3} {:.3} | smooth {} offset {} min {} same {}",
+                    "{mean:.3} | {:.3} {:.3} {:.3} {:.3} | smooth {} offset {} min {} same {} snap {}",
                     get("hr_f_0.5"),
                     get("hr_f_3"),
                     get("pairwise_f"),
@@ -282,7 +285,8 @@ pub fn sweep(root: &Path) -> Result<()> {
                     b.smooth_time,
                     b.threshold_offset,
                     p.min_section,
-                    p.same_material
+                    p.same_material,
+                    p.snap_seconds
                 ),
             )
         })
