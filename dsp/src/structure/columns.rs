@@ -152,17 +152,17 @@ pub fn synchronize(units: &[Unit], cuts: &[f64], end: f64, step: f64, max: usize
         end,
     };
     let mut next = 0;
-    for (i, &start) in columns.starts.iter().enumerate() {
+    // Units arrive in time order: each column takes those before the next column's start
+    // (the first also those before its own start).
+    for i in 0..columns.starts.len() {
         let stop = columns.starts.get(i + 1).copied().unwrap_or(f64::INFINITY);
         let (mut sum, mut rms, mut n) = ([0f32; DIMS], 0f32, 0usize);
         while next < units.len() && units[next].time < stop {
-            if units[next].time >= start || i == 0 {
-                for (s, v) in sum.iter_mut().zip(&units[next].features) {
-                    *s += v;
-                }
-                rms += units[next].rms;
-                n += 1;
+            for (s, v) in sum.iter_mut().zip(&units[next].features) {
+                *s += v;
             }
+            rms += units[next].rms;
+            n += 1;
             next += 1;
         }
         let features = match (n, columns.features.last()) {
