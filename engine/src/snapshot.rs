@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use mirador_dsp::pitch::chords::Chord;
-use mirador_dsp::pitch::key::{Key, TonalProfile};
+use mirador_dsp::pitch::key::Key;
 pub use mirador_models::sections::LiveSection;
 
 use crate::frame::{LIVE_MELS, LIVE_MFCCS};
@@ -343,17 +343,6 @@ impl Snapshot {
             model_error: None,
             references: None,
         }
-    }
-
-    /// The tonal profile of the newest `frames` chroma columns (the key's evidence).
-    pub fn tonal_profile(&self, frames: usize) -> Option<[f32; 12]> {
-        let mut profile = TonalProfile::default();
-        self.chroma
-            .iter()
-            .rev()
-            .take(frames)
-            .for_each(|c| profile.add(c));
-        profile.mean()
     }
 
     /// The mean chroma of the newest `frames` frames (or the whole history), each bin 0..1.

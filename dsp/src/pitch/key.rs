@@ -26,11 +26,12 @@ pub const TEMPERLEY: KeyProfiles = KeyProfiles {
 /// Chroma frames at or below this peak are silence and left out of a tonal profile.
 const SILENT_PEAK: f32 = 1e-6;
 
-/// Sums chroma frames into a tonal profile, each frame scaled to a peak of 1.
+/// Sums chroma frames into a tonal profile, each frame scaled to a peak of 1; live, older
+/// frames can fade.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TonalProfile {
     sum: [f32; 12],
-    frames: u32,
+    weight: f32,
 }
 
 impl TonalProfile {
@@ -41,13 +42,24 @@ impl TonalProfile {
             for (s, c) in self.sum.iter_mut().zip(chroma) {
                 *s += c.max(0.0) / peak;
             }
-            self.frames += 1;
+            self.weight += 1.0;
         }
     }
 
-    /// The mean of the frames added, `None` without any.
+    /// Scales what was added so far by `keep` (0 to 1): older frames count less.
+    pub fn fade(&mut self, keep: f32) {
+        self.weight *= keep;
+        if self.weight < 1e-6 {
+            // Long silence: forget rather than drift into denormals.
+            *self = Self::default();
+        } else {
+            self.sum.iter_mut().for_each(|s| *s *= keep);
+        }
+    }
+
+    /// The (weighted) mean of the frames added, `None` without any.
     pub fn mean(&self) -> Option<[f32; 12]> {
-        (self.frames > 0).then(|| self.sum.map(|s| s / self.frames as f32))
+        (self.weight > 0.0).then(|| self.sum.map(|s| s / self.weight))
     }
 }
 
@@ -162,5 +174,13 @@ mod tests {
         profile.add(&[f32::NAN; 12]);
         let mean = profile.mean().unwrap();
         assert_eq!((mean[0], mean[7]), (0.5, 0.5));
+        // Faded, the older frames count less than a new one.
+        profile.fade(0.5);
+        profile.add(&loud);
+        let mean = profile.mean().unwrap();
+        assert_eq!((mean[0], mean[7]), (0.75, 0.25));
+        // Faded to nothing, it is empty.
+        (0..100).for_each(|_| profile.fade(0.5));
+        assert_eq!(profile.mean(), None);
     }
 }

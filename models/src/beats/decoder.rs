@@ -116,8 +116,7 @@ impl BeatDecoder {
         }
     }
 
-    /// Decides the rest of the path; the stream is over (or broken: call [`Self::reset`]
-    /// next).
+    /// Decides the rest of the path and starts afresh: the stream ended or broke.
     pub fn finish(&mut self) {
         if !self.activations.is_empty() {
             let best = argmax(&self.score);

@@ -159,7 +159,7 @@ fn report(scores: &serde_json::Value) -> String {
         ),
         (
             "live",
-            "**Mirador, live**: the engine's key (last 8 s), mean over the clip",
+            "**Mirador, live**: the engine's key (fading, 30 s half-life), mean over the clip",
         ),
         ("live end", "Mirador, live, at the clip's end"),
         (
