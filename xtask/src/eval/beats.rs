@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use mirador_app::decode::AudioFile;
 use mirador_models::beats::{self, BeatNet, BeatPipeline};
@@ -42,13 +42,7 @@ const SETS: [(&str, &str, &str, &str); 4] = [
 fn clips(data: &Path) -> Result<Vec<(&'static str, String)>> {
     let mut clips = Vec::new();
     for (title, dir, prefix, suffix) in SETS {
-        let mut names: Vec<String> = std::fs::read_dir(data.join(dir))
-            .with_context(|| format!("reading {dir}"))?
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|n| n.starts_with(prefix) && n.ends_with(suffix))
-            .map(|n| format!("{dir}/{n}"))
-            .collect();
-        names.sort();
+        let names = super::sets::files(data, dir, prefix, suffix)?;
         clips.extend(names.into_iter().map(|n| (title, n)));
     }
     Ok(clips)

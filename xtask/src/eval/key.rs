@@ -65,20 +65,15 @@ fn label(data: &Path, stem: &str) -> Result<Option<String>> {
 pub(crate) fn clips(data: &Path, held_out: bool) -> Result<Vec<(&'static str, String, String)>> {
     let mut clips = Vec::new();
     for (title, dir, prefix, suffix) in SETS {
-        let mut names: Vec<String> = std::fs::read_dir(data.join(dir))
-            .with_context(|| format!("reading {dir}"))?
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|n| n.starts_with(prefix) && n.ends_with(suffix))
-            .collect();
-        names.sort();
-        for name in names {
-            let stem = name.rsplit_once('.').map_or(&name[..], |(s, _)| s);
+        for clip in super::sets::files(data, dir, prefix, suffix)? {
+            let name = clip.rsplit('/').next().unwrap_or_default();
+            let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
             let id: u32 = stem.rsplit('.').next().unwrap_or_default().parse()?;
             if id % 2 != u32::from(held_out) {
                 continue;
             }
             if let Some(label) = label(data, stem)? {
-                clips.push((title, format!("{dir}/{name}"), label));
+                clips.push((title, clip.clone(), label));
             }
         }
     }

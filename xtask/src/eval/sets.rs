@@ -155,3 +155,16 @@ pub(super) fn held_out_4q(root: &Path) -> Result<Vec<String>> {
         .map(String::from)
         .collect())
 }
+
+/// A folder's files, as paths under the data folder, whose names start with `prefix` and end
+/// with `suffix`, in name order.
+pub(super) fn files(data: &Path, dir: &str, prefix: &str, suffix: &str) -> Result<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(data.join(dir))
+        .with_context(|| format!("reading {dir}"))?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with(prefix) && n.ends_with(suffix))
+        .map(|n| format!("{dir}/{n}"))
+        .collect();
+    names.sort();
+    Ok(names)
+}
