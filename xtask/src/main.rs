@@ -31,6 +31,7 @@ fn main() -> anyhow::Result<()> {
         Some("models") => models::run_all(),
         Some("eval") if args.get(1).is_some_and(|a| a == "beats") => eval::beats_only(),
         Some("eval") if args.get(1).is_some_and(|a| a == "key") => eval::key_only(),
+        Some("eval") if args.get(1).is_some_and(|a| a == "genre") => eval::genre_only(),
         Some("eval") if args.get(1).is_some_and(|a| a == "library") => eval::library_only(),
         Some("eval") if args.get(1).is_some_and(|a| a == "chords") => {
             eval::chords_only(args.get(2).is_some_and(|a| a == "dev"))

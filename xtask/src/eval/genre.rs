@@ -79,6 +79,8 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<(Fills, Vec<Arc<Tagger
     let mut predict_time = vec![std::time::Duration::ZERO; models.len()];
     let mut predictions = 0u32;
     let mut failures = Vec::new();
+    // calibration[network][set]: (top probability, right) per clip.
+    let mut calibration = vec![vec![Vec::new(); sets.len()]; networks.len()];
     // Per network, what it said of each clip, so the mood section does not run them again.
     let mut outputs = vec![HashMap::new(); networks.len()];
     let index = |genre: &str| {
@@ -113,7 +115,9 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<(Fills, Vec<Arc<Tagger
             }
             for (n, output) in run.outputs.iter().enumerate() {
                 let p: Vec<f64> = output.genre.iter().map(|(_, p)| *p).collect();
-                score(models.len() + n, index(&output.genre[argmax(&p)].0)?);
+                let (top, probability) = &output.genre[argmax(&p)];
+                score(models.len() + n, index(top)?);
+                calibration[n][s].push((*probability, clip.accepted.contains(top)));
                 outputs[n].insert(clip.path.clone(), output.clone());
             }
         }
@@ -172,11 +176,51 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<(Fills, Vec<Arc<Tagger
         );
         matrices.push_str(&confusion_table(&classes, &confusion[models.len() + n][0]));
     }
+    let mut calibrated = String::from("| network |");
+    for set in &sets {
+        let _ = write!(calibrated, " {} |", set.name);
+    }
+    calibrated.push_str("\n|---|");
+    calibrated.push_str(&"---:|".repeat(sets.len()));
+    calibrated.push('\n');
+    for (n, network) in NETWORKS.iter().enumerate() {
+        let _ = write!(calibrated, "| {} |", network.name());
+        for clips in &calibration[n] {
+            let (ece, confidence, accuracy) = expected_calibration_error(clips);
+            let _ = write!(
+                calibrated,
+                " {ece:.3} (mean top probability {confidence:.2}, right {accuracy:.2}) |"
+            );
+        }
+        calibrated.push('\n');
+    }
     let fills = vec![
         ("genre_table", table),
         ("genre_reference", reference),
         ("genre_failures", failures.join("\n\n")),
         ("genre_confusion", matrices),
+        ("genre_calibration", calibrated),
     ];
     Ok((fills, networks, outputs))
+}
+
+/// Expected calibration error over 10 equal-width bins of the top-class probability, with
+/// the mean top probability and the accuracy: (ECE, confidence, accuracy).
+fn expected_calibration_error(clips: &[(f64, bool)]) -> (f64, f64, f64) {
+    let n = clips.len().max(1) as f64;
+    let mut bins = [(0.0, 0.0, 0usize); 10];
+    for &(p, right) in clips {
+        let b = &mut bins[((p * 10.0) as usize).min(9)];
+        b.0 += p;
+        b.1 += f64::from(u8::from(right));
+        b.2 += 1;
+    }
+    let ece = bins
+        .iter()
+        .filter(|b| b.2 > 0)
+        .map(|b| (b.0 - b.1).abs() / n)
+        .sum();
+    let confidence = clips.iter().map(|c| c.0).sum::<f64>() / n;
+    let accuracy = clips.iter().filter(|c| c.1).count() as f64 / n;
+    (ece, confidence, accuracy)
 }

@@ -44,6 +44,15 @@ pub fn beats_only() -> Result<()> {
     Ok(())
 }
 
+/// Only the genre section, printed (its tables and calibration).
+pub fn genre_only() -> Result<()> {
+    let (fills, ..) = genre::section(&repo_root(), &data_dir())?;
+    for (name, text) in fills {
+        println!("{{{{{name}}}}}\n{text}");
+    }
+    Ok(())
+}
+
 /// Only the key section, printed.
 pub fn key_only() -> Result<()> {
     for (_, text) in key::section(&repo_root(), &data_dir())? {
