@@ -146,13 +146,7 @@ impl ClipTap for Riders {
     }
 
     fn frame(&mut self, frame: &Frame) {
-        self.sections.push(FrameView {
-            time: frame.time,
-            position: frame.position,
-            chroma: &frame.chroma,
-            mfcc: &frame.mfcc,
-            rms: frame.rms,
-        });
+        self.sections.push(FrameView::from(frame));
     }
 }
 

@@ -17,6 +17,18 @@ pub struct FrameView<'a> {
     pub rms: f32,
 }
 
+impl<'a> From<&'a crate::Frame> for FrameView<'a> {
+    fn from(f: &'a crate::Frame) -> Self {
+        Self {
+            time: f.time,
+            position: f.position,
+            chroma: &f.chroma,
+            mfcc: &f.mfcc,
+            rms: f.rms,
+        }
+    }
+}
+
 /// The mean of a few consecutive frames.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Unit {

@@ -5,7 +5,7 @@
 //! (`models/training/beat_eval.py`).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -16,7 +16,7 @@ use mirador_models::beats::{self, BeatNet, BeatPipeline};
 use mirador_models::run_clip;
 
 use super::Fills;
-use crate::python::{beatnet_python, run};
+use crate::python::beatnet_python;
 
 /// The sets, as (title, folder, file name prefix and suffix): every GTZAN clip here; the
 /// originals are the FLAC files of `gtzan/full`, the other clips there Ogg Vorbis. BeatNet's
@@ -74,21 +74,15 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<Fills> {
         }
         ours.push(serde_json::json!({ "clip": clip, "set": set, "systems": systems }));
     }
-    let dir = root.join("target/eval");
-    std::fs::create_dir_all(&dir)?;
-    let ours_path: PathBuf = dir.join("beats_mirador.json");
-    let scores_path = dir.join("beats_scores.json");
-    std::fs::write(&ours_path, serde_json::to_string(&ours)?)?;
     eprintln!("xtask: scoring beats with mir_eval (the BeatNet package and librosa run too)");
-    run(std::process::Command::new(beatnet_python()?)
-        .arg(root.join("models/training/beat_eval.py"))
-        .arg("--ours")
-        .arg(&ours_path)
-        .arg("--data")
-        .arg(data)
-        .arg("--out")
-        .arg(&scores_path))?;
-    let scores: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&scores_path)?)?;
+    let scores = super::score_in_python(
+        root,
+        data,
+        &beatnet_python()?,
+        "beat_eval.py",
+        "beats",
+        &serde_json::Value::from(ours),
+    )?;
     Ok(vec![("beats_tables", report(&scores))])
 }
 

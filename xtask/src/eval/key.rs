@@ -19,7 +19,7 @@ use mirador_models::clip::{analyze_clip, Models};
 use mirador_models::key::key_of;
 
 use super::Fills;
-use crate::python::{run, venv};
+use crate::python::venv;
 
 /// The sets, as (title, folder, file name prefix and suffix). The originals (id 00000)
 /// only fit the profiles.
@@ -123,22 +123,16 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<Fills> {
             "seconds": {"batch": batch_seconds, "live": started.elapsed().as_secs_f64()},
         }));
     }
-    let dir = root.join("target/eval");
-    std::fs::create_dir_all(&dir)?;
-    let ours_path = dir.join("key_mirador.json");
-    let scores_path = dir.join("key_scores.json");
-    std::fs::write(&ours_path, serde_json::to_string(&ours)?)?;
     eprintln!("xtask: scoring keys with mir_eval (Essentia and librosa run too)");
     let python = venv("target/key-venv", "models/training/key-requirements.txt")?;
-    run(std::process::Command::new(python)
-        .arg(root.join("models/training/key_eval.py"))
-        .arg("--ours")
-        .arg(&ours_path)
-        .arg("--data")
-        .arg(data)
-        .arg("--out")
-        .arg(&scores_path))?;
-    let scores: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&scores_path)?)?;
+    let scores = super::score_in_python(
+        root,
+        data,
+        &python,
+        "key_eval.py",
+        "key",
+        &serde_json::Value::from(ours),
+    )?;
     Ok(vec![("key_tables", report(&scores))])
 }
 

@@ -36,6 +36,37 @@ type Fills = Vec<(&'static str, String)>;
 /// The patch networks evaluated, the live one first.
 const NETWORKS: [Variant; 2] = [Variant::Cnn, Variant::Musicnn];
 
+/// Writes Mirador's answers to `target/eval/{name}_mirador.json`, has the scoring script
+/// `models/training/{script}` (run by `python`, which also runs the peers) score them into
+/// `target/eval/{name}_scores.json`, and returns those scores.
+fn score_in_python(
+    root: &std::path::Path,
+    data: &std::path::Path,
+    python: &std::path::Path,
+    script: &str,
+    name: &str,
+    ours: &serde_json::Value,
+) -> Result<serde_json::Value> {
+    let dir = root.join("target/eval");
+    std::fs::create_dir_all(&dir)?;
+    let ours_path = dir.join(format!("{name}_mirador.json"));
+    let scores_path = dir.join(format!("{name}_scores.json"));
+    std::fs::write(&ours_path, serde_json::to_string(ours)?)?;
+    crate::python::run(
+        std::process::Command::new(python)
+            .arg(root.join("models/training").join(script))
+            .arg("--ours")
+            .arg(&ours_path)
+            .arg("--data")
+            .arg(data)
+            .arg("--out")
+            .arg(&scores_path),
+    )?;
+    Ok(serde_json::from_str(&std::fs::read_to_string(
+        &scores_path,
+    )?)?)
+}
+
 /// Only the beats section, printed (for working on the tracker).
 pub fn beats_only() -> Result<()> {
     for (_, text) in beats::section(&repo_root(), &data_dir())? {

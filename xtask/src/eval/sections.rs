@@ -188,13 +188,7 @@ pub fn sweep(root: &Path) -> Result<()> {
             self.beats.push(samples, position);
         }
         fn frame(&mut self, f: &Frame) {
-            let view = FrameView {
-                time: f.time,
-                position: f.position,
-                chroma: &f.chroma,
-                mfcc: &f.mfcc,
-                rms: f.rms,
-            };
+            let view = FrameView::from(f);
             self.kept.extend(self.units.push(view));
             self.live.extend(self.live_units.push(view));
         }
@@ -251,52 +245,29 @@ pub fn sweep(root: &Path) -> Result<()> {
             }
         }
     }
-    let mut score = std::process::Command::new(&python);
-    score
-        .arg(root.join("models/training/structure_score.py"))
-        .arg("--no-msaf")
-        .arg(&songs);
-    for (k, p) in grid.iter().enumerate() {
-        let out = work.join(format!("sweep/{k}"));
-        std::fs::create_dir_all(&out)?;
-        for (i, (units, beats, end)) in heard.iter().enumerate() {
-            let sections = segment(units, beats, *end, p);
-            std::fs::write(out.join(format!("song_{i:02}.lab")), lab(&sections))?;
-        }
-        score.arg(format!("{k}={}", out.display()));
-    }
-    let result = json_of(&mut score)?;
-    let mut rows: Vec<(f64, String)> = grid
-        .iter()
-        .enumerate()
-        .map(|(k, p)| {
-            let m = &result["methods"][k.to_string()];
-            let get = |key: &str| m[key].as_f64().unwrap_or(0.0);
-            let mean = (get("hr_f_0.5") + get("hr_f_3") + get("pairwise_f") + get("nce_f")) / 4.0;
+    rank_grid(
+        root,
+        &python,
+        "sweep",
+        grid.len(),
+        |k| {
+            heard
+                .iter()
+                .map(|(units, beats, end)| lab(&segment(units, beats, *end, &grid[k])))
+                .collect()
+        },
+        |s| (s.f_05 + s.f_3 + s.pairwise + s.nce) / 4.0,
+        |k| {
+            let p = &grid[k];
             let b = &p.boundaries;
-            (
-                mean,
-                format!(
-                    "{mean:.3} | {:.3} {:.3} {:.3} {:.3} | smooth {} offset {} min {} same {} snap {}",
-                    get("hr_f_0.5"),
-                    get("hr_f_3"),
-                    get("pairwise_f"),
-                    get("nce_f"),
-                    b.smooth_time,
-                    b.threshold_offset,
-                    p.min_section,
-                    p.same_material,
-                    p.snap_seconds
-                ),
+            format!(
+                "smooth {} offset {} min {} same {} snap {}",
+                b.smooth_time, b.threshold_offset, p.min_section, p.same_material, p.snap_seconds
             )
-        })
-        .collect();
-    rows.sort_by(|a, b| b.0.total_cmp(&a.0));
-    println!("mean | F@0.5 F@3 pairwise NCE | parameters (shipped: {d:?})");
-    for (_, row) in rows.iter().take(25) {
-        println!("{row}");
-    }
-    Ok(())
+        },
+        &format!("mean | F@0.5 F@3 pairwise NCE | parameters (shipped: {d:?})"),
+        25,
+    )
 }
 
 /// The live novelty's parameters tried on the development songs' half-second columns.
@@ -305,8 +276,6 @@ fn live_sweep(
     python: &Path,
     heard: &[(Vec<mirador_dsp::structure::columns::Unit>, f64)],
 ) -> Result<()> {
-    let work = root.join("target/sections-dev");
-    let songs = work.join("songs");
     use mirador_dsp::structure::novelty::LiveNovelty;
     use mirador_models::sections::LIVE;
     let mut grid = Vec::new();
@@ -324,63 +293,112 @@ fn live_sweep(
             }
         }
     }
+    rank_grid(
+        root,
+        python,
+        "live-sweep",
+        grid.len(),
+        |k| {
+            heard
+                .iter()
+                .map(|(units, end)| {
+                    let mut live = LiveNovelty::new(grid[k]);
+                    let mut starts = vec![(0.0, 0)];
+                    for u in units {
+                        if let Some(c) = live.push(&u.features, u.time, u.position) {
+                            starts.push((c.time, c.label));
+                        }
+                    }
+                    starts
+                        .iter()
+                        .enumerate()
+                        .map(|(j, &(t, label))| {
+                            let stop = starts.get(j + 1).map_or(*end, |n| n.0);
+                            format!("{t:.3}\t{stop:.3}\t{}\n", letter(label))
+                        })
+                        .collect()
+                })
+                .collect()
+        },
+        |s| (s.f_3 + s.pairwise + s.nce) / 3.0,
+        |k| {
+            let p = &grid[k];
+            format!(
+                "threshold {} floor {} gap {} same {}",
+                p.threshold, p.floor, p.min_gap, p.same
+            )
+        },
+        &format!(
+            "live: mean(F@3, pairwise, NCE) | F@0.5 F@3 pairwise NCE | parameters (shipped: {LIVE:?})"
+        ),
+        12,
+    )
+}
+
+/// One grid point's scores on the development songs.
+struct DevScores {
+    f_05: f64,
+    f_3: f64,
+    pairwise: f64,
+    nce: f64,
+}
+
+/// Writes each of `points` grid points' lab files (`labs(k)`: one per development song)
+/// under `target/sections-dev/{dir}/k`, scores them all in one run of structure_score.py and
+/// prints `header`, then the best `top` rows by `mean`, each with its scores and
+/// `describe(k)`.
+#[allow(clippy::too_many_arguments)]
+fn rank_grid(
+    root: &Path,
+    python: &Path,
+    dir: &str,
+    points: usize,
+    labs: impl Fn(usize) -> Vec<String>,
+    mean: impl Fn(&DevScores) -> f64,
+    describe: impl Fn(usize) -> String,
+    header: &str,
+    top: usize,
+) -> Result<()> {
+    let work = root.join("target/sections-dev");
     let mut score = std::process::Command::new(python);
     score
         .arg(root.join("models/training/structure_score.py"))
         .arg("--no-msaf")
-        .arg(&songs);
-    for (k, p) in grid.iter().enumerate() {
-        let out = work.join(format!("live-sweep/{k}"));
+        .arg(work.join("songs"));
+    for k in 0..points {
+        let out = work.join(format!("{dir}/{k}"));
         std::fs::create_dir_all(&out)?;
-        for (i, (units, end)) in heard.iter().enumerate() {
-            let mut live = LiveNovelty::new(*p);
-            let mut starts = vec![(0.0, 0)];
-            for u in units {
-                if let Some(c) = live.push(&u.features, u.time, u.position) {
-                    starts.push((c.time, c.label));
-                }
-            }
-            let text: String = starts
-                .iter()
-                .enumerate()
-                .map(|(j, &(t, label))| {
-                    let stop = starts.get(j + 1).map_or(*end, |n| n.0);
-                    format!("{t:.3}\t{stop:.3}\t{}\n", letter(label))
-                })
-                .collect();
+        for (i, text) in labs(k).iter().enumerate() {
             std::fs::write(out.join(format!("song_{i:02}.lab")), text)?;
         }
         score.arg(format!("{k}={}", out.display()));
     }
     let result = json_of(&mut score)?;
-    let mut rows: Vec<(f64, String)> = grid
-        .iter()
-        .enumerate()
-        .map(|(k, p)| {
+    let mut rows: Vec<(f64, String)> = (0..points)
+        .map(|k| {
             let m = &result["methods"][k.to_string()];
             let get = |key: &str| m[key].as_f64().unwrap_or(0.0);
-            let mean = (get("hr_f_3") + get("pairwise_f") + get("nce_f")) / 3.0;
-            (
-                mean,
-                format!(
-                    "{mean:.3} | {:.3} {:.3} {:.3} {:.3} | threshold {} floor {} gap {} same {}",
-                    get("hr_f_0.5"),
-                    get("hr_f_3"),
-                    get("pairwise_f"),
-                    get("nce_f"),
-                    p.threshold,
-                    p.floor,
-                    p.min_gap,
-                    p.same
-                ),
-            )
+            let s = DevScores {
+                f_05: get("hr_f_0.5"),
+                f_3: get("hr_f_3"),
+                pairwise: get("pairwise_f"),
+                nce: get("nce_f"),
+            };
+            let mean = mean(&s);
+            let row = format!(
+                "{mean:.3} | {:.3} {:.3} {:.3} {:.3} | {}",
+                s.f_05,
+                s.f_3,
+                s.pairwise,
+                s.nce,
+                describe(k)
+            );
+            (mean, row)
         })
         .collect();
     rows.sort_by(|a, b| b.0.total_cmp(&a.0));
-    println!(
-        "live: mean(F@3, pairwise, NCE) | F@0.5 F@3 pairwise NCE | parameters (shipped: {LIVE:?})"
-    );
-    for (_, row) in rows.iter().take(12) {
+    println!("{header}");
+    for (_, row) in rows.iter().take(top) {
         println!("{row}");
     }
     Ok(())
