@@ -149,6 +149,18 @@ pub struct AnalyzeArgs {
     /// frame by frame, every 93 ms).
     #[arg(long, conflicts_with = "no_beats")]
     pub beat_chords: bool,
+    /// Explain the genre and mood (`--model cnn` or `musicnn`): each 0.5 s x 12-band cell of
+    /// every 3 s patch is silenced in turn and the network run again (occlusion), and a
+    /// cell's saliency is how much the class's probability falls without it. The summary
+    /// names the 3 s that supported each most; JSON gains an `explanation` object with the
+    /// whole map; a PNG of it over the mel spectrogram goes to --explain-dir. 48 more network
+    /// runs per patch: with cnn about 1/25 of the audio's length, with musicnn twice it.
+    #[arg(long, conflicts_with = "features_only")]
+    pub explain: bool,
+    /// Where --explain writes its pictures, one `FILE.explain.png` per file (created if
+    /// missing; default: the current directory).
+    #[arg(long, requires = "explain", value_name = "DIR")]
+    pub explain_dir: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -1,6 +1,7 @@
 //! Everything behind the `mirador` command: decoding with symphonia ([`decode`]), parallel
 //! batch analysis of files and folders ([`batch`]), keeping a library of them
-//! ([`indexing`]), CSV/JSON output ([`report`]) and the
+//! ([`indexing`]), CSV/JSON output ([`report`]) with explanations drawn as PNGs
+//! ([`saliency_image`]), the
 //! terminal summary ([`summary`]), the bundled demo recording ([`demo`]), sound devices
 //! ([`device`], [`convert`]), file playback ([`player`]) and live input ([`live`]) into the
 //! live view ([`gui`]).
@@ -15,4 +16,5 @@ pub mod indexing;
 pub mod live;
 pub mod player;
 pub mod report;
+pub mod saliency_image;
 pub mod summary;

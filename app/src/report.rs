@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use mirador_dsp::clip::FeatureTable;
 use mirador_dsp::pitch::key::{Mode, PITCH_NAMES};
 use mirador_dsp::structure::letter;
+use mirador_models::tagger::saliency::{self, Explanation, SaliencyMap, BANDS};
 use serde_json::{json, Map, Value};
 
 use crate::batch::Analysis;
@@ -41,6 +42,8 @@ pub struct Writer<W: Write> {
     /// The summary's file column and styles.
     name_width: usize,
     colors: Colors,
+    /// Where each explanation's picture goes, when explanations are drawn.
+    pictures: Option<PathBuf>,
     out: W,
     written: usize,
 }
@@ -75,9 +78,27 @@ impl<W: Write> Writer<W> {
             names,
             name_width,
             colors,
+            pictures: None,
             out,
             written: 0,
         })
+    }
+
+    /// Draws each analysis's explanation into `dir` as `NAME.explain.png`.
+    pub fn drawing_explanations(mut self, dir: Option<PathBuf>) -> Self {
+        self.pictures = dir;
+        self
+    }
+
+    /// Writes `a`'s explanation picture, if it has one and pictures were asked for; a
+    /// picture that cannot be written is reported and the analysis still written.
+    fn picture(&self, a: &Analysis, name: &str) -> Option<PathBuf> {
+        let (dir, explanation) = (self.pictures.as_ref()?, a.clip.explanation.as_ref()?);
+        let path = dir.join(format!("{}.explain.png", name.replace(['/', '\\'], "_")));
+        crate::saliency_image::write_png(explanation, &path)
+            .inspect_err(|e| eprintln!("mirador: {e}"))
+            .ok()?;
+        Some(path)
     }
 
     pub fn add(&mut self, a: &Analysis) -> Result<(), String> {
@@ -86,9 +107,11 @@ impl<W: Write> Writer<W> {
             .get(&a.path)
             .cloned()
             .unwrap_or_else(|| bare_name(&a.path));
+        let picture = self.picture(a, &name);
         match self.format {
             Format::Summary => {
-                let text = summary::line(&summary_line(a, &name), self.name_width, self.colors);
+                let line = summary_line(a, &name, picture.as_deref());
+                let text = summary::line(&line, self.name_width, self.colors);
                 writeln!(self.out, "{text}").map_err(|e| e.to_string())?;
             }
             Format::Csv => {
@@ -102,16 +125,16 @@ impl<W: Write> Writer<W> {
             }
             Format::Json => {
                 let separator: &[u8] = if self.written == 0 { b"\n" } else { b",\n" };
-                let object =
-                    serde_json::to_string_pretty(&json_object(a, &name, self.model.as_deref()))
-                        .map_err(|e| e.to_string())?;
+                let object = json_object(a, &name, self.model.as_deref(), picture.as_deref());
+                let object = serde_json::to_string_pretty(&object).map_err(|e| e.to_string())?;
                 self.out.write_all(separator).map_err(|e| e.to_string())?;
                 self.out
                     .write_all(object.as_bytes())
                     .map_err(|e| e.to_string())?;
             }
             Format::Jsonl => {
-                let object = json_object(a, &name, self.model.as_deref()).to_string();
+                let object =
+                    json_object(a, &name, self.model.as_deref(), picture.as_deref()).to_string();
                 writeln!(self.out, "{object}").map_err(|e| e.to_string())?;
             }
             Format::Lab | Format::SectionsLab => {
@@ -165,14 +188,31 @@ fn best(p: &[(String, f64)]) -> Option<(&str, f64)> {
 }
 
 /// What the summary shows of one file.
-fn summary_line<'a>(a: &'a Analysis, name: &'a str) -> summary::Line<'a> {
+fn summary_line<'a>(a: &'a Analysis, name: &'a str, picture: Option<&Path>) -> summary::Line<'a> {
     let beats = a.clip.beats.as_ref();
-    let note = match (&a.clip.not_enough_music, a.warnings.len()) {
-        (Some(reason), _) => Some(format!("not enough music: {reason}")),
-        (None, 0) => None,
-        (None, 1) => Some("1 warning".into()),
-        (None, n) => Some(format!("{n} warnings")),
-    };
+    let mut notes: Vec<String> = Vec::new();
+    match (&a.clip.not_enough_music, a.warnings.len()) {
+        (Some(reason), _) => notes.push(format!("not enough music: {reason}")),
+        (None, 0) => {}
+        (None, 1) => notes.push("1 warning".into()),
+        (None, n) => notes.push(format!("{n} warnings")),
+    }
+    if let Some(e) = &a.clip.explanation {
+        let heard = |m: &SaliencyMap| {
+            m.evidence.map(|(start, end)| {
+                format!("{} most from {}-{}", m.class, clock(start), clock(end))
+            })
+        };
+        let mut why: Vec<String> = [heard(&e.genre), heard(&e.mood)]
+            .into_iter()
+            .flatten()
+            .collect();
+        if let Some(p) = picture {
+            why.push(format!("see {}", p.display()));
+        }
+        notes.push(format!("why: {}", why.join(", ")));
+    }
+    let note = (!notes.is_empty()).then(|| notes.join("; "));
     summary::Line {
         name,
         seconds: a.frames as f64 / a.info.sample_rate as f64,
@@ -218,7 +258,7 @@ fn file_names(paths: &[PathBuf]) -> HashMap<PathBuf, String> {
 }
 
 /// Everything said about one file, as JSON.
-fn json_object(a: &Analysis, name: &str, model: Option<&str>) -> Value {
+fn json_object(a: &Analysis, name: &str, model: Option<&str>, picture: Option<&Path>) -> Value {
     let features: Map<String, Value> = FeatureTable::column_names()
         .into_iter()
         .zip(a.clip.table.values())
@@ -317,7 +357,41 @@ fn json_object(a: &Analysis, name: &str, model: Option<&str>) -> Value {
             "role": s.role.name(),
             "confidence": s.confidence,
         })).collect::<Vec<_>>(),
+        "explanation": a.clip.explanation.as_ref().map(|e| explanation_json(e, picture)),
     })
+}
+
+/// An explanation as JSON: per head, the class, its 3 s of strongest evidence and the map,
+/// one row of band values per cell.
+fn explanation_json(e: &Explanation, picture: Option<&Path>) -> Value {
+    let map = |m: &SaliencyMap| {
+        json!({
+            "class": m.class,
+            "probability": m.probability,
+            "evidence": m.evidence.map(|(start, end)| json!({ "start": start, "end": end })),
+            "cells": m.rows.iter().map(|(start, values)| json!({
+                "start": start,
+                "saliency": values,
+            })).collect::<Vec<_>>(),
+        })
+    };
+    json!({
+        "method": "occlusion: each cell silenced in turn; saliency = the 3 s patch's probability of the class as heard minus without the cell",
+        "cell_seconds": saliency::cell_seconds(),
+        "bands_hz": (0..BANDS).map(|b| {
+            let (low, high) = saliency::band_hz(b);
+            json!([low, high])
+        }).collect::<Vec<_>>(),
+        "genre": map(&e.genre),
+        "mood": map(&e.mood),
+        "picture": picture.map(|p| p.display().to_string()),
+    })
+}
+
+/// `m:ss.s`.
+fn clock(seconds: f64) -> String {
+    let s = seconds.max(0.0);
+    format!("{}:{:04.1}", (s / 60.0).floor(), s % 60.0)
 }
 
 fn finite(x: f64) -> Option<f64> {

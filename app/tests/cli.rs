@@ -821,3 +821,74 @@ fn patch_network_predicts_genre_mood_and_tags(model: &str) {
     }
     assert_eq!(demo["tags"].as_array().unwrap().len(), 5);
 }
+
+#[test]
+fn explain_draws_the_map_and_names_what_the_prediction_rests_on() {
+    let dir = temp_dir("explain");
+    let pictures = dir.join("pictures");
+    let out = mirador(&[
+        "analyze",
+        "--demo",
+        "--format",
+        "json",
+        "--explain",
+        "--explain-dir",
+        pictures.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let demo = &json_files(&out)[0];
+    let e = &demo["explanation"];
+    let seconds = demo["duration_seconds"].as_f64().unwrap();
+    assert_eq!(e["bands_hz"].as_array().unwrap().len(), 8);
+    for (head, said) in [
+        ("genre", &demo["genre"]["label"]),
+        ("mood", &demo["mood"]["quadrant"]),
+    ] {
+        let map = &e[head];
+        assert_eq!(&map["class"], said, "{map}");
+        let cells = map["cells"].as_array().unwrap();
+        // Six 0.5 s cells per 3 s patch, each with eight bands.
+        assert_eq!(cells.len(), 6 * (seconds / 2.992).floor() as usize);
+        assert!(cells
+            .iter()
+            .all(|c| c["saliency"].as_array().unwrap().len() == 8));
+        let (start, end) = (
+            map["evidence"]["start"].as_f64().unwrap(),
+            map["evidence"]["end"].as_f64().unwrap(),
+        );
+        assert!(0.0 <= start && start < end && end <= seconds, "{map}");
+    }
+    // The picture: two panels of 96 mel bands, one column per mel frame up to 1600.
+    let picture = PathBuf::from(e["picture"].as_str().unwrap());
+    assert_eq!(picture, pictures.join("vibe-ace-demo.ogg.explain.png"));
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&picture).unwrap(),
+    ));
+    let info = decoder.read_info().unwrap().info().clone();
+    assert_eq!((info.width, info.height), (1600, 404));
+
+    // The summary says where the evidence is and where the picture went.
+    let out = mirador(&[
+        "analyze",
+        "--demo",
+        "--format",
+        "summary",
+        "--explain",
+        "--explain-dir",
+        pictures.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("why: ") && text.contains(" most from 0:"),
+        "{text}"
+    );
+
+    // Only the patch networks can be explained; the directory needs --explain.
+    let out = mirador(&["analyze", "--demo", "--explain", "--model", "svm"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--explain needs --model cnn or musicnn"));
+    let out = mirador(&["analyze", "--demo", "--explain-dir", "x"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -21,6 +21,7 @@ use crate::chords::ChordPipeline;
 use crate::classic::Classic;
 use crate::key::key_of;
 use crate::sections::SectionPipeline;
+use crate::tagger::saliency::{patch_seconds, Explainer, Explanation};
 use crate::tagger::{ClipPredictions, ClipSummary, PatchPipeline, Tagger};
 use crate::Pipeline;
 
@@ -53,6 +54,9 @@ pub struct Models {
     pub keep_patch_embeddings: bool,
     /// Chords beat by beat (each starting on a beat) rather than frame by frame.
     pub beat_chords: bool,
+    /// Explain the patch network's genre and mood ([`ClipAnalysis::explanation`]; 48 more
+    /// network runs per 3 s patch).
+    pub explain: bool,
 }
 
 impl Models {
@@ -65,6 +69,7 @@ impl Models {
             beats: Some(beats),
             keep_patch_embeddings: false,
             beat_chords: false,
+            explain: false,
         }
     }
 }
@@ -93,6 +98,8 @@ pub struct ClipAnalysis {
     pub chords: Vec<ChordSegment>,
     /// The sections, in order, covering the clip (one in silence or a short clip).
     pub sections: Vec<Section>,
+    /// Why the patch network said its genre and mood, when [`Models::explain`] asked.
+    pub explanation: Option<Explanation>,
 }
 
 /// The pipelines and the meter on the table's second pass.
@@ -102,6 +109,7 @@ struct Riders {
     /// their embeddings, when asked).
     summary: ClipSummary,
     patch_embeddings: Option<Vec<Vec<f32>>>,
+    explainer: Option<Explainer>,
     beats: Option<BeatPipeline>,
     /// Made once the first pass has found the tuning.
     chords: Option<ChordPipeline>,
@@ -115,6 +123,12 @@ impl Riders {
         if let Some(patches) = &mut self.patches {
             for out in patches.take_outputs() {
                 self.summary.add(&out);
+                if let (Some(explainer), Some(patch), Some(saliency)) =
+                    (&mut self.explainer, &out.patch, out.saliency)
+                {
+                    let end = out.end as f64 / f64::from(crate::SAMPLE_RATE);
+                    explainer.add((end - patch_seconds()).max(0.0), patch, saliency);
+                }
                 if let Some(kept) = &mut self.patch_embeddings {
                     kept.push(out.embedding);
                 }
@@ -163,14 +177,21 @@ where
     let config = AnalyzerConfig::new(clip.sample_rate(), clip.channels());
     let patches = match &models.genre {
         Some(GenreModel::Patches(tagger)) => {
-            Some(PatchPipeline::for_clip(tagger.clone()).map_err(|e| e.to_string())?)
+            let pipeline = PatchPipeline::for_clip(tagger.clone()).map_err(|e| e.to_string())?;
+            Some(if models.explain {
+                pipeline.explaining()
+            } else {
+                pipeline
+            })
         }
         _ => None,
     };
+    let explainer = (models.explain && patches.is_some()).then(Explainer::default);
     let mut riders = Riders {
         patches,
         summary: ClipSummary::default(),
         patch_embeddings: models.keep_patch_embeddings.then(Vec::new),
+        explainer,
         beats: models.beats.clone().map(BeatPipeline::for_clip),
         chords: None,
         sections: SectionPipeline::for_clip(),
@@ -197,6 +218,10 @@ where
             (Some(summary.genre.clone()), Some(summary))
         }
         _ => (None, None),
+    };
+    let explanation = match (riders.explainer.take(), &network_output) {
+        (Some(explainer), Some(out)) => explainer.explain(&out.genre, &out.mood),
+        _ => None,
     };
     let beats = riders.beats.as_mut().map(|p| {
         let announced: Vec<_> = p.take_beats().collect();
@@ -234,6 +259,7 @@ where
         beats,
         not_enough_music,
         patch_embeddings: riders.patch_embeddings.take().unwrap_or_default(),
+        explanation,
     };
     if analysis.not_enough_music.is_some() {
         analysis.genre = None;
@@ -241,6 +267,7 @@ where
         analysis.key = None;
         analysis.beats = None;
         analysis.patch_embeddings.clear();
+        analysis.explanation = None;
     }
     Ok(analysis)
 }

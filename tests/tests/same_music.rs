@@ -86,8 +86,7 @@ fn other_rates_and_identical_stereo_give_the_same_answers() {
             Tagger::load(Variant::Cnn).unwrap(),
         ))),
         beats: Some(Arc::new(BeatNet::load().unwrap())),
-        keep_patch_embeddings: false,
-        beat_chords: false,
+        ..Models::default()
     };
     let dir = std::env::temp_dir().join(format!("mirador-same-music-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -8,9 +8,9 @@
 //!   (nice-plug-xtask; `mirador` names the `mirador-plugin` package).
 //! - `models [facets]`: retrains every shipped model from `../shared/data` (or
 //!   `$MIRADOR_DATA`); `facets` only refits the library's facet scales.
-//! - `eval [beats|library|chords|sections]`: evaluates the shipped models end to end in Rust
+//! - `eval [beats|key|genre|explain|library|chords|sections]`: evaluates the shipped models end to end in Rust
 //!   and writes `models/REPORT.md`, `library/REPORT.md`, `models/chords/REPORT.md` and
-//!   `models/sections/REPORT.md` (`beats`, `library`, `chords`, `sections`: that part alone;
+//!   `models/sections/REPORT.md` (`beats` ... `sections`: that part alone, printed or written;
 //!   `chords dev` and `sections dev` print the development songs' table instead, and
 //!   `sections sweep` tries the sections' parameters on those songs).
 
@@ -32,6 +32,7 @@ fn main() -> anyhow::Result<()> {
         Some("eval") if args.get(1).is_some_and(|a| a == "beats") => eval::beats_only(),
         Some("eval") if args.get(1).is_some_and(|a| a == "key") => eval::key_only(),
         Some("eval") if args.get(1).is_some_and(|a| a == "genre") => eval::genre_only(),
+        Some("eval") if args.get(1).is_some_and(|a| a == "explain") => eval::explain_only(),
         Some("eval") if args.get(1).is_some_and(|a| a == "library") => eval::library_only(),
         Some("eval") if args.get(1).is_some_and(|a| a == "chords") => {
             eval::chords_only(args.get(2).is_some_and(|a| a == "dev"))
@@ -55,7 +56,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask bench [CLIP] | bench library [DB] | bundle mirador [--release] | models [facets] | eval [beats|library|chords [dev]|sections [dev|sweep]]"
+                "usage: cargo xtask bench [CLIP] | bench library [DB] | bundle mirador [--release] | models [facets] | eval [beats|key|genre|explain|library|chords [dev]|sections [dev|sweep]]"
             );
             std::process::exit(2);
         }

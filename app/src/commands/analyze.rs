@@ -52,11 +52,27 @@ pub fn analyze(args: AnalyzeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.explain && !matches!(genre, Some(GenreModel::Patches(_))) {
+        eprintln!("mirador: --explain needs --model cnn or musicnn");
+        return ExitCode::from(2);
+    }
+    let pictures = args.explain.then(|| {
+        args.explain_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("."))
+    });
+    if let Some(dir) = &pictures {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("mirador: cannot create {}: {e}", dir.display());
+            return ExitCode::from(2);
+        }
+    }
     let models = Models {
         genre,
         beats,
         keep_patch_embeddings: false,
         beat_chords: args.beat_chords,
+        explain: args.explain,
     };
     let model_name = models.genre.as_ref().map(GenreModel::name);
     let out: Box<dyn Write> = match output {
@@ -79,7 +95,7 @@ pub fn analyze(args: AnalyzeArgs) -> ExitCode {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let colors = Colors::new(terminal && !no_color);
     let mut writer = match report::Writer::new(format, model_name, &paths, colors, out) {
-        Ok(writer) => writer,
+        Ok(writer) => writer.drawing_explanations(pictures),
         Err(e) => {
             eprintln!("mirador: {e}");
             return ExitCode::from(2);

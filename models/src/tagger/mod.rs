@@ -10,6 +10,7 @@
 
 mod head;
 mod pipeline;
+pub mod saliency;
 
 use std::sync::Arc;
 
@@ -212,5 +213,14 @@ impl Tagger {
             genre: Head::genre(variant)?,
             mood: Head::mood(variant)?,
         })
+    }
+
+    /// Genre and mood probabilities of one patch (see [`Network::run`]).
+    pub fn probabilities(&self, patch: &[f32]) -> Result<(Vec<f64>, Vec<f64>), ModelError> {
+        let out = self.network.run(patch)?;
+        Ok((
+            self.genre.predict(&out.embedding)?,
+            self.mood.predict(&out.embedding)?,
+        ))
     }
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use mirador_dsp::{AnalyzerConfig, Frame, StreamingAnalyzer};
 
+use super::saliency::PatchSaliency;
 use super::{compress, Tagger, HOP_LENGTH, N_MELS, PATCH_FRAMES, SAMPLE_RATE, TAGS};
 use crate::{ModelError, Pipeline};
 
@@ -25,6 +26,8 @@ pub struct PatchOutput {
     pub mood: Vec<f64>,
     /// The network's input, time-major, when the pipeline was asked to keep it.
     pub patch: Option<Vec<f32>>,
+    /// What silencing each part of the patch does, when the pipeline was asked to explain.
+    pub saliency: Option<PatchSaliency>,
 }
 
 pub struct PatchPipeline {
@@ -47,6 +50,7 @@ struct Patches {
     patch: Vec<f32>,
     outputs: Vec<PatchOutput>,
     keep_patches: bool,
+    explain: bool,
     error: Option<ModelError>,
 }
 
@@ -75,6 +79,7 @@ impl PatchPipeline {
                 patch: Vec::with_capacity(PATCH_FRAMES * N_MELS),
                 outputs: Vec::new(),
                 keep_patches: false,
+                explain: false,
                 error: None,
             },
         })
@@ -89,6 +94,13 @@ impl PatchPipeline {
     pub fn keeping_patches(mut self) -> Self {
         self.rest.keep_patches = true;
         self
+    }
+
+    /// Occludes each patch to explain it ([`PatchSaliency`]; [`super::saliency::CELLS`]
+    /// more network runs per patch), and keeps it.
+    pub fn explaining(mut self) -> Self {
+        self.rest.explain = true;
+        self.keeping_patches()
     }
 
     pub fn tagger(&self) -> &Tagger {
@@ -144,13 +156,20 @@ impl Patches {
         let end = self.origin.unwrap_or(0) + analysis_samples(self.frames);
         let patch = self.keep_patches.then(|| self.patch.clone());
         let result = tagger.network.run(&self.patch).and_then(|out| {
+            let genre = tagger.genre.predict(&out.embedding)?;
+            let mood = tagger.mood.predict(&out.embedding)?;
+            let saliency = self
+                .explain
+                .then(|| PatchSaliency::of(tagger, &self.patch, &genre, &mood))
+                .transpose()?;
             Ok(PatchOutput {
                 end,
-                genre: tagger.genre.predict(&out.embedding)?,
-                mood: tagger.mood.predict(&out.embedding)?,
+                genre,
+                mood,
                 embedding: out.embedding,
                 tags: out.tags,
                 patch,
+                saliency,
             })
         });
         self.runs += 1;

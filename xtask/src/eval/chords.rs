@@ -55,8 +55,8 @@ pub fn run_section(root: &Path, dev: bool) -> Result<()> {
         let models = Models {
             genre: None,
             beats: beats.clone(),
-            keep_patch_embeddings: false,
             beat_chords,
+            ..Models::default()
         };
         for i in 0..SONGS {
             let wav = songs.join(format!("song_{i:02}.wav"));

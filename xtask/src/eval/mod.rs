@@ -12,6 +12,7 @@ mod beats;
 mod chords;
 mod clips;
 mod cost;
+mod explain;
 mod genre;
 pub mod key;
 mod library;
@@ -84,6 +85,14 @@ pub fn genre_only() -> Result<()> {
     Ok(())
 }
 
+/// Only the explanations' deletion test, printed.
+pub fn explain_only() -> Result<()> {
+    for (_, text) in explain::section(&repo_root(), &data_dir())? {
+        print!("{text}");
+    }
+    Ok(())
+}
+
 /// Only the key section, printed.
 pub fn key_only() -> Result<()> {
     for (_, text) in key::section(&repo_root(), &data_dir())? {
@@ -117,7 +126,7 @@ pub fn four_q_artists(data: &std::path::Path) -> Result<std::collections::HashMa
     library::four_q_artists(data)
 }
 
-/// Writes `models/REPORT.md` (genre, mood, beats, key and cost, every peer in the same run),
+/// Writes `models/REPORT.md` (genre, mood, beats, key, explanations and cost, every peer in the same run),
 /// `library/REPORT.md`, `models/chords/REPORT.md` and `models/sections/REPORT.md`.
 pub fn run() -> Result<()> {
     let root = repo_root();
@@ -126,6 +135,7 @@ pub fn run() -> Result<()> {
     fills.extend(mood::section(&root, &data, &networks, &outputs)?);
     fills.extend(beats::section(&root, &data)?);
     fills.extend(key::section(&root, &data)?);
+    fills.extend(explain::section(&root, &data)?);
     fills.extend(cost::section(&root, &data)?);
     let report = markdown::fill(TEMPLATE, &fills)?;
     let path = root.join("models/REPORT.md");
