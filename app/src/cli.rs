@@ -89,6 +89,10 @@ pub struct WindowArgs {
     /// When the window closes, write the last snapshot's numbers here as JSON.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Open with "why" on: the genre's saliency over the spectrogram (the checkbox of that
+    /// name; about 6 % of a core more while it is on).
+    #[arg(long, conflicts_with = "no_models")]
+    pub why: bool,
     /// The library the window searches and finds reference tracks in (when it exists).
     #[command(flatten)]
     pub library: LibraryArgs,

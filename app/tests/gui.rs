@@ -2,7 +2,7 @@
 //! with known content (a C-major chord over a 120 BPM kick), the window opens, a screenshot is
 //! taken, and the snapshot it published reads 120 BPM in C major with chroma peaks on C, E, G.
 //! A real recording (GTZAN's `metal.00000`) reads as metal and tense, as `mirador analyze`
-//! says of the same file. At 2x scale (as on a HiDPI screen) the same window covers twice the
+//! says of the same file, and with `--why` the view explains the genre. At 2x scale (as on a HiDPI screen) the same window covers twice the
 //! pixels. With a library of three real recordings, the window playing one of them names it
 //! as the nearest library track once 10 s have been heard.
 
@@ -11,12 +11,17 @@ use std::process::Command;
 
 use mirador_tests::data_dir;
 
-/// `mirador play --no-audio` of `music` for `seconds` under Xvfb: the report it wrote and a
-/// screenshot a second before it closed.
-fn play_in_window(dir: &Path, music: &Path, seconds: u32) -> (serde_json::Value, u64) {
+/// `mirador play --no-audio` of `music` for `seconds` under Xvfb, with `options`: the report
+/// it wrote and a screenshot a second before it closed.
+fn play_in_window(
+    dir: &Path,
+    music: &Path,
+    seconds: u32,
+    options: &str,
+) -> (serde_json::Value, u64) {
     let (report, shot) = (dir.join("report.json"), dir.join("shot.png"));
     let script = format!(
-        "'{bin}' play --no-audio --exit-after {seconds} --report '{report}' '{music}' & \
+        "'{bin}' play --no-audio {options} --exit-after {seconds} --report '{report}' '{music}' & \
          sleep {shot_at}; import -window root '{shot}'; wait",
         bin = env!("CARGO_BIN_EXE_mirador"),
         report = report.display(),
@@ -81,7 +86,7 @@ fn play_shows_the_live_view_and_reads_known_music() {
     std::fs::create_dir_all(&dir).unwrap();
     let music = dir.join("c-major-120.wav");
     write_music(&music);
-    let (report, shot_size) = play_in_window(&dir, &music, 13);
+    let (report, shot_size) = play_in_window(&dir, &music, 13, "");
     assert!(
         shot_size > 50_000,
         "a drawn window, not a blank screen ({shot_size} bytes)"
@@ -122,7 +127,7 @@ fn play_names_the_genre_and_mood_of_real_music_as_analyze_does() {
     let dir = std::env::temp_dir().join(format!("mirador-gui-real-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let music = data_dir().join("gtzan/full/metal.00000.flac");
-    let (live, _) = play_in_window(&dir, &music, 12);
+    let (live, _) = play_in_window(&dir, &music, 12, "--why");
     let out = Command::new(env!("CARGO_BIN_EXE_mirador"))
         .args([
             "analyze",
@@ -149,6 +154,10 @@ fn play_names_the_genre_and_mood_of_real_music_as_analyze_does() {
     assert_eq!(live["genre"], batch["genre"]["label"], "{live}");
     assert_eq!(live["mood"], batch["mood"]["quadrant"], "{live}");
     assert!(live["model_error"].is_null(), "{live}");
+    // With "why" on from the start, the view shows what the genre rests on: 0.5 s cells
+    // from the first patch (3 s in) on.
+    assert_eq!(live["why"]["class"], "metal", "{live}");
+    assert!(live["why"]["cells"].as_u64().unwrap() >= 12, "{live}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

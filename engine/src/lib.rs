@@ -35,7 +35,7 @@ pub use listener::{BarBeat, Heard, Listener};
 pub use models::LiveModels;
 pub use snapshot::{
     Beat, ClassProbabilities, History, LiveChord, Reference, References, Rhythm, RhythmSource,
-    Snapshot,
+    SaliencyCell, Snapshot,
 };
 pub use worker::{Control, Worker};
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::snapshot::{Beat, ClassProbabilities, LiveChord, References};
+use crate::snapshot::{Beat, ClassProbabilities, LiveChord, References, SaliencyCell};
 
 pub trait Listener: Send {
     /// Mono analysis-rate samples; `position` is the analysis-rate index of `block[0]`.
@@ -15,6 +15,8 @@ pub trait Listener: Send {
     fn update(&mut self, heard: &mut Heard);
     /// Forgets the stream so far and everything said about it (a seek, a new file).
     fn reset(&mut self);
+    /// Starts or stops explaining what it says (costly; only while a view shows it).
+    fn explain(&mut self, _on: bool) {}
 }
 
 /// The newest beat a beat model announced, with where it falls in the bar.
@@ -39,4 +41,6 @@ pub struct Heard {
     pub predictions_withheld: Option<&'static str>,
     pub error: Option<String>,
     pub references: Option<Arc<References>>,
+    /// Saliency cells explained since the last update, oldest first.
+    pub saliency: Vec<SaliencyCell>,
 }

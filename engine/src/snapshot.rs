@@ -7,6 +7,7 @@ use std::sync::Arc;
 use mirador_dsp::pitch::chords::Chord;
 use mirador_dsp::pitch::key::Key;
 pub use mirador_models::sections::LiveSection;
+use mirador_models::tagger::saliency::BANDS;
 
 use crate::frame::{LIVE_MELS, LIVE_MFCCS};
 
@@ -173,6 +174,23 @@ pub struct LiveChord {
 /// Sections kept for the views: more than the history's 10 s can hold.
 const SECTIONS_KEPT: usize = 32;
 
+/// Saliency cells kept for the views: the history's 10 s at 0.5 s each, and some.
+const SALIENCY_KEPT: usize = 24;
+
+/// How much one 0.5 s stretch of what was heard supported the genre shown, per mel band
+/// (the genre network's occlusion saliency, `mirador_models::tagger::saliency`): the fall
+/// in its patch's probability of the class when the stretch's band is silenced.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SaliencyCell {
+    /// Seconds on the snapshots' timeline where the stretch starts, and its length.
+    pub time: f64,
+    pub seconds: f32,
+    /// Lowest band first (`mirador_models::tagger::saliency::band_hz`).
+    pub values: [f32; BANDS],
+    /// The class explained: an index into the genre's classes.
+    pub class: u8,
+}
+
 /// One library track near what was heard.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reference {
@@ -265,6 +283,9 @@ pub struct Snapshot {
     pub section: Option<LiveSection>,
     /// The sections heard lately, oldest first (the view's song-map strip).
     pub sections: History<LiveSection>,
+    /// Why the genre is what it is, cell by cell, oldest first: only while asked
+    /// ([`crate::Control::Explain`]).
+    pub saliency: History<SaliencyCell>,
     pub loudness: Loudness,
     pub genre: Option<ClassProbabilities>,
     pub mood: Option<ClassProbabilities>,
@@ -303,6 +324,7 @@ impl Clone for Snapshot {
         self.chords.clone_from(&s.chords);
         self.section = s.section;
         self.sections.clone_from(&s.sections);
+        self.saliency.clone_from(&s.saliency);
         self.loudness = s.loudness;
         self.genre.clone_from(&s.genre);
         self.mood.clone_from(&s.mood);
@@ -332,6 +354,7 @@ impl Snapshot {
             chords: History::new(CHORDS_KEPT),
             section: None,
             sections: History::new(SECTIONS_KEPT),
+            saliency: History::new(SALIENCY_KEPT),
             loudness: Loudness {
                 momentary_lufs: f32::NEG_INFINITY,
                 short_term_lufs: f32::NEG_INFINITY,

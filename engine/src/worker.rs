@@ -36,6 +36,8 @@ const IDLE: Duration = Duration::from_millis(4);
 pub enum Control {
     /// Forget all history (a seek, a new file).
     Reset,
+    /// Explain the genre (the snapshot's `saliency`), or stop.
+    Explain(bool),
     Shutdown,
 }
 
@@ -141,6 +143,7 @@ impl Worker {
                 while let Ok(message) = self.control.try_recv() {
                     match message {
                         Control::Reset => self.reset(),
+                        Control::Explain(on) => self.explain(on),
                         Control::Shutdown => return,
                     }
                 }
@@ -151,6 +154,16 @@ impl Worker {
                     std::thread::sleep(IDLE);
                 }
             })
+    }
+
+    /// Starts or stops the listeners' explanations; stopping clears what was shown.
+    pub fn explain(&mut self, on: bool) {
+        self.listeners.iter_mut().for_each(|l| l.explain(on));
+        if !on {
+            self.state.saliency.clear();
+            self.heard.saliency.clear();
+            self.publish();
+        }
     }
 
     /// Forgets the stream so far: histories, analyses, listeners and what waits in the rings.
@@ -166,6 +179,7 @@ impl Worker {
         s.chords.clear();
         s.section = None;
         s.sections.clear();
+        s.saliency.clear();
         s.genre = None;
         s.mood = None;
         s.model_error = None;
@@ -243,6 +257,9 @@ impl Worker {
         }
         for listener in &mut self.listeners {
             listener.update(&mut self.heard);
+        }
+        for cell in self.heard.saliency.drain(..) {
+            self.state.saliency.push(cell);
         }
         let h = &self.heard;
         let s = &mut self.state;
@@ -379,6 +396,14 @@ mod tests {
             worker.poll();
         }
         worker.state.genre = Some(probabilities(0.3));
+        for i in 0..40 {
+            worker.state.saliency.push(crate::SaliencyCell {
+                time: f64::from(i) * 0.5,
+                seconds: 0.5,
+                values: [0.1; 8],
+                class: 1,
+            });
+        }
         worker.state.model_error = Some("an error".into());
         worker.state.references = Some(std::sync::Arc::new(References {
             from: 0.0,

@@ -349,3 +349,64 @@ fn switching_analysis_off_stops_the_clock_and_makes_a_gap() {
     let log = log.lock().unwrap();
     assert_eq!(log.discontinuities.len(), 1, "{:?}", log.discontinuities);
 }
+
+#[test]
+fn why_explains_the_genre_cell_by_cell_only_while_asked() {
+    use mirador_engine::listeners::tagger::TaggerListener;
+    use mirador_models::tagger::saliency::cell_seconds;
+    use mirador_models::tagger::{Tagger, Variant};
+
+    let rate = 44100;
+    let (mut audio, worker, mut reader) = engine(&AnalyzerConfig::new(rate, 1)).unwrap();
+    let tagger = Arc::new(Tagger::load(Variant::Cnn).unwrap());
+    let mut worker = worker.with_listener(Box::new(TaggerListener::new(tagger).unwrap()));
+    let signal = music(rate, 12.0, 1, 120.0);
+    let (first, second) = signal.split_at(6 * rate as usize);
+    let mut play = |samples: &[f32]| {
+        for block in samples.chunks(441) {
+            audio.process_interleaved(block);
+            worker.poll();
+        }
+    };
+    play(first);
+    let s = reader.read();
+    assert!(s.genre.is_some(), "a genre after 6 s");
+    assert!(s.saliency.is_empty(), "nothing explained unasked");
+
+    // The app's "why" checkbox sends Control::Explain(true); the worker thread calls this.
+    worker.explain(true);
+    for block in second.chunks(441) {
+        audio.process_interleaved(block);
+        worker.poll();
+    }
+    let s = reader.read();
+    let cells: Vec<_> = s.saliency.iter().copied().collect();
+    // The first patch explains its whole 3 s, each next one (about a second later) its
+    // newest second: one cell per half second from 3 s before the switch, each after the
+    // last.
+    assert!((14..=18).contains(&cells.len()), "{} cells", cells.len());
+    let step = cell_seconds();
+    for pair in cells.windows(2) {
+        let gap = pair[1].time - pair[0].time;
+        assert!(gap > step / 2.0 && gap < step * 1.5, "{pair:?}");
+    }
+    let classes = s.genre.as_ref().unwrap().classes.len();
+    assert!(cells.iter().all(|c| usize::from(c.class) < classes));
+    assert!(cells.iter().all(|c| c.values.iter().all(|v| v.is_finite())));
+    assert!(cells.iter().any(|c| c.values.iter().any(|&v| v != 0.0)));
+    // Explained where it was heard: within the last patch span before the newest frame.
+    let newest = cells.last().unwrap();
+    assert!(
+        newest.time + f64::from(newest.seconds) <= s.time + 0.05,
+        "{newest:?}"
+    );
+    // The first patch explained ends near the switch, at 6 s (blocks wait in the ring a
+    // little), and spans 3 s.
+    assert!(cells[0].time > 6.0 - 3.0 - 0.1, "{:?}", cells[0]);
+
+    worker.explain(false);
+    assert!(
+        reader.read().saliency.is_empty(),
+        "stopping clears the overlay"
+    );
+}

@@ -6,6 +6,7 @@
 
 mod colormap;
 mod heatmap;
+mod saliency;
 mod song_map;
 pub mod tracks;
 
@@ -13,6 +14,7 @@ use egui::{Align2, Color32, FontId, Rect, RichText, Sense, Ui, Vec2};
 use mirador_dsp::pitch::chords::Chord;
 use mirador_dsp::pitch::key::PITCH_NAMES;
 use mirador_dsp::structure::letter;
+use mirador_dsp::AnalysisParams;
 use mirador_engine::{RhythmSource, Snapshot, SnapshotReader, LIVE_MELS, LIVE_MFCCS};
 
 use heatmap::Heatmap;
@@ -24,6 +26,9 @@ pub struct ViewSettings {
     pub chroma: bool,
     pub mfcc: bool,
     pub predictions: bool,
+    /// The genre's saliency over the spectrogram (the engine explains only while asked:
+    /// `Control::Explain`).
+    pub why: bool,
     /// 0 (raw) to 0.99 (slow): exponential smoothing of the displayed numbers.
     pub smoothing: f32,
 }
@@ -35,6 +40,7 @@ impl Default for ViewSettings {
             chroma: true,
             mfcc: true,
             predictions: true,
+            why: false,
             smoothing: 0.8,
         }
     }
@@ -93,7 +99,12 @@ impl View {
                 .flat_map(|c| c.iter())
                 .fold(-20f32, |a, &b| a.max(b));
             self.spectrogram
-                .paint(ui, rect, &columns, width, 128, (top - 80.0, top));
+                .paint(ui, rect, &columns, width, LIVE_MELS, (top - 80.0, top));
+            if settings.why {
+                // The live analyzer runs at the default analysis rate (`engine::start`).
+                let top_hz = f64::from(AnalysisParams::default().sample_rate) / 2.0;
+                saliency::overlay(ui, rect, snapshot, width, top_hz);
+            }
         }
         let rest = (panels - usize::from(settings.spectrogram)).max(1) as f32;
         let share = if settings.spectrogram {

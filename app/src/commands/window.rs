@@ -97,7 +97,11 @@ pub fn open_window(session: Session, playback: Playback, window: WindowArgs) -> 
         exit_after: window.exit_after,
         report: window.report,
         view: Default::default(),
-        settings: Default::default(),
+        settings: mirador_view::ViewSettings {
+            why: window.why,
+            ..Default::default()
+        },
+        explaining: false,
         started: std::time::Instant::now(),
     };
     let create = |cc: &eframe::CreationContext| {

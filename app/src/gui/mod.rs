@@ -63,6 +63,8 @@ pub struct App {
     pub report: Option<PathBuf>,
     pub view: View,
     pub settings: ViewSettings,
+    /// Whether the session's engine was asked to explain (`settings.why` as last sent).
+    pub explaining: bool,
     pub started: Instant,
 }
 
@@ -87,7 +89,15 @@ impl eframe::App for App {
                 ui.checkbox(&mut s.chroma, "chroma");
                 ui.checkbox(&mut s.mfcc, "MFCC");
                 ui.checkbox(&mut s.predictions, "predictions");
+                ui.checkbox(&mut s.why, "why").on_hover_text(
+                    "what the genre rests on: each half second's mel bands silenced in turn; \
+                     red where that lowered the genre's probability, blue where it raised it",
+                );
             });
+            if self.settings.why != self.explaining {
+                session.reader.send(Control::Explain(self.settings.why));
+                self.explaining = self.settings.why;
+            }
             if let Some(e) = &self.open_error {
                 ui.colored_label(egui::Color32::LIGHT_RED, e);
             }
@@ -135,6 +145,7 @@ impl App {
                 let title = format!("Mirador - {}", session.title);
                 ctx.send_viewport_cmd(egui::ViewportCommand::Title(title));
                 self.session = session;
+                self.explaining = false;
                 self.open_error = None;
             }
             Err(e) => self.open_error = Some(format!("cannot play {}: {e}", path.display())),
@@ -247,6 +258,11 @@ pub fn summary(s: &Snapshot) -> serde_json::Value {
         }),
         "rms": s.rms,
         "centroid_hz": s.centroid,
+        // What "why" shows: the genre explained and the 0.5 s cells on screen.
+        "why": s.saliency.newest().map(|c| serde_json::json!({
+            "class": s.genre.as_ref().and_then(|g| g.classes.get(usize::from(c.class))),
+            "cells": s.saliency.len(),
+        })),
     })
 }
 

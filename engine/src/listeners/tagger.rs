@@ -4,11 +4,14 @@
 
 use std::sync::Arc;
 
+use mirador_models::tagger::saliency::{
+    cell_offset_seconds, cell_seconds, patch_seconds, HeadKind, PatchSaliency, BANDS, TIME_CELLS,
+};
 use mirador_models::tagger::{PatchPipeline, Tagger};
-use mirador_models::{ModelError, Pipeline};
+use mirador_models::{ModelError, Pipeline, SAMPLE_RATE};
 
 use crate::listener::{Heard, Listener};
-use crate::snapshot::ClassProbabilities;
+use crate::snapshot::{ClassProbabilities, SaliencyCell};
 
 /// Mel frames between two runs: about one second (62.5 frames per second).
 const RUN_EVERY: usize = 62;
@@ -26,6 +29,9 @@ pub struct TaggerListener {
     mean_square: f64,
     withheld: Option<&'static str>,
     withheld_changed: bool,
+    /// Saliency cells not yet handed over, and where the last one ends (seconds).
+    saliency: Vec<SaliencyCell>,
+    explained_until: Option<f64>,
 }
 
 /// Smoothed probabilities in the snapshot's form.
@@ -89,7 +95,48 @@ impl TaggerListener {
             mean_square: 0.0,
             withheld: Some(WAITING),
             withheld_changed: true,
+            saliency: Vec::new(),
+            explained_until: None,
         })
+    }
+
+    /// Adds the cells of a patch ending at `end` (analysis-rate samples) that start after
+    /// those already explained, for the genre shown now. Live patches overlap (3 s every
+    /// second), so each adds about its newest second: the cells that heard the most.
+    fn explain_patch(&mut self, saliency: &PatchSaliency, end: u64) {
+        let Some((class, _)) = self.genre.probabilities.top() else {
+            return;
+        };
+        let class = self
+            .genre
+            .probabilities
+            .classes
+            .iter()
+            .position(|c| c == class)
+            .unwrap_or(0);
+        let Some(cells) = saliency.cells(HeadKind::Genre, class) else {
+            return;
+        };
+        let start = end as f64 / f64::from(SAMPLE_RATE) - patch_seconds();
+        for t in 0..TIME_CELLS {
+            let time = start + cell_offset_seconds(t);
+            // Half a cell's slack: a patch's hop is not a whole number of cells.
+            if self
+                .explained_until
+                .is_some_and(|until| time < until - cell_seconds() / 2.0)
+            {
+                continue;
+            }
+            let mut values = [0.0; BANDS];
+            values.copy_from_slice(&cells[t * BANDS..(t + 1) * BANDS]);
+            self.saliency.push(SaliencyCell {
+                time,
+                seconds: cell_seconds() as f32,
+                values,
+                class: class as u8,
+            });
+            self.explained_until = Some(time + cell_seconds());
+        }
     }
 
     fn withhold(&mut self, why: Option<&'static str>) {
@@ -116,11 +163,15 @@ impl Listener for TaggerListener {
         self.pipeline.push(block, position);
         let silent = self.mean_square < silence_floor();
         let mut ran = false;
-        for out in self.pipeline.take_outputs() {
+        let outputs: Vec<_> = self.pipeline.take_outputs().collect();
+        for out in outputs {
             ran = true;
             if !silent {
                 self.genre.add(&out.genre);
                 self.mood.add(&out.mood);
+                if let Some(saliency) = &out.saliency {
+                    self.explain_patch(saliency, out.end);
+                }
             }
         }
         if ran {
@@ -136,6 +187,7 @@ impl Listener for TaggerListener {
 
     fn discontinuity(&mut self, position: u64) {
         self.pipeline.discontinuity(position);
+        self.explained_until = None;
     }
 
     fn update(&mut self, heard: &mut Heard) {
@@ -151,6 +203,7 @@ impl Listener for TaggerListener {
         }
         self.genre.publish(&mut heard.genre);
         self.mood.publish(&mut heard.mood);
+        heard.saliency.append(&mut self.saliency);
     }
 
     fn reset(&mut self) {
@@ -160,5 +213,15 @@ impl Listener for TaggerListener {
         self.mean_square = 0.0;
         self.withheld = Some(WAITING);
         self.withheld_changed = true;
+        self.saliency.clear();
+        self.explained_until = None;
+    }
+
+    fn explain(&mut self, on: bool) {
+        self.pipeline.set_explaining(on);
+        if !on {
+            self.saliency.clear();
+            self.explained_until = None;
+        }
     }
 }

@@ -103,6 +103,12 @@ impl PatchPipeline {
         self.keeping_patches()
     }
 
+    /// Starts or stops occluding the patches (live: while the view shows why), without
+    /// keeping them.
+    pub fn set_explaining(&mut self, on: bool) {
+        self.rest.explain = on;
+    }
+
     pub fn tagger(&self) -> &Tagger {
         &self.rest.tagger
     }

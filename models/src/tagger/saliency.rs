@@ -40,13 +40,20 @@ pub fn band_mels(b: usize) -> Range<usize> {
     b * N_MELS / BANDS..(b + 1) * N_MELS / BANDS
 }
 
-/// The centre frequencies (Hz) of the first and last mel filter of grid row `b`.
+/// The frequencies (Hz) where grid row `b` begins and ends: halfway, on the mel scale,
+/// between its outer filters' centres and their neighbours', so the rows tile the spectrum.
 pub fn band_hz(b: usize) -> (f64, f64) {
     use mirador_dsp::spectral::filters::{hz_to_mel, mel_to_hz};
     let top = hz_to_mel(f64::from(SAMPLE_RATE) / 2.0);
-    let centre = |m: usize| mel_to_hz(top * (m + 1) as f64 / (N_MELS + 1) as f64);
+    // Filter m is centred on point m + 1 of n_mels + 2 points spread evenly in mel.
+    let point = |p: f64| mel_to_hz(top * p / (N_MELS + 1) as f64);
     let mels = band_mels(b);
-    (centre(mels.start), centre(mels.end - 1))
+    (point(mels.start as f64 + 0.5), point(mels.end as f64 + 0.5))
+}
+
+/// Seconds from a patch's start to the start of its grid column `t`.
+pub fn cell_offset_seconds(t: usize) -> f64 {
+    cell_frames(t).start as f64 * frame_seconds()
 }
 
 /// Silences `cell` (`t * BANDS + b`) of a time-major patch: zero is what musicnn's
@@ -101,6 +108,12 @@ impl PatchSaliency {
             HeadKind::Genre => &self.genre,
             HeadKind::Mood => &self.mood,
         }
+    }
+
+    /// The [`CELLS`] values of `head`'s class `class` (`t * BANDS + b`); none for a class
+    /// the head does not have.
+    pub fn cells(&self, head: HeadKind, class: usize) -> Option<&[f32]> {
+        self.of_head(head).get(class * CELLS..(class + 1) * CELLS)
     }
 }
 
@@ -184,14 +197,13 @@ impl Explainer {
             .patches
             .iter()
             .flat_map(|(start, s)| {
-                let cells = s.of_head(head).get(class * CELLS..(class + 1) * CELLS);
+                let cells = s.cells(head, class);
                 (0..TIME_CELLS).map(move |t| {
                     let mut row = [0.0; BANDS];
                     if let Some(cells) = cells {
                         row.copy_from_slice(&cells[t * BANDS..(t + 1) * BANDS]);
                     }
-                    let at = start + cell_frames(t).start as f64 * frame_seconds();
-                    (at, row)
+                    (start + cell_offset_seconds(t), row)
                 })
             })
             .collect();
@@ -245,7 +257,8 @@ mod tests {
     #[test]
     fn bands_rise_and_stay_below_nyquist() {
         let edges: Vec<(f64, f64)> = (0..BANDS).map(band_hz).collect();
-        assert!(edges.windows(2).all(|w| w[0].1 < w[1].0));
+        assert!(edges.iter().all(|(low, high)| low < high));
+        assert!(edges.windows(2).all(|w| w[0].1 == w[1].0));
         assert!(edges[BANDS - 1].1 < f64::from(SAMPLE_RATE) / 2.0);
         assert!(edges[0].0 > 0.0);
     }

@@ -47,7 +47,7 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<Fills> {
     let ms = beatnet_cost(root, &python)?;
     cost_rows(&mut out, "BeatNet, one 20 ms frame", ms, 50.0, 50.0, 3);
     let clip = data.join("gtzan/full/blues.00000.flac");
-    let (live_percent, seconds) = live_cost(&clip)?;
+    let (live_percent, seconds) = live_cost(&clip, false)?;
     Ok(vec![
         ("cost_table", out),
         ("live_percent", format!("{live_percent:.2}")),
@@ -115,8 +115,9 @@ pub(super) fn patch_cost(
     Ok((tract_ms, ort_ms))
 }
 
-/// The live listeners' CPU time as a share of the audio time they were fed: (percent, s).
-pub(super) fn live_cost(clip: &Path) -> Result<(f64, f64)> {
+/// The live listeners' CPU time as a share of the audio time they were fed: (percent, s);
+/// with `explain`, as while the view shows why.
+pub(super) fn live_cost(clip: &Path, explain: bool) -> Result<(f64, f64)> {
     let mut file = AudioFile::open(clip).with_context(|| format!("{}", clip.display()))?;
     let (rate, channels) = (file.sample_rate(), file.channels());
     let mut samples = Vec::new();
@@ -127,6 +128,7 @@ pub(super) fn live_cost(clip: &Path) -> Result<(f64, f64)> {
     for listener in models.listeners(rate, None)? {
         worker = worker.with_listener(listener);
     }
+    worker.explain(explain);
     // The whole engine, audio stage and worker, as it runs live.
     let started = std::time::Instant::now();
     for chunk in samples.chunks(512 * channels) {
