@@ -24,6 +24,13 @@ impl Mlp {
     }
 
     pub fn predict(&self, x: &[f64]) -> Vec<f64> {
+        let mut h = self.logits(x);
+        softmax(&mut h);
+        h
+    }
+
+    /// The last layer's outputs, before the softmax.
+    pub fn logits(&self, x: &[f64]) -> Vec<f64> {
         let mut h = x.to_vec();
         for (i, layer) in self.layers.iter().enumerate() {
             h = layer
@@ -36,7 +43,6 @@ impl Mlp {
                 h.iter_mut().for_each(|v| *v = v.max(0.0));
             }
         }
-        softmax(&mut h);
         h
     }
 }

@@ -12,9 +12,11 @@ of the test split are held out for `cargo xtask eval`.
 Mood (4Q's Russell quadrants): 4Q clips split by artist, 80 % train / 20 % held out; the
 held-out artists' clip names go to models/musicnn/mood_test.txt for `cargo xtask eval`.
 
-Each head is standardization plus logistic regression, C chosen by 5-fold grouped
-cross-validation on the training clips. Writes models/musicnn/{genre,mood}_head.json and
-heads_evaluation.json.
+Each head is standardization plus logistic regression, C chosen by 5-fold grouped cross-validation on the training clips, and a temperature that calibrates the clips'
+probabilities (the mean over a clip's patches of softmax(logits / T)): T minimizes the
+negative log-likelihood of the out-of-fold clip probabilities of that cross-validation, so
+it is fitted on clips the folds' heads did not see (Guo et al., 2017). Writes
+models/musicnn/{genre,mood}_head.json and heads_evaluation.json.
 
 Usage: python heads.py --data ../shared/data --model models/musicnn [--onnx msd_musicnn.onnx]
 """
@@ -27,6 +29,7 @@ import os
 import numpy as np
 import onnxruntime
 from musicnn_logmel import logmel as log_mel
+from scipy.optimize import minimize_scalar
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 from sklearn.preprocessing import StandardScaler
@@ -70,24 +73,69 @@ def split_ids(data, name):
         return {line.strip() for line in f if line.strip()}
 
 
-def fit_head(x, y, groups, classes):
-    """Logistic regression with C chosen by grouped 5-fold CV; returns (head, cv accuracy)."""
+def clip_probabilities(logits, y, clips, temperature):
+    """Each clip's mean over its patches of softmax(logits / T), and its label."""
+    z = logits / temperature
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    order = sorted(set(clips))
+    index = {c: i for i, c in enumerate(order)}
+    total = np.zeros((len(order), logits.shape[1]))
+    count = np.zeros(len(order))
+    label = np.zeros(len(order), dtype=int)
+    for row, clip in enumerate(clips):
+        total[index[clip]] += p[row]
+        count[index[clip]] += 1
+        label[index[clip]] = y[row]
+    return total / count[:, None], label
+
+
+def ece(p, label, bins=10):
+    """Expected calibration error of the top class over equal-width bins."""
+    top, right = p.max(axis=1), p.argmax(axis=1) == label
+    which = np.minimum((top * bins).astype(int), bins - 1)
+    return float(sum(abs(top[which == b].sum() - right[which == b].sum())
+                     for b in range(bins)) / len(top))
+
+
+def fit_temperature(logits, y, clips):
+    """T minimizing the clips' negative log-likelihood, with ECE before and after."""
+    def nll(log_t):
+        p, label = clip_probabilities(logits, y, clips, np.exp(log_t))
+        return -np.mean(np.log(p[np.arange(len(label)), label] + 1e-12))
+    t = float(np.exp(minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded").x))
+    before = ece(*clip_probabilities(logits, y, clips, 1.0))
+    after = ece(*clip_probabilities(logits, y, clips, t))
+    return t, before, after
+
+
+def fit_head(x, y, groups, clips, classes):
+    """Logistic regression with C chosen by grouped 5-fold CV, and a temperature fitted on
+    that CV's out-of-fold clip probabilities; returns (head, cv accuracy, calibration)."""
     best = None
     for c in (0.001, 0.01, 0.1, 1.0):
         scores = []
+        logits = np.zeros((len(x), len(classes)))
         for a, b in GroupKFold(n_splits=5).split(x, y, groups):
             scaler = StandardScaler().fit(x[a])
             m = LogisticRegression(C=c, max_iter=5000).fit(scaler.transform(x[a]), y[a])
             scores.append((m.predict(scaler.transform(x[b])) == y[b]).mean())
+            logits[b] = m.decision_function(scaler.transform(x[b]))
         print(f"  C={c}: grouped 5-fold {np.mean(scores):.3f}", flush=True)
         if best is None or np.mean(scores) > best[0]:
-            best = (float(np.mean(scores)), c)
+            best = (float(np.mean(scores)), c, logits)
+    temperature, before, after = fit_temperature(best[2], y, clips)
+    print(f"  temperature {temperature:.3f}: out-of-fold clip ECE {before:.3f} -> {after:.3f}",
+          flush=True)
     scaler = StandardScaler().fit(x)
     m = LogisticRegression(C=best[1], max_iter=5000).fit(scaler.transform(x), y)
     head = {"classes": classes, "mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
             "network": {"layers": [{"weights": m.coef_.tolist(), "bias": m.intercept_.tolist()}]},
-            "hyperparameters": f"logistic regression, C={best[1]}"}
-    return head, best[0]
+            "temperature": temperature,
+            "hyperparameters": f"logistic regression, C={best[1]}, temperature {temperature:.3f}"}
+    calibration = {"temperature": temperature, "out_of_fold_clip_ece_before": before,
+                   "out_of_fold_clip_ece_after": after}
+    return head, best[0], calibration
 
 
 def clip_accuracy(head, per_clip, labels):
@@ -96,7 +144,7 @@ def clip_accuracy(head, per_clip, labels):
     w, b = np.array(layer["weights"]), np.array(layer["bias"])
     right = 0
     for embs, label in zip(per_clip, labels):
-        z = ((np.array(embs) - scaler_mean) / scaler_scale) @ w.T + b
+        z = (((np.array(embs) - scaler_mean) / scaler_scale) @ w.T + b) / head["temperature"]
         p = np.exp(z - z.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
         right += int(p.mean(axis=0).argmax() == label)
@@ -126,7 +174,7 @@ def main():
                 y.append(GENRES.index(clip.split(".")[0]))
                 groups.append(clip)
     print(f"genre: {len(set(groups))} clips, {len(x)} patches", flush=True)
-    head, cv = fit_head(np.array(x), np.array(y), np.array(groups), GENRES)
+    head, cv, calibration = fit_head(np.array(x), np.array(y), np.array(groups), groups, GENRES)
     head["name"] = "genre"
     with open(os.path.join(args.model, "genre_head.json"), "w") as f:
         json.dump(head, f, separators=(",", ":"))
@@ -141,6 +189,7 @@ def main():
                            "grouped_cv5_patch_accuracy": cv,
                            "reference_test_excerpts": len(test_clips),
                            "reference_test_accuracy": reference_test,
+                           "calibration": calibration,
                            "hyperparameters": head["hyperparameters"]}
 
     # ---- mood ----
@@ -154,15 +203,17 @@ def main():
                           artist.get(song, song)))
     split = GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=SEED)
     train, test = next(split.split(clips, groups=[c[2] for c in clips]))
-    x, y, groups = [], [], []
+    x, y, groups, clip_of = [], [], [], []
     for i in train:
         path, q, who = clips[i]
         for e in embed(path, MOOD_PATCHES):
             x.append(e)
             y.append(q)
             groups.append(who)
+            clip_of.append(i)
     print(f"mood: {len(train)} clips, {len(x)} patches", flush=True)
-    head, cv = fit_head(np.array(x), np.array(y), np.array(groups), QUADRANT_NAMES)
+    head, cv, calibration = fit_head(np.array(x), np.array(y), np.array(groups), clip_of,
+                                     QUADRANT_NAMES)
     head["name"] = "mood"
     with open(os.path.join(args.model, "mood_head.json"), "w") as f:
         json.dump(head, f, separators=(",", ":"))
@@ -176,6 +227,7 @@ def main():
     evaluation["mood"] = {"train_clips": len(train), "test_clips": len(test),
                           "grouped_cv5_patch_accuracy": cv,
                           "reference_test_accuracy": reference_test,
+                          "calibration": calibration,
                           "hyperparameters": head["hyperparameters"]}
     with open(os.path.join(args.model, "heads_evaluation.json"), "w") as f:
         json.dump(evaluation, f, indent=1)

@@ -1,5 +1,7 @@
 //! A classifier on a patch network's embedding (genre or mood), trained by
-//! `models/training/heads.py` and shipped as JSON: standardization, then dense layers.
+//! `models/training/heads.py` and shipped as JSON: standardization, dense layers, and a
+//! temperature that calibrates the probabilities (fitted on the training clips'
+//! out-of-fold predictions).
 
 use serde::Deserialize;
 
@@ -29,6 +31,13 @@ pub struct Head {
     #[serde(flatten)]
     standardizer: Standardizer,
     network: Mlp,
+    /// The logits are divided by it before the softmax (1: as trained).
+    #[serde(default = "as_trained")]
+    pub temperature: f64,
+}
+
+fn as_trained() -> f64 {
+    1.0
 }
 
 impl Head {
@@ -44,8 +53,17 @@ impl Head {
         Ok(serde_json::from_str(json)?)
     }
 
-    /// Class probabilities for one embedding.
+    /// Calibrated class probabilities for one embedding.
     pub fn predict(&self, embedding: &[f32]) -> Result<Vec<f64>, ModelError> {
+        self.probabilities(embedding, self.temperature)
+    }
+
+    /// Class probabilities for one embedding at `temperature` (1: uncalibrated).
+    pub fn probabilities(
+        &self,
+        embedding: &[f32],
+        temperature: f64,
+    ) -> Result<Vec<f64>, ModelError> {
         if embedding.len() != self.standardizer.len() {
             return Err(ModelError::Input(format!(
                 "head {} expects {} inputs, got {}",
@@ -57,6 +75,9 @@ impl Head {
         let x = self
             .standardizer
             .apply(embedding.iter().map(|&v| f64::from(v)));
-        Ok(self.network.predict(&x))
+        let mut z = self.network.logits(&x);
+        z.iter_mut().for_each(|v| *v /= temperature);
+        crate::dense::softmax(&mut z);
+        Ok(z)
     }
 }

@@ -10,7 +10,7 @@ use anyhow::{anyhow, Result};
 use mirador_app::decode::AudioFile;
 use mirador_dsp::clip::{feature_table_tapped, ClipTap, FeatureTable, Replay, TableStyle};
 use mirador_dsp::AnalyzerConfig;
-use mirador_models::tagger::{self, ClipPredictions, PatchPipeline, Tagger};
+use mirador_models::tagger::{self, ClipPredictions, PatchOutput, PatchPipeline, Tagger};
 use mirador_models::Pipeline;
 use rayon::prelude::*;
 
@@ -18,7 +18,37 @@ use rayon::prelude::*;
 pub(super) struct ClipRun {
     pub(super) table: FeatureTable,
     /// One per network, in the order given.
-    pub(super) outputs: Vec<ClipPredictions>,
+    pub(super) outputs: Vec<Said>,
+}
+
+/// What one network said of a clip.
+#[derive(Clone)]
+pub(super) struct Said {
+    pub(super) predictions: ClipPredictions,
+    /// The mean over the patches of the genre and mood probabilities before the heads'
+    /// temperatures (uncalibrated).
+    pub(super) uncalibrated: [Vec<f64>; 2],
+}
+
+impl Said {
+    fn new(network: &Tagger, outputs: &[PatchOutput]) -> Result<Self> {
+        let mut uncalibrated = [
+            vec![0.0; network.genre.classes.len()],
+            vec![0.0; network.mood.classes.len()],
+        ];
+        for out in outputs {
+            for (mean, head) in uncalibrated.iter_mut().zip([&network.genre, &network.mood]) {
+                let p = head.probabilities(&out.embedding, 1.0)?;
+                mean.iter_mut()
+                    .zip(p)
+                    .for_each(|(m, p)| *m += p / outputs.len() as f64);
+            }
+        }
+        Ok(Self {
+            predictions: tagger::summarize(network, outputs),
+            uncalibrated,
+        })
+    }
 }
 
 /// Runs every clip in `paths` (in parallel); the map holds the clips that decoded, and the
@@ -76,7 +106,7 @@ fn run_clip(path: &Path, networks: &[Arc<Tagger>]) -> Result<ClipRun> {
                 return Err(anyhow!("{}: {e}", network.network.variant.name()));
             }
             let outputs: Vec<_> = p.take_outputs().collect();
-            Ok(tagger::summarize(network, &outputs))
+            Said::new(network, &outputs)
         })
         .collect::<Result<_>>()?;
     Ok(ClipRun { table, outputs })

@@ -9,14 +9,14 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use mirador_dsp::clip::FeatureTable;
 use mirador_models::classic::{Classic, NAMES};
-use mirador_models::tagger::{ClipPredictions, Tagger, Variant};
+use mirador_models::tagger::{Tagger, Variant};
 
 use super::markdown::*;
 use super::sets::*;
 use super::{clips, Fills, NETWORKS};
 
 /// What one network said of each clip it ran on.
-pub(super) type Outputs = HashMap<PathBuf, ClipPredictions>;
+pub(super) type Outputs = HashMap<PathBuf, clips::Said>;
 
 /// The genre section's tables, the networks, and what each said of each clip (the mood
 /// section reuses them).
@@ -79,7 +79,8 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<(Fills, Vec<Arc<Tagger
     let mut predict_time = vec![std::time::Duration::ZERO; models.len()];
     let mut predictions = 0u32;
     let mut failures = Vec::new();
-    // calibration[network][set]: (top probability, right) per clip.
+    // calibration[network][set]: per clip, (top probability, right) before the head's
+    // temperature and after.
     let mut calibration = vec![vec![Vec::new(); sets.len()]; networks.len()];
     // Per network, what it said of each clip, so the mood section does not run them again.
     let mut outputs = vec![HashMap::new(); networks.len()];
@@ -114,10 +115,16 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<(Fills, Vec<Arc<Tagger
                 score(m, argmax(&p));
             }
             for (n, output) in run.outputs.iter().enumerate() {
-                let p: Vec<f64> = output.genre.iter().map(|(_, p)| *p).collect();
-                let (top, probability) = &output.genre[argmax(&p)];
+                let genre = &output.predictions.genre;
+                let p: Vec<f64> = genre.iter().map(|(_, p)| *p).collect();
+                let (top, probability) = &genre[argmax(&p)];
                 score(models.len() + n, index(top)?);
-                calibration[n][s].push((*probability, clip.accepted.contains(top)));
+                let raw = &output.uncalibrated[0];
+                let raw_top = &genre[argmax(raw)].0;
+                calibration[n][s].push((
+                    (raw[argmax(raw)], clip.accepted.contains(raw_top)),
+                    (*probability, clip.accepted.contains(top)),
+                ));
                 outputs[n].insert(clip.path.clone(), output.clone());
             }
         }
@@ -186,10 +193,13 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<(Fills, Vec<Arc<Tagger
     for (n, network) in NETWORKS.iter().enumerate() {
         let _ = write!(calibrated, "| {} |", network.name());
         for clips in &calibration[n] {
-            let (ece, confidence, accuracy) = expected_calibration_error(clips);
+            let before: Vec<_> = clips.iter().map(|c| c.0).collect();
+            let after: Vec<_> = clips.iter().map(|c| c.1).collect();
+            let (ece_before, ..) = expected_calibration_error(&before);
+            let (ece, confidence, accuracy) = expected_calibration_error(&after);
             let _ = write!(
                 calibrated,
-                " {ece:.3} (mean top probability {confidence:.2}, right {accuracy:.2}) |"
+                " {ece_before:.3} → {ece:.3} (mean top probability {confidence:.2}, right {accuracy:.2}) |"
             );
         }
         calibrated.push('\n');
@@ -206,7 +216,7 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<(Fills, Vec<Arc<Tagger
 
 /// Expected calibration error over 10 equal-width bins of the top-class probability, with
 /// the mean top probability and the accuracy: (ECE, confidence, accuracy).
-fn expected_calibration_error(clips: &[(f64, bool)]) -> (f64, f64, f64) {
+pub(super) fn expected_calibration_error(clips: &[(f64, bool)]) -> (f64, f64, f64) {
     let n = clips.len().max(1) as f64;
     let mut bins = [(0.0, 0.0, 0usize); 10];
     for &(p, right) in clips {

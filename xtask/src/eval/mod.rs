@@ -76,9 +76,11 @@ pub fn beats_only() -> Result<()> {
     Ok(())
 }
 
-/// Only the genre section, printed (its tables and calibration).
+/// Only the genre and mood sections, printed (their tables and calibration).
 pub fn genre_only() -> Result<()> {
-    let (fills, ..) = genre::section(&repo_root(), &data_dir())?;
+    let (root, data) = (repo_root(), data_dir());
+    let (mut fills, networks, outputs) = genre::section(&root, &data)?;
+    fills.extend(mood::section(&root, &data, &networks, &outputs)?);
     for (name, text) in fills {
         println!("{{{{{name}}}}}\n{text}");
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Result;
-use mirador_models::tagger::{ClipPredictions, Tagger};
+use mirador_models::tagger::Tagger;
 
 use super::markdown::*;
 use super::sets::*;
@@ -40,6 +40,7 @@ pub(super) fn section(
         String::from(
             "| Python reference quadrant accuracy (librosa + onnxruntime, 3 patches per clip) |",
         ),
+        String::from("| quadrant ECE, before → after the head's temperature |"),
     ];
     let mut matrices = String::new();
     let mut header = String::from("| metric |");
@@ -51,17 +52,23 @@ pub(super) fn section(
         .collect();
     let (fresh, _) = clips::run(&missing, networks);
     for (n, (network, known)) in networks.iter().zip(known).enumerate() {
-        let fresh: HashMap<&PathBuf, &ClipPredictions> =
+        let fresh: HashMap<&PathBuf, &clips::Said> =
             fresh.iter().map(|(p, run)| (p, &run.outputs[n])).collect();
         let mut matrix = vec![vec![0usize; 4]; 4];
         let (mut valence_right, mut arousal_right) = (0, 0);
+        // Per clip, (top probability, right) before the head's temperature and after.
+        let (mut before, mut after) = (Vec::new(), Vec::new());
         for (path, truth) in &clips {
             // A clip that failed to decode has no output, as in the genre sets.
             let Some(c) = known.get(path).or_else(|| fresh.get(path).copied()) else {
                 continue;
             };
             let truth = *truth;
+            let raw = &c.uncalibrated[1];
+            before.push((raw[argmax(raw)], argmax(raw) == truth));
+            let c = &c.predictions;
             let p: Vec<f64> = c.mood.iter().map(|(_, p)| *p).collect();
+            after.push((p[argmax(&p)], argmax(&p) == truth));
             matrix[truth][argmax(&p)] += 1;
             // Q1 and Q4 are positive valence; Q1 and Q2 high arousal.
             valence_right += usize::from((c.valence > 0.0) == (truth == 0 || truth == 3));
@@ -92,6 +99,8 @@ pub(super) fn section(
         let _ = write!(rows[2], " {} |", percent(valence_right, total));
         let _ = write!(rows[3], " {} |", percent(arousal_right, total));
         let _ = write!(rows[4], " {:.1} % |", 100.0 * reference);
+        let ece = |clips: &[(f64, bool)]| super::genre::expected_calibration_error(clips).0;
+        let _ = write!(rows[5], " {:.3} → {:.3} |", ece(&before), ece(&after));
         let _ = writeln!(
             matrices,
             "\n{name}: rows true quadrant, columns predicted.\n"
