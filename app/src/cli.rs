@@ -89,6 +89,12 @@ pub struct WindowArgs {
     /// When the window closes, write the last snapshot's numbers here as JSON.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Send beats, downbeats, tempo, key, chord, section, genre, mood and loudness as OSC
+    /// bundles over UDP to HOST:PORT (127.0.0.1:9000 when given without a value), each
+    /// timetagged with its time on the audio timeline (the README lists the addresses).
+    #[arg(long, value_name = "HOST:PORT", num_args = 0..=1,
+          default_missing_value = mirador_app::osc::DEFAULT_TARGET, value_parser = mirador_app::osc::target)]
+    pub osc: Option<std::net::SocketAddr>,
     /// Open with "why" on: the genre's saliency over the spectrogram (the checkbox of that
     /// name; about 6 % of a core more while it is on).
     #[arg(long, conflicts_with = "no_models")]

@@ -4,7 +4,7 @@
 //! ([`saliency_image`]), the
 //! terminal summary ([`summary`]), the bundled demo recording ([`demo`]), sound devices
 //! ([`device`], [`convert`]), file playback ([`player`]) and live input ([`live`]) into the
-//! live view ([`gui`]).
+//! live view ([`gui`]), and OSC out ([`osc`]).
 
 pub mod batch;
 pub mod convert;
@@ -14,6 +14,7 @@ pub mod device;
 pub mod gui;
 pub mod indexing;
 pub mod live;
+pub mod osc;
 pub mod player;
 pub mod report;
 pub mod saliency_image;

@@ -759,6 +759,14 @@ fn play_and_live_options_are_checked_before_anything_starts() {
     let out = mirador(&["play", "--no-audio", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("is a folder"), "{}", stderr(&out));
+    // An OSC target that names no address is refused before any window opens.
+    for target in ["nowhere.invalid:9000", "127.0.0.1", "300.1.1.1:5"] {
+        let osc = format!("--osc={target}");
+        let out = mirador(&["play", "--no-audio", &osc, wav.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{target}");
+        let err = stderr(&out);
+        assert!(err.contains("--osc") && err.contains("HOST:PORT"), "{err}");
+    }
 }
 
 #[test]

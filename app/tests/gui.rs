@@ -8,6 +8,7 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use mirador_tests::data_dir;
 
@@ -80,13 +81,36 @@ fn write_music(path: &Path) {
     writer.finalize().unwrap();
 }
 
+/// Every OSC packet that reaches `socket` until `quiet` passes without one (after the first).
+fn receive_osc(socket: std::net::UdpSocket, quiet: Duration) -> Vec<rosc::OscPacket> {
+    socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut packets = Vec::new();
+    let mut last = Instant::now();
+    let mut buf = [0u8; 4096];
+    // The window takes a few seconds to open before anything is sent.
+    while packets.is_empty() && last.elapsed() < Duration::from_secs(60) || last.elapsed() < quiet {
+        if let Ok(n) = socket.recv(&mut buf) {
+            let (_, packet) = rosc::decoder::decode_udp(&buf[..n]).expect("valid OSC");
+            packets.push(packet);
+            last = Instant::now();
+        }
+    }
+    packets
+}
+
 #[test]
-fn play_shows_the_live_view_and_reads_known_music() {
+fn play_shows_the_live_view_reads_known_music_and_sends_it_over_osc() {
     let dir = std::env::temp_dir().join(format!("mirador-gui-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let music = dir.join("c-major-120.wav");
     write_music(&music);
-    let (report, shot_size) = play_in_window(&dir, &music, 13, "");
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let osc = format!("--osc 127.0.0.1:{}", socket.local_addr().unwrap().port());
+    let receiver = std::thread::spawn(move || receive_osc(socket, Duration::from_secs(3)));
+    let (report, shot_size) = play_in_window(&dir, &music, 13, &osc);
+    let packets = receiver.join().unwrap();
     assert!(
         shot_size > 50_000,
         "a drawn window, not a blank screen ({shot_size} bytes)"
@@ -119,7 +143,84 @@ fn play_shows_the_live_view_and_reads_known_music() {
     assert!(report["last_beat_time"].as_f64().unwrap() > 8.0, "{report}");
     let lufs = report["short_term_lufs"].as_f64().unwrap();
     assert!((-30.0..-5.0).contains(&lufs), "{report}");
+    check_osc(&packets, &report);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// What `--osc` sent while the known music played: one message per bundle, each address
+/// with its argument types, the beats on the kicks and the same as the view's, C major.
+fn check_osc(packets: &[rosc::OscPacket], report: &serde_json::Value) {
+    use rosc::{OscPacket, OscType};
+    let kinds = |args: &[OscType]| -> String {
+        args.iter()
+            .map(|a| match a {
+                OscType::Int(_) => 'i',
+                OscType::Float(_) => 'f',
+                OscType::String(_) => 's',
+                _ => '?',
+            })
+            .collect()
+    };
+    let mut beats = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for packet in packets {
+        let OscPacket::Bundle(bundle) = packet else {
+            panic!("a bare message: {packet:?}")
+        };
+        let [OscPacket::Message(m)] = &bundle.content[..] else {
+            panic!("one message per bundle: {bundle:?}")
+        };
+        let expected = match m.addr.as_str() {
+            "/mirador/beat" => "iif",
+            "/mirador/downbeat" => "i",
+            "/mirador/tempo" => "f",
+            "/mirador/key" | "/mirador/chord" | "/mirador/section" => "s",
+            "/mirador/genre" => "sf",
+            "/mirador/mood" => "sfff",
+            "/mirador/loudness" => "ff",
+            other => panic!("unknown address {other}"),
+        };
+        assert_eq!(kinds(&m.args), expected, "{m:?}");
+        let time = f64::from(bundle.timetag.seconds)
+            + f64::from(bundle.timetag.fractional) / 4_294_967_296.0;
+        if m.addr == "/mirador/beat" {
+            beats.push((time, m.args.clone()));
+        }
+        seen.entry(m.addr.clone())
+            .or_insert_with(Vec::new)
+            .push(m.args.clone());
+    }
+    for address in [
+        "beat", "downbeat", "tempo", "key", "chord", "genre", "mood", "loudness",
+    ] {
+        assert!(
+            seen.contains_key(&format!("/mirador/{address}")),
+            "no {address}: {seen:?}"
+        );
+    }
+    assert!(seen["/mirador/key"].contains(&vec![OscType::String("C major".into())]));
+    assert!(
+        seen["/mirador/chord"].contains(&vec![OscType::String("C:maj".into())]),
+        "{:?}",
+        seen["/mirador/chord"]
+    );
+    // Beats counted from 1 in order, timetagged on the timeline: from the beat model, on the
+    // kicks (every 0.5 s), and the newest is the one the view showed last.
+    assert!(beats.len() > 10, "{beats:?}");
+    for (i, (time, args)) in beats.iter().enumerate() {
+        assert_eq!(args[0], OscType::Int(i as i32 + 1));
+        if *time > 5.0 {
+            let off = (time + 0.25).rem_euclid(0.5) - 0.25;
+            assert!(off.abs() < 0.08, "beat at {time} s");
+            let OscType::Float(bpm) = args[2] else {
+                unreachable!()
+            };
+            assert!((bpm - 120.0).abs() < 3.0, "{bpm} BPM");
+        }
+    }
+    let last = beats.last().unwrap().0;
+    let shown = report["last_beat_time"].as_f64().unwrap();
+    assert!((last - shown).abs() < 1e-6, "OSC {last} s, view {shown} s");
 }
 
 #[test]

@@ -14,6 +14,7 @@
 //! owns that timeline ([`SnapshotReader::now`]).
 
 pub mod audio;
+pub mod events;
 pub mod frame;
 pub mod listener;
 pub mod listeners;
@@ -30,6 +31,7 @@ use mirador_library::Catalog;
 use mirador_models::ModelError;
 
 pub use audio::{AudioStage, Counters};
+pub use events::{Event, EventSink, EventSource};
 pub use frame::{LiveFrame, SampleBlock, BLOCK_SAMPLES, LIVE_MELS, LIVE_MFCCS};
 pub use listener::{BarBeat, Heard, Listener};
 pub use models::LiveModels;
@@ -152,15 +154,19 @@ pub fn build(config: &AnalyzerConfig) -> Result<(AudioStage, Worker, SnapshotRea
 }
 
 /// Builds the engine for `rate` Hz and `channels` channels with `models` listening (and,
-/// with them and a `library`, the reference tracks), and starts its worker: what the plugin
-/// and the app run.
+/// with them and a `library`, the reference tracks), announcing what it hears to `events`
+/// when given, and starts its worker: what the plugin and the app run.
 pub fn start(
     rate: u32,
     channels: usize,
     models: Option<&LiveModels>,
     library: Option<&Arc<Catalog>>,
+    events: Option<EventSink>,
 ) -> Result<(AudioStage, SnapshotReader), EngineError> {
     let (audio, mut worker, reader) = build(&AnalyzerConfig::new(rate, channels))?;
+    if let Some(sink) = events {
+        worker = worker.with_events(sink);
+    }
     if let Some(models) = models {
         for listener in models.listeners(rate, library)? {
             worker = worker.with_listener(listener);

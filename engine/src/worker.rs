@@ -17,6 +17,7 @@ use mirador_models::sections::SectionPipeline;
 use rtrb::Consumer;
 
 use crate::audio::Counters;
+use crate::events::EventSink;
 use crate::frame::{LiveFrame, SampleBlock};
 use crate::listener::{Heard, Listener};
 use crate::snapshot::{Beat, Rhythm, RhythmSource, Snapshot};
@@ -61,6 +62,8 @@ pub struct Worker {
     input_rate: f64,
     hop_seconds: f64,
     listeners: Vec<Box<dyn Listener>>,
+    /// Where what is heard is announced, when something listens (OSC).
+    events: Option<EventSink>,
     heard: Heard,
     /// The onset autocorrelation's newest rhythm.
     onset_rhythm: Option<Rhythm>,
@@ -98,6 +101,7 @@ impl Worker {
             frames_since_tempo: 0,
             state: initial,
             listeners: Vec::new(),
+            events: None,
             heard: Heard::default(),
             onset_rhythm: None,
             next_block: None,
@@ -110,6 +114,12 @@ impl Worker {
     /// Adds a model that hears the input (genre, mood, beats).
     pub fn with_listener(mut self, listener: Box<dyn Listener>) -> Self {
         self.listeners.push(listener);
+        self
+    }
+
+    /// Announces beats, chords, keys and the rest to `sink` as they come.
+    pub fn with_events(mut self, sink: EventSink) -> Self {
+        self.events = Some(sink);
         self
     }
 
@@ -130,6 +140,9 @@ impl Worker {
             self.state.frames_dropped = dropped;
             self.read_meter();
             self.choose_rhythm();
+            if let Some(events) = &mut self.events {
+                events.update(&self.state);
+            }
             self.publish();
         }
         handled
@@ -191,6 +204,9 @@ impl Worker {
         self.sections.discontinuity();
         self.meter.reset();
         self.listeners.iter_mut().for_each(|l| l.reset());
+        if let Some(events) = &mut self.events {
+            events.reset();
+        }
         while self.input.frames.pop().is_ok() {}
         while self.input.blocks.pop().is_ok() {}
         self.next_block = None;

@@ -234,8 +234,13 @@ impl Plugin for Mirador {
         }
         let with_library = self.library.is_some() && self.model.is_some();
         self.shared.library.store(with_library, Ordering::Relaxed);
-        let started =
-            mirador_engine::start(rate, channels, self.model.as_deref(), self.library.as_ref());
+        let started = mirador_engine::start(
+            rate,
+            channels,
+            self.model.as_deref(),
+            self.library.as_ref(),
+            None,
+        );
         let why = match started {
             Ok((audio, reader)) => {
                 if let Ok(mut slot) = self.shared.reader.lock() {

@@ -37,6 +37,7 @@ pub fn live(args: LiveArgs) -> ExitCode {
         no_audio: false,
         models,
         library: open_library(&args.window.library),
+        osc: args.window.osc,
     };
     let (audio, reader) = match start_engine(
         opened.config.sample_rate,

@@ -22,6 +22,8 @@ pub struct Playback {
     pub no_audio: bool,
     pub models: Option<Arc<LiveModels>>,
     pub library: Option<Arc<Catalog>>,
+    /// Where `--osc` sends what each engine hears.
+    pub osc: Option<std::net::SocketAddr>,
 }
 
 pub fn play(args: PlayArgs) -> ExitCode {
@@ -48,6 +50,7 @@ pub fn play(args: PlayArgs) -> ExitCode {
         no_audio: args.no_audio,
         models,
         library: open_library(&args.window.library),
+        osc: args.window.osc,
     };
     match open(&args.path, &playback) {
         Ok(session) => open_window(session, playback, args.window),

@@ -22,14 +22,23 @@ pub fn load_models(window: &WindowArgs) -> Result<Option<Arc<LiveModels>>, Engin
 
 /// Builds the live engine for `rate` Hz and `channels` channels, with `playback`'s models
 /// listening (genre, mood, beats, chords, and reference tracks from its library), and
-/// starts its worker.
+/// starts its worker; with `--osc`, a sender thread announces what it hears until the
+/// engine stops.
 pub fn start_engine(
     rate: u32,
     channels: usize,
     playback: &Playback,
 ) -> Result<(AudioStage, SnapshotReader), EngineError> {
     let library = playback.library.as_ref();
-    mirador_engine::start(rate, channels, playback.models.as_deref(), library)
+    let events = match playback.osc {
+        Some(target) => {
+            let (sink, source) = mirador_engine::events::queue();
+            mirador_app::osc::spawn(target, source)?;
+            Some(sink)
+        }
+        None => None,
+    };
+    mirador_engine::start(rate, channels, playback.models.as_deref(), library, events)
 }
 
 /// The library the window searches: `--library`, else the default one if there is one. A
