@@ -96,7 +96,7 @@ pub struct WindowArgs {
           default_missing_value = mirador_app::osc::DEFAULT_TARGET, value_parser = mirador_app::osc::target)]
     pub osc: Option<std::net::SocketAddr>,
     /// Open with "why" on: the genre's saliency over the spectrogram (the checkbox of that
-    /// name; about 6 % of a core more while it is on).
+    /// name; about 5 % of a core more while it is on).
     #[arg(long, conflicts_with = "no_models")]
     pub why: bool,
     /// The library the window searches and finds reference tracks in (when it exists).

@@ -73,7 +73,7 @@ impl MiradorParams {
             chroma: self.show_chroma.value(),
             mfcc: self.show_mfcc.value(),
             predictions: self.show_predictions.value(),
-            // The saliency overlay is the app's: explaining costs the worker about 6 % of
+            // The saliency overlay is the app's: explaining costs the worker about 5 % of
             // a core, more than a plugin instance should take unasked.
             why: false,
             smoothing: self.smoothing.value(),

@@ -5,7 +5,7 @@
 use egui::{Align2, Color32, FontId, Rect, Ui};
 use mirador_dsp::spectral::filters::hz_to_mel;
 use mirador_engine::Snapshot;
-use mirador_models::tagger::saliency::{band_hz, BANDS};
+use mirador_models::tagger::saliency::band_hz;
 
 /// The fall in probability drawn at full strength: a band that alone takes a fifth off its
 /// patch's probability (about the strongest 1 % of cells on GTZAN clips) is as red as it gets.
@@ -36,7 +36,7 @@ pub fn overlay(ui: &Ui, rect: Rect, s: &Snapshot, columns: usize, top_hz: f64) {
             egui::pos2(right, rect.bottom()),
         );
         painter.rect_filled(column, 0.0, Color32::BLACK.gamma_multiply(SHADE));
-        for (b, &v) in cell.values.iter().enumerate().take(BANDS) {
+        for (b, &v) in cell.values.iter().enumerate() {
             let (low, high) = band_hz(b);
             let alpha = MAX_ALPHA * (v.abs() / FULL).min(1.0);
             let tint = if v >= 0.0 {

@@ -104,16 +104,10 @@ impl TaggerListener {
     /// those already explained, for the genre shown now. Live patches overlap (3 s every
     /// second), so each adds about its newest second: the cells that heard the most.
     fn explain_patch(&mut self, saliency: &PatchSaliency, end: u64) {
-        let Some((class, _)) = self.genre.probabilities.top() else {
+        let shown = &self.genre.probabilities.probabilities;
+        let Some(class) = (0..shown.len()).max_by(|&a, &b| shown[a].total_cmp(&shown[b])) else {
             return;
         };
-        let class = self
-            .genre
-            .probabilities
-            .classes
-            .iter()
-            .position(|c| c == class)
-            .unwrap_or(0);
         let Some(cells) = saliency.cells(HeadKind::Genre, class) else {
             return;
         };
