@@ -31,6 +31,33 @@ pub(super) fn argmax(p: &[f64]) -> usize {
         .unwrap_or(0)
 }
 
+/// Spearman's rank correlation of `x` and `y` (ties share their mean rank).
+pub(super) fn spearman(x: &[f64], y: &[f64]) -> f64 {
+    fn ranks(v: &[f64]) -> Vec<f64> {
+        let mut order: Vec<usize> = (0..v.len()).collect();
+        order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+        let mut r = vec![0.0; v.len()];
+        let mut i = 0;
+        while i < order.len() {
+            let mut j = i;
+            while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
+                j += 1;
+            }
+            for &k in &order[i..=j] {
+                r[k] = (i + j) as f64 / 2.0;
+            }
+            i = j + 1;
+        }
+        r
+    }
+    let (rx, ry) = (ranks(x), ranks(y));
+    let n = rx.len() as f64;
+    let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
+    let cov: f64 = rx.iter().zip(&ry).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let var = |r: &[f64], m: f64| r.iter().map(|a| (a - m).powi(2)).sum::<f64>();
+    cov / (var(&rx, mx) * var(&ry, my)).sqrt()
+}
+
 pub(super) fn accuracy(matrix: &[Vec<usize>]) -> (usize, usize) {
     let right = (0..matrix.len()).map(|i| matrix[i][i]).sum();
     let total = matrix.iter().flatten().sum();

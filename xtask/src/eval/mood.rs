@@ -41,7 +41,10 @@ pub(super) fn section(
             "| Python reference quadrant accuracy (librosa + onnxruntime, 3 patches per clip) |",
         ),
         String::from("| quadrant ECE, before → after the head's temperature |"),
+        String::from("| valence / arousal Spearman ρ against the quadrant's sign |"),
+        String::from("| valence / arousal Spearman ρ against Emotify's listeners (GEMS proxy) |"),
     ];
+    let ratings = emotify_ratings(&data.join("emotify"))?;
     let mut matrices = String::new();
     let mut header = String::from("| metric |");
     // The clips no network has run on yet (the genre sets hold most), in one pass for all.
@@ -56,6 +59,8 @@ pub(super) fn section(
             fresh.iter().map(|(p, run)| (p, &run.outputs[n])).collect();
         let mut matrix = vec![vec![0usize; 4]; 4];
         let (mut valence_right, mut arousal_right) = (0, 0);
+        // Per clip: valence, arousal, and the quadrant's signs of each.
+        let mut axes: [Vec<f64>; 4] = Default::default();
         // Per clip, (top probability, right) before the head's temperature and after.
         let (mut before, mut after) = (Vec::new(), Vec::new());
         for (path, truth) in &clips {
@@ -73,6 +78,30 @@ pub(super) fn section(
             // Q1 and Q4 are positive valence; Q1 and Q2 high arousal.
             valence_right += usize::from((c.valence > 0.0) == (truth == 0 || truth == 3));
             arousal_right += usize::from((c.arousal > 0.0) == (truth == 0 || truth == 1));
+            let sign = |positive: bool| if positive { 1.0 } else { -1.0 };
+            for (axis, v) in axes.iter_mut().zip([
+                c.valence,
+                c.arousal,
+                sign(truth == 0 || truth == 3),
+                sign(truth == 0 || truth == 1),
+            ]) {
+                axis.push(v);
+            }
+        }
+        // Emotify (never trained on): the listeners' GEMS ratings placed on the plane.
+        let mut emotify: [Vec<f64>; 4] = Default::default();
+        for (path, g) in &ratings {
+            let Some(c) = known.get(path) else { continue };
+            let [amazement, _solemnity, tenderness, _nostalgia, calmness, power, joy, tension, sadness] =
+                *g;
+            for (axis, v) in emotify.iter_mut().zip([
+                c.predictions.valence,
+                c.predictions.arousal,
+                joy + amazement + tenderness + calmness - sadness - tension,
+                power + joy + tension - calmness - tenderness,
+            ]) {
+                axis.push(v);
+            }
         }
         let (right, total) = accuracy(&matrix);
         let f1: f64 = (0..4)
@@ -101,6 +130,19 @@ pub(super) fn section(
         let _ = write!(rows[4], " {:.1} % |", 100.0 * reference);
         let ece = |clips: &[(f64, bool)]| super::genre::expected_calibration_error(clips).0;
         let _ = write!(rows[5], " {:.3} → {:.3} |", ece(&before), ece(&after));
+        let _ = write!(
+            rows[6],
+            " {:.2} / {:.2} |",
+            spearman(&axes[0], &axes[2]),
+            spearman(&axes[1], &axes[3])
+        );
+        let _ = write!(
+            rows[7],
+            " {:.2} / {:.2} ({} clips) |",
+            spearman(&emotify[0], &emotify[2]),
+            spearman(&emotify[1], &emotify[3]),
+            emotify[0].len()
+        );
         let _ = writeln!(
             matrices,
             "\n{name}: rows true quadrant, columns predicted.\n"

@@ -78,6 +78,41 @@ pub(super) fn emotify_clips(dir: &Path) -> Result<Vec<Clip>> {
     Ok(clips)
 }
 
+/// Emotify's listener ratings averaged per clip, by the clip's path: for each GEMS
+/// category in `data.csv`'s order (amazement, solemnity, tenderness, nostalgia, calmness,
+/// power, joyful activation, tension, sadness), the share of listeners who felt it.
+/// `data.csv` numbers the tracks 1 to 400 across the genres (classical 1-100, rock 101-200,
+/// ...); each folder's files are numbered 1 to 100 within it.
+pub(super) fn emotify_ratings(dir: &Path) -> Result<std::collections::HashMap<PathBuf, [f64; 9]>> {
+    let rows: Vec<csv::StringRecord> = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(dir.join("data.csv"))?
+        .records()
+        .collect::<Result<_, _>>()?;
+    let mut first: std::collections::HashMap<&str, u32> = Default::default();
+    for row in &rows {
+        let id: u32 = row[0].parse()?;
+        let low = first.entry(&row[1]).or_insert(id);
+        *low = (*low).min(id);
+    }
+    let mut sums: std::collections::HashMap<PathBuf, ([f64; 9], f64)> = Default::default();
+    for row in &rows {
+        let genre = &row[1];
+        let number = row[0].parse::<u32>()? - first[genre] + 1;
+        let entry = sums
+            .entry(dir.join(genre).join(format!("{number}.ogg")))
+            .or_insert(([0.0; 9], 0.0));
+        for (k, sum) in entry.0.iter_mut().enumerate() {
+            *sum += row[2 + k].parse::<f64>()?;
+        }
+        entry.1 += 1.0;
+    }
+    Ok(sums
+        .into_iter()
+        .map(|(path, (sum, n))| (path, sum.map(|s| s / n)))
+        .collect())
+}
+
 /// The GTZAN genres an AllMusic genre maps onto.
 pub(super) fn gtzan_genres(allmusic: &str) -> &'static [&'static str] {
     match allmusic {
