@@ -652,10 +652,14 @@ fn memory_stays_flat_for_a_large_file() {
     let short = dir.join("short.wav");
     write_wav(&short, 44100, 2, false, 10.0);
     let small = peak_memory_mib(&short);
-    // About 34 MiB whatever the length (19 of them BeatNet's optimized graph in tract).
+    // About 40 MiB whatever the length (19 of them BeatNet's optimized graph in tract). What
+    // grows is whole-file decoding's per-frame records, at most 24 MiB an hour (README):
+    // under 4 MiB for these 9.5 minutes, and the allocator's peak wanders by a few MiB from
+    // run to run (8.2 MiB apart has been seen with nothing changed).
     assert!(big * 1e6 < size as f64 / 2.0, "peak {big} MiB");
+    let allowed = 24.0 * 570.0 / 3600.0 + 6.0;
     assert!(
-        big - small < 8.0,
+        big - small < allowed,
         "peak {big} MiB against {small} MiB for 10 s"
     );
 }
