@@ -139,16 +139,20 @@ def fit_head(x, y, groups, clips, classes):
 
 
 def clip_accuracy(head, per_clip, labels):
+    """The share of clips whose calibrated mean probability peaks on their label."""
+    if not labels:
+        return 0.0
     scaler_mean, scaler_scale = np.array(head["mean"]), np.array(head["scale"])
     layer = head["network"]["layers"][0]
     w, b = np.array(layer["weights"]), np.array(layer["bias"])
-    right = 0
-    for embs, label in zip(per_clip, labels):
-        z = (((np.array(embs) - scaler_mean) / scaler_scale) @ w.T + b) / head["temperature"]
-        p = np.exp(z - z.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        right += int(p.mean(axis=0).argmax() == label)
-    return right / max(len(labels), 1)
+    logits, y, clips = [], [], []
+    for clip, (embs, label) in enumerate(zip(per_clip, labels)):
+        z = ((np.array(embs) - scaler_mean) / scaler_scale) @ w.T + b
+        logits.append(z)
+        y += [label] * len(z)
+        clips += [clip] * len(z)
+    p, label = clip_probabilities(np.vstack(logits), y, clips, head["temperature"])
+    return float((p.argmax(axis=1) == label).mean())
 
 
 def main():

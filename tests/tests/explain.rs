@@ -10,7 +10,7 @@ use mirador_app::decode::AudioFile;
 use mirador_dsp::clip::TableStyle;
 use mirador_models::clip::{analyze_clip, GenreModel, Models};
 use mirador_models::tagger::saliency::{
-    cell_seconds, silence, Explanation, HeadKind, SaliencyMap, BANDS, TIME_CELLS,
+    cell_seconds, probability_without, Explanation, HeadKind, SaliencyMap, BANDS, TIME_CELLS,
 };
 use mirador_models::tagger::{Tagger, Variant, N_MELS, PATCH_FRAMES};
 use mirador_tests::data_dir;
@@ -20,8 +20,8 @@ const CLIPS: [&str; 2] = [
     "gtzan/full/metal.00000.flac",
 ];
 
-/// The clip's probability of `map`'s class with the cells at `rows_bands` (row, band)
-/// silenced in the patches the network read.
+/// The clip's probability of `map`'s class with the cells at `cells` (row, band) silenced
+/// in the patches the network read.
 fn without(
     tagger: &Tagger,
     e: &Explanation,
@@ -29,26 +29,19 @@ fn without(
     map: &SaliencyMap,
     cells: &[(usize, usize)],
 ) -> f64 {
-    let mut patches: Vec<Vec<f32>> = e
+    let patches: Vec<Vec<f32>> = e
         .mel
         .chunks(PATCH_FRAMES)
         .map(|frames| frames.iter().flatten().copied().collect())
         .collect();
-    for &(row, band) in cells {
-        let (patch, t) = (row / TIME_CELLS, row % TIME_CELLS);
-        silence(&mut patches[patch], t * BANDS + band);
-    }
-    let mut total = 0.0;
-    for patch in &patches {
-        assert_eq!(patch.len(), PATCH_FRAMES * N_MELS);
-        let (genre, mood) = tagger.probabilities(patch).unwrap();
-        let (p, classes) = match head {
-            HeadKind::Genre => (genre, &tagger.genre.classes),
-            HeadKind::Mood => (mood, &tagger.mood.classes),
-        };
-        total += p[classes.iter().position(|c| *c == map.class).unwrap()];
-    }
-    total / patches.len() as f64
+    assert!(patches.iter().all(|p| p.len() == PATCH_FRAMES * N_MELS));
+    let cells: Vec<(usize, usize)> = cells
+        .iter()
+        .map(|&(row, band)| (row / TIME_CELLS, row % TIME_CELLS * BANDS + band))
+        .collect();
+    let classes = head.of(&tagger.genre.classes, &tagger.mood.classes);
+    let class = classes.iter().position(|c| *c == map.class).unwrap();
+    probability_without(tagger, &patches, head, class, &cells).unwrap()
 }
 
 #[test]

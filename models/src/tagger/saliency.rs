@@ -104,10 +104,7 @@ impl PatchSaliency {
 
     /// The values for `head`'s classes.
     pub fn of_head(&self, head: HeadKind) -> &[f32] {
-        match head {
-            HeadKind::Genre => &self.genre,
-            HeadKind::Mood => &self.mood,
-        }
+        head.of(&self.genre, &self.mood)
     }
 
     /// The [`CELLS`] values of `head`'s class `class` (`t * BANDS + b`); none for a class
@@ -122,6 +119,38 @@ impl PatchSaliency {
 pub enum HeadKind {
     Genre,
     Mood,
+}
+
+impl HeadKind {
+    /// This head's one of a (genre, mood) pair.
+    pub fn of<T>(self, genre: T, mood: T) -> T {
+        match self {
+            HeadKind::Genre => genre,
+            HeadKind::Mood => mood,
+        }
+    }
+}
+
+/// The mean over a clip's `patches` (time-major, as the network read them) of `head`'s
+/// probability of `class`, with `cells` (patch index, cell) silenced: what the deletion test
+/// compares.
+pub fn probability_without(
+    tagger: &Tagger,
+    patches: &[Vec<f32>],
+    head: HeadKind,
+    class: usize,
+    cells: &[(usize, usize)],
+) -> Result<f64, ModelError> {
+    let mut patches = patches.to_vec();
+    for &(k, cell) in cells {
+        silence(&mut patches[k], cell);
+    }
+    let mut total = 0.0;
+    for patch in &patches {
+        let (genre, mood) = tagger.probabilities(patch)?;
+        total += head.of(genre, mood)[class];
+    }
+    Ok(total / patches.len().max(1) as f64)
 }
 
 /// A clip's saliency for one class: one row of [`BANDS`] values (lowest band first) per

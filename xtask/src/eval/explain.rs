@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
 use mirador_app::decode::AudioFile;
-use mirador_models::tagger::saliency::{silence, HeadKind as Head, CELLS};
+use mirador_models::tagger::saliency::{probability_without, HeadKind as Head, CELLS};
 use mirador_models::tagger::{PatchOutput, PatchPipeline, Tagger, Variant};
 use mirador_models::Pipeline;
 use rand::rngs::StdRng;
@@ -95,18 +95,16 @@ fn deletion(path: &Path, tagger: &Arc<Tagger>, head: Head, seed: u64) -> Result<
         return Err(e.into());
     }
     let outputs: Vec<PatchOutput> = pipeline.take_outputs().collect();
-    let probabilities = |o: &PatchOutput| match head {
-        Head::Genre => o.genre.clone(),
-        Head::Mood => o.mood.clone(),
-    };
-    let mean = |p: &[Vec<f64>]| -> Vec<f64> {
-        let mut sum = vec![0.0; p[0].len()];
-        p.iter()
-            .for_each(|p| sum.iter_mut().zip(p).for_each(|(s, v)| *s += v));
-        sum.iter().map(|s| s / p.len() as f64).collect()
-    };
-    let heard: Vec<Vec<f64>> = outputs.iter().map(probabilities).collect();
-    let class = argmax(&mean(&heard));
+    // The clip's probabilities: the mean of its patches'.
+    let mut heard = vec![0.0; head.of(&outputs[0].genre, &outputs[0].mood).len()];
+    for o in &outputs {
+        let p = head.of(&o.genre, &o.mood);
+        heard
+            .iter_mut()
+            .zip(p)
+            .for_each(|(h, v)| *h += v / outputs.len() as f64);
+    }
+    let class = argmax(&heard);
     // Every cell of the clip, as (patch, cell), with its saliency for the class.
     let mut cells: Vec<(usize, usize, f32)> = Vec::new();
     for (k, o) in outputs.iter().enumerate() {
@@ -116,26 +114,16 @@ fn deletion(path: &Path, tagger: &Arc<Tagger>, head: Head, seed: u64) -> Result<
         }
     }
     let removed = ((cells.len() as f64 * DELETED).round() as usize).max(1);
+    let patches: Vec<Vec<f32>> = outputs
+        .iter()
+        .map(|o| o.patch.clone().ok_or_else(|| anyhow!("no patch")))
+        .collect::<Result<_>>()?;
     // The clip's probability of the class with `chosen` cells silenced.
     let without = |chosen: &[(usize, usize, f32)]| -> Result<f64> {
-        let mut patches: Vec<Vec<f32>> = outputs
-            .iter()
-            .map(|o| o.patch.clone().ok_or_else(|| anyhow!("no patch")))
-            .collect::<Result<_>>()?;
-        for &(k, cell, _) in chosen {
-            silence(&mut patches[k], cell);
-        }
-        let mut p = Vec::with_capacity(patches.len());
-        for patch in &patches {
-            let (genre, mood) = tagger.probabilities(patch)?;
-            p.push(match head {
-                Head::Genre => genre,
-                Head::Mood => mood,
-            });
-        }
-        Ok(mean(&p)[class])
+        let chosen: Vec<(usize, usize)> = chosen.iter().map(|&(k, cell, _)| (k, cell)).collect();
+        Ok(probability_without(tagger, &patches, head, class, &chosen)?)
     };
-    let before = mean(&heard)[class];
+    let before = heard[class];
     let mut ranked = cells.clone();
     ranked.sort_by(|a, b| b.2.total_cmp(&a.2));
     let top = without(&ranked[..removed])?;

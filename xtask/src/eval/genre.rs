@@ -120,9 +120,9 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<(Fills, Vec<Arc<Tagger
                 let (top, probability) = &genre[argmax(&p)];
                 score(models.len() + n, index(top)?);
                 let raw = &output.uncalibrated[0];
-                let raw_top = &genre[argmax(raw)].0;
+                let raw_top = argmax(raw);
                 calibration[n][s].push((
-                    (raw[argmax(raw)], clip.accepted.contains(raw_top)),
+                    (raw[raw_top], clip.accepted.contains(&genre[raw_top].0)),
                     (*probability, clip.accepted.contains(top)),
                 ));
                 outputs[n].insert(clip.path.clone(), output.clone());
