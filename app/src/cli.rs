@@ -171,6 +171,21 @@ pub struct AnalyzeArgs {
     /// missing; default: the current directory).
     #[arg(long, requires = "explain", value_name = "DIR")]
     pub explain_dir: Option<PathBuf>,
+    /// Transcribe the notes played (Spotify's basic-pitch: polyphonic, A0 to C8, any
+    /// instrument or voice): JSON gains `notes` (start and end in seconds, MIDI pitch,
+    /// velocity, and pitch bends in thirds of a semitone, one per 11.6 ms); the summary counts
+    /// them. Adds about 1/40 of the audio's length.
+    #[arg(long, conflicts_with = "features_only")]
+    pub notes: bool,
+    /// Write the transcribed notes as a standard MIDI file (implies --notes): with one input,
+    /// to this path; with several, into this folder as `NAME.mid`. Its tempo map puts a
+    /// quarter note on every tracked beat and the first downbeat on a bar line, so the notes
+    /// line up with a DAW's grid.
+    #[arg(long, value_name = "PATH", conflicts_with = "features_only")]
+    pub midi: Option<PathBuf>,
+    /// Snap the MIDI file's notes to sixteenths of the beat grid (JSON keeps the times heard).
+    #[arg(long, requires = "midi", conflicts_with = "no_beats")]
+    pub quantize: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -44,6 +44,8 @@ pub struct Writer<W: Write> {
     colors: Colors,
     /// Where each explanation's picture goes, when explanations are drawn.
     pictures: Option<PathBuf>,
+    /// Where the transcribed notes go as MIDI files, when asked.
+    midi: Option<MidiTarget>,
     out: W,
     written: usize,
 }
@@ -79,6 +81,7 @@ impl<W: Write> Writer<W> {
             name_width,
             colors,
             pictures: None,
+            midi: None,
             out,
             written: 0,
         })
@@ -88,6 +91,29 @@ impl<W: Write> Writer<W> {
     pub fn drawing_explanations(mut self, dir: Option<PathBuf>) -> Self {
         self.pictures = dir;
         self
+    }
+
+    /// Writes each analysis's notes as a MIDI file to `target`.
+    pub fn writing_midi(mut self, target: Option<MidiTarget>) -> Self {
+        self.midi = target;
+        self
+    }
+
+    /// Writes `a`'s notes as a MIDI file, if it has them and MIDI was asked for; a file that
+    /// cannot be written is reported and the analysis still written.
+    fn midi_file(&self, a: &Analysis, name: &str) -> Option<PathBuf> {
+        let (target, notes) = (self.midi.as_ref()?, a.clip.notes.as_ref()?);
+        let path = if target.folder {
+            let stem = Path::new(name).file_stem().unwrap_or_default();
+            let stem = stem.to_string_lossy().replace(['/', '\\'], "_");
+            target.path.join(format!("{stem}.mid"))
+        } else {
+            target.path.clone()
+        };
+        crate::midi_file::write(notes, a.clip.beats.as_ref(), target.quantize, &path)
+            .inspect_err(|e| eprintln!("mirador: {e}"))
+            .ok()?;
+        Some(path)
     }
 
     /// Writes `a`'s explanation picture, if it has one and pictures were asked for; a
@@ -108,9 +134,10 @@ impl<W: Write> Writer<W> {
             .cloned()
             .unwrap_or_else(|| bare_name(&a.path));
         let picture = self.picture(a, &name);
+        let midi = self.midi_file(a, &name);
         match self.format {
             Format::Summary => {
-                let line = summary_line(a, &name, picture.as_deref());
+                let line = summary_line(a, &name, picture.as_deref(), midi.as_deref());
                 let text = summary::line(&line, self.name_width, self.colors);
                 writeln!(self.out, "{text}").map_err(|e| e.to_string())?;
             }
@@ -126,6 +153,7 @@ impl<W: Write> Writer<W> {
             Format::Json => {
                 let separator: &[u8] = if self.written == 0 { b"\n" } else { b",\n" };
                 let object = json_object(a, &name, self.model.as_deref(), picture.as_deref());
+                let object = with_midi(object, midi.as_deref());
                 let object = serde_json::to_string_pretty(&object).map_err(|e| e.to_string())?;
                 self.out.write_all(separator).map_err(|e| e.to_string())?;
                 self.out
@@ -133,8 +161,8 @@ impl<W: Write> Writer<W> {
                     .map_err(|e| e.to_string())?;
             }
             Format::Jsonl => {
-                let object =
-                    json_object(a, &name, self.model.as_deref(), picture.as_deref()).to_string();
+                let object = json_object(a, &name, self.model.as_deref(), picture.as_deref());
+                let object = with_midi(object, midi.as_deref()).to_string();
                 writeln!(self.out, "{object}").map_err(|e| e.to_string())?;
             }
             Format::Lab | Format::SectionsLab => {
@@ -169,6 +197,23 @@ impl<W: Write> Writer<W> {
     }
 }
 
+/// Where `mirador analyze --midi` writes.
+pub struct MidiTarget {
+    /// A file, or with several inputs a folder of `NAME.mid` files.
+    pub path: PathBuf,
+    pub folder: bool,
+    /// Snap the notes to sixteenths of the beat grid.
+    pub quantize: bool,
+}
+
+/// `object` with the path of the MIDI file written of it, if one was.
+fn with_midi(mut object: Value, midi: Option<&Path>) -> Value {
+    if let Some(path) = midi {
+        object["midi_file"] = json!(path.display().to_string());
+    }
+    object
+}
+
 /// One CSV record, quoted where needed.
 fn csv_line(out: &mut impl Write, fields: &[String]) -> Result<(), String> {
     let mut writer = csv::Writer::from_writer(out);
@@ -188,7 +233,12 @@ fn best(p: &[(String, f64)]) -> Option<(&str, f64)> {
 }
 
 /// What the summary shows of one file.
-fn summary_line<'a>(a: &'a Analysis, name: &'a str, picture: Option<&Path>) -> summary::Line<'a> {
+fn summary_line<'a>(
+    a: &'a Analysis,
+    name: &'a str,
+    picture: Option<&Path>,
+    midi: Option<&Path>,
+) -> summary::Line<'a> {
     let beats = a.clip.beats.as_ref();
     let mut notes: Vec<String> = Vec::new();
     match (&a.clip.not_enough_music, a.warnings.len()) {
@@ -211,6 +261,13 @@ fn summary_line<'a>(a: &'a Analysis, name: &'a str, picture: Option<&Path>) -> s
             why.push(format!("see {}", p.display()));
         }
         notes.push(format!("why: {}", why.join(", ")));
+    }
+    if let Some(played) = &a.clip.notes {
+        let mut said = format!("{} notes", played.len());
+        if let Some(p) = midi {
+            said.push_str(&format!(" in {}", p.display()));
+        }
+        notes.push(said);
     }
     let note = (!notes.is_empty()).then(|| notes.join("; "));
     summary::Line {
@@ -358,7 +415,24 @@ fn json_object(a: &Analysis, name: &str, model: Option<&str>, picture: Option<&P
             "confidence": s.confidence,
         })).collect::<Vec<_>>(),
         "explanation": a.clip.explanation.as_ref().map(|e| explanation_json(e, picture)),
+        "notes": a.clip.notes.as_ref().map(|notes| notes.iter().map(|n| json!({
+            "start": n.start,
+            "end": n.end,
+            "pitch": n.pitch,
+            "name": note_name(n.pitch),
+            "velocity": n.velocity(),
+            "bends": n.bends,
+        })).collect::<Vec<_>>()),
     })
+}
+
+/// Scientific pitch notation: MIDI 60 is C4.
+fn note_name(pitch: u8) -> String {
+    format!(
+        "{}{}",
+        PITCH_NAMES[usize::from(pitch % 12)],
+        i32::from(pitch / 12) - 1
+    )
 }
 
 /// An explanation as JSON: per head, the class, its 3 s of strongest evidence and the map,

@@ -904,3 +904,75 @@ fn explain_draws_the_map_and_names_what_the_prediction_rests_on() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn notes_come_as_json_and_as_midi_files_on_the_beat_grid() {
+    let dir = temp_dir("notes");
+    let short = dir.join("short.wav");
+    write_wav(&short, 44_100, 2, false, 0.1);
+    let midi = dir.join("midi");
+    let out = mirador(&[
+        "analyze",
+        "--demo",
+        short.to_str().unwrap(),
+        "--format",
+        "json",
+        "--midi",
+        midi.to_str().unwrap(),
+        "--quantize",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let files = json_files(&out);
+    assert_eq!(files.len(), 2);
+    let demo = &files[0];
+    let notes = demo["notes"].as_array().unwrap();
+    // Vibe Ace's first 30 s: keys, bass and drums.
+    assert!(notes.len() > 100, "{} notes", notes.len());
+    let seconds = demo["duration_seconds"].as_f64().unwrap();
+    for n in notes {
+        let (start, end) = (n["start"].as_f64().unwrap(), n["end"].as_f64().unwrap());
+        assert!(0.0 <= start && start < end && end <= seconds, "{n}");
+        assert!((21..=108).contains(&n["pitch"].as_u64().unwrap()), "{n}");
+        assert!((1..=127).contains(&n["velocity"].as_u64().unwrap()), "{n}");
+        // One bend per 11.6 ms frame of the note.
+        let frames = n["bends"].as_array().unwrap().len() as f64;
+        assert!(
+            (frames * 256.0 / 22_050.0 - (end - start)).abs() < 0.1,
+            "{n}"
+        );
+    }
+    // A 0.1 s clip has no notes, which is an answer, not an error.
+    assert_eq!(files[1]["notes"], serde_json::json!([]));
+
+    // The MIDI file has the same notes, quantized to sixteenths, and the beats' tempo map:
+    // each tracked beat is a quarter note.
+    let path = PathBuf::from(demo["midi_file"].as_str().unwrap());
+    assert_eq!(path, midi.join("vibe-ace-demo.mid"));
+    let bytes = std::fs::read(&path).unwrap();
+    let smf = midly::Smf::parse(&bytes).unwrap();
+    let midly::Timing::Metrical(per_quarter) = smf.header.timing else {
+        panic!("timing {:?}", smf.header.timing)
+    };
+    let per_quarter = u64::from(per_quarter.as_int());
+    let mut now = 0;
+    let (mut ons, mut tempi) = (Vec::new(), 0);
+    for event in &smf.tracks[0] {
+        now += u64::from(event.delta.as_int());
+        match event.kind {
+            midly::TrackEventKind::Midi {
+                message: midly::MidiMessage::NoteOn { .. },
+                ..
+            } => ons.push(now),
+            midly::TrackEventKind::Meta(midly::MetaMessage::Tempo(_)) => tempi += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(ons.len(), notes.len());
+    assert!(ons.iter().all(|t| t % (per_quarter / 4) == 0));
+    let beats = demo["rhythm"]["beats"].as_array().unwrap().len();
+    assert_eq!(
+        tempi, beats,
+        "a tempo from 0 s and at every beat but the last"
+    );
+    assert!(midi.join("short.mid").exists());
+}

@@ -20,6 +20,7 @@ use crate::beats::{self, BeatNet, BeatPipeline, ClipBeats};
 use crate::chords::ChordPipeline;
 use crate::classic::Classic;
 use crate::key::key_of;
+use crate::notes::{Note, NoteNet, NotePipeline, NoteSettings};
 use crate::sections::SectionPipeline;
 use crate::tagger::saliency::{patch_seconds, Explainer, Explanation};
 use crate::tagger::{ClipPredictions, ClipSummary, PatchPipeline, Tagger};
@@ -57,6 +58,8 @@ pub struct Models {
     /// Explain the patch network's genre and mood ([`ClipAnalysis::explanation`]; 48 more
     /// network runs per 3 s patch).
     pub explain: bool,
+    /// Transcribe the notes with basic-pitch ([`ClipAnalysis::notes`]).
+    pub notes: Option<Arc<NoteNet>>,
 }
 
 impl Models {
@@ -70,6 +73,7 @@ impl Models {
             keep_patch_embeddings: false,
             beat_chords: false,
             explain: false,
+            notes: None,
         }
     }
 }
@@ -100,6 +104,9 @@ pub struct ClipAnalysis {
     pub sections: Vec<Section>,
     /// Why the patch network said its genre and mood, when [`Models::explain`] asked.
     pub explanation: Option<Explanation>,
+    /// The notes played, by start, when [`Models::notes`] was given (kept for silence and
+    /// short clips too: no notes is an answer there).
+    pub notes: Option<Vec<Note>>,
 }
 
 /// The pipelines and the meter on the table's second pass.
@@ -114,6 +121,7 @@ struct Riders {
     /// Made once the first pass has found the tuning.
     chords: Option<ChordPipeline>,
     sections: SectionPipeline,
+    notes: Option<NotePipeline>,
     meter: Meter,
     samples: u64,
 }
@@ -140,7 +148,8 @@ impl Riders {
         let patches = self.patches.as_mut().map(|p| p as &mut dyn Pipeline);
         let beats = self.beats.as_mut().map(|p| p as &mut dyn Pipeline);
         let chords = self.chords.as_mut().map(|p| p as &mut dyn Pipeline);
-        patches.into_iter().chain(beats).chain(chords)
+        let notes = self.notes.as_mut().map(|p| p as &mut dyn Pipeline);
+        patches.into_iter().chain(beats).chain(chords).chain(notes)
     }
 }
 
@@ -195,6 +204,10 @@ where
         beats: models.beats.clone().map(BeatPipeline::for_clip),
         chords: None,
         sections: SectionPipeline::for_clip(),
+        notes: models
+            .notes
+            .clone()
+            .map(|net| NotePipeline::for_clip(net, NoteSettings::default())),
         meter: Meter::new(clip.channels(), clip.sample_rate())
             .map_err(|e| format!("loudness meter: {e}"))?,
         samples: 0,
@@ -260,6 +273,7 @@ where
         not_enough_music,
         patch_embeddings: riders.patch_embeddings.take().unwrap_or_default(),
         explanation,
+        notes: riders.notes.as_ref().map(|p| p.notes().to_vec()),
     };
     if analysis.not_enough_music.is_some() {
         analysis.genre = None;

@@ -16,6 +16,8 @@
 //! - [`sections`]: a song's sections from the feature frames' chroma and MFCCs (no learned
 //!   weights), structural features for a file and Foote novelty live
 //!   ([`sections::SectionPipeline`]).
+//! - [`notes`]: Spotify's basic-pitch transcription network (tract, 2 s windows) and its note
+//!   creation, ported ([`notes::NotePipeline`]).
 //! - [`clip`]: a whole clip through the feature table with every pipeline riding along.
 //!
 //! Training and conversion code is in `models/training/` (`cargo xtask models`); each model
@@ -31,6 +33,7 @@ pub mod clip;
 mod dense;
 mod error;
 pub mod key;
+pub mod notes;
 mod onnx;
 pub mod pipeline;
 pub mod sections;

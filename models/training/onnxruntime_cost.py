@@ -3,6 +3,8 @@ inputs a golden file holds: the peer `cargo xtask eval` times tract against.
 
     onnxruntime_cost.py patch GRAPH GOLDEN RUNS     # the first golden 3 s mel patch
     onnxruntime_cost.py beatnet GRAPH GOLDEN        # every golden frame, LSTM state carried
+    onnxruntime_cost.py notes GRAPH AUDIO RUNS      # basic-pitch's first 2 s window of AUDIO
+                                                    # (float32 samples at 22.05 kHz, raw)
 """
 
 import json
@@ -42,11 +44,23 @@ def beatnet(graph, golden):
     return (time.perf_counter() - started) * 1e3 / len(frames)
 
 
+def notes(graph, audio, runs):
+    s = session(graph)
+    x = np.fromfile(audio, dtype="<f4")[:43844].reshape(1, -1, 1)
+    s.run(None, {"serving_default_input_2:0": x})
+    started = time.perf_counter()
+    for _ in range(runs):
+        s.run(None, {"serving_default_input_2:0": x})
+    return (time.perf_counter() - started) * 1e3 / runs
+
+
 if __name__ == "__main__":
     kind, graph, golden = sys.argv[1:4]
     if kind == "patch":
         print(patch(graph, golden, int(sys.argv[4])))
     elif kind == "beatnet":
         print(beatnet(graph, golden))
+    elif kind == "notes":
+        print(notes(graph, golden, int(sys.argv[4])))
     else:
         sys.exit(f"unknown graph kind {kind}")

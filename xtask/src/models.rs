@@ -1,13 +1,14 @@
 //! `cargo xtask models`: rebuilds every shipped model from pinned inputs, in a virtual
 //! environment made from `models/training/requirements.txt` (`target/models-venv`); BeatNet
 //! in its own (`models/training/beatnet_venv.sh`), since madmom needs numpy < 2. The distilled
-//! CNN is trained with torch, which only the BeatNet environment has.
+//! CNN is trained with torch, which only the BeatNet environment has. basic-pitch's reference
+//! package has its own (`models/training/notes_venv.sh`), without tensorflow.
 
 use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use crate::python::{beatnet_python, repo_root, run, venv};
+use crate::python::{beatnet_python, repo_root, run, venv, venv_from_script};
 
 /// The int8 CNN `quantize.py` writes for `cargo xtask eval` to time (not shipped).
 pub const INT8_CNN: &str = "target/quantized/cnn.int8.onnx";
@@ -84,6 +85,15 @@ pub fn run_all() -> Result<()> {
         .arg(training.join("beat_decoder_golden.py"))
         .arg("--data")
         .arg(&data))?;
+    eprintln!("xtask: extracting basic-pitch (PyPI basic-pitch 0.4.0) and writing its goldens");
+    let notes_python = venv_from_script("target/notes-venv", "models/training/notes_venv.sh")?;
+    run(Command::new(&notes_python)
+        .args(["-W", "ignore"])
+        .arg(training.join("notes_export.py"))
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(root.join("models/basic_pitch")))?;
     key_profiles()?;
     facet_scales()
 }

@@ -7,12 +7,13 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use mirador_app::batch;
-use mirador_app::report::{self, Format};
+use mirador_app::report::{self, Format, MidiTarget};
 use mirador_app::summary::Colors;
 use mirador_dsp::clip::{FeatureTable, TableStyle};
 use mirador_models::beats::BeatNet;
 use mirador_models::classic::Classic;
 use mirador_models::clip::{GenreModel, Models};
+use mirador_models::notes::NoteNet;
 use mirador_models::tagger::{Tagger, Variant};
 
 use crate::cli::{AnalyzeArgs, Style};
@@ -67,12 +68,28 @@ pub fn analyze(args: AnalyzeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    let transcribe = args.notes || args.midi.is_some();
+    let notes = match transcribe.then(NoteNet::load).transpose() {
+        Ok(net) => net.map(Arc::new),
+        Err(e) => {
+            eprintln!("mirador: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let midi = match midi_target(&args, found.files.len() + usize::from(args.demo)) {
+        Ok(target) => target,
+        Err(e) => {
+            eprintln!("mirador: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let models = Models {
         genre,
         beats,
         keep_patch_embeddings: false,
         beat_chords: args.beat_chords,
         explain: args.explain,
+        notes,
     };
     let model_name = models.genre.as_ref().map(GenreModel::name);
     let out: Box<dyn Write> = match output {
@@ -95,7 +112,7 @@ pub fn analyze(args: AnalyzeArgs) -> ExitCode {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let colors = Colors::new(terminal && !no_color);
     let mut writer = match report::Writer::new(format, model_name, &paths, colors, out) {
-        Ok(writer) => writer.drawing_explanations(pictures),
+        Ok(writer) => writer.drawing_explanations(pictures).writing_midi(midi),
         Err(e) => {
             eprintln!("mirador: {e}");
             return ExitCode::from(2);
@@ -210,6 +227,23 @@ fn open_output(
         }
     }
     std::fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))
+}
+
+/// Where `--midi` writes: the path itself for one input, else a folder (made if missing).
+fn midi_target(args: &AnalyzeArgs, inputs: usize) -> Result<Option<MidiTarget>, String> {
+    let Some(path) = &args.midi else {
+        return Ok(None);
+    };
+    let folder = inputs > 1 || path.is_dir();
+    if folder {
+        std::fs::create_dir_all(path)
+            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    }
+    Ok(Some(MidiTarget {
+        path: path.clone(),
+        folder,
+        quantize: args.quantize,
+    }))
 }
 
 fn load_model(name: &str) -> Result<GenreModel, String> {

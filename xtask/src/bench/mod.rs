@@ -101,7 +101,85 @@ pub fn run(clip: Option<&str>) -> Result<()> {
         librosa / rust
     );
     let chords = chord_cost(&samples, (rate, channels), seconds, rust)?;
-    section_cost(&samples, (rate, channels), seconds, chords)
+    section_cost(&samples, (rate, channels), seconds, chords)?;
+    note_cost(&clip)
+}
+
+/// basic-pitch over the clip in tract (windows and note creation, one thread), and one 2 s
+/// window in tract and in a one-thread onnxruntime session, on the same samples.
+fn note_cost(clip: &std::path::Path) -> Result<()> {
+    use mirador_models::notes::{NoteNet, NotePipeline, NoteSettings, WINDOW};
+    use mirador_models::Pipeline;
+
+    let mut mono = Vec::new();
+    let mut file = AudioFile::open(clip)?;
+    mirador_models::run_clip(&mut file, &mut [&mut Collect(&mut mono)])?;
+    let seconds = mono.len() as f64 / f64::from(mirador_models::SAMPLE_RATE);
+    let net = std::sync::Arc::new(NoteNet::load()?);
+    let whole = median(RUNS, || {
+        let start = Instant::now();
+        let mut pipeline = NotePipeline::for_clip(net.clone(), NoteSettings::default());
+        pipeline.push(&mono, 0);
+        pipeline.finish();
+        std::hint::black_box(pipeline.notes().len());
+        start.elapsed().as_secs_f64()
+    });
+    let window = &mono[..WINDOW.min(mono.len())];
+    let mut window = window.to_vec();
+    window.resize(WINDOW, 0.0);
+    let runs = 20;
+    let tract_ms = median(RUNS, || {
+        let start = Instant::now();
+        for _ in 0..runs {
+            std::hint::black_box(net.run(&window).unwrap());
+        }
+        start.elapsed().as_secs_f64()
+    }) * 1e3
+        / runs as f64;
+    let raw = std::env::temp_dir().join(format!("mirador-bench-{}.f32", std::process::id()));
+    let bytes: Vec<u8> = window.iter().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(&raw, bytes)?;
+    let python = python::venv("target/models-venv", "models/training/requirements.txt")?;
+    let ort_ms = crate::eval::onnxruntime_ms(
+        &python,
+        &[
+            "notes".as_ref(),
+            python::repo_root()
+                .join("models/basic_pitch/nmp.onnx")
+                .as_os_str(),
+            raw.as_os_str(),
+            runs.to_string().as_ref(),
+        ],
+    )?;
+    let _ = std::fs::remove_file(&raw);
+    println!("\nbasic-pitch notes, one thread:");
+    println!(
+        "{:<34} {:>10.0} x real time",
+        "whole clip in tract (with notes)",
+        seconds / whole
+    );
+    println!("{:<34} {:>10.1} ms", "one 2 s window, tract", tract_ms);
+    println!("{:<34} {:>10.1} ms", "one 2 s window, onnxruntime", ort_ms);
+    println!(
+        "{:<34} {:>10.2} x",
+        "ratio onnxruntime / tract",
+        ort_ms / tract_ms
+    );
+    Ok(())
+}
+
+/// A pipeline that keeps the mono analysis-rate samples it hears.
+struct Collect<'a>(&'a mut Vec<f32>);
+
+impl mirador_models::Pipeline for Collect<'_> {
+    fn push(&mut self, block: &[f32], _position: u64) {
+        self.0.extend_from_slice(block);
+    }
+    fn discontinuity(&mut self, _position: u64) {}
+    fn finish(&mut self) {}
+    fn take_error(&mut self) -> Option<mirador_models::ModelError> {
+        None
+    }
 }
 
 /// Sections on top of the feature table: the frames' units as they come, then the whole

@@ -177,7 +177,7 @@ pub(super) fn beatnet_cost(root: &Path, python: &Path) -> Result<(f64, f64)> {
 
 /// `models/training/onnxruntime_cost.py` with `args`: milliseconds per run in a one-thread
 /// onnxruntime session; NaN when it prints nothing usable.
-pub(super) fn onnxruntime_ms(python: &Path, args: &[&std::ffi::OsStr]) -> Result<f64> {
+pub(crate) fn onnxruntime_ms(python: &Path, args: &[&std::ffi::OsStr]) -> Result<f64> {
     let script = crate::python::repo_root().join("models/training/onnxruntime_cost.py");
     let out = std::process::Command::new(python)
         .arg(script)

@@ -12,12 +12,14 @@ mod beats;
 mod chords;
 mod clips;
 mod cost;
+pub(crate) use cost::onnxruntime_ms;
 mod explain;
 mod genre;
 pub mod key;
 mod library;
 mod markdown;
 mod mood;
+mod notes;
 pub mod retrieval;
 mod sections;
 mod sets;
@@ -118,6 +120,11 @@ pub fn sections_only(dev: bool) -> Result<()> {
     sections::run_section(&repo_root(), &data_dir(), dev)
 }
 
+/// Only basic-pitch's evaluation (`models/basic_pitch/REPORT.md`).
+pub fn notes_only() -> Result<()> {
+    notes::run_section(&repo_root(), &data_dir())
+}
+
 /// The sections' parameters tried on the development songs.
 pub fn sections_sweep() -> Result<()> {
     sections::sweep(&repo_root())
@@ -129,7 +136,8 @@ pub fn four_q_artists(data: &std::path::Path) -> Result<std::collections::HashMa
 }
 
 /// Writes `models/REPORT.md` (genre, mood, beats, key, explanations and cost, every peer in the same run),
-/// `library/REPORT.md`, `models/chords/REPORT.md` and `models/sections/REPORT.md`.
+/// `library/REPORT.md`, `models/basic_pitch/REPORT.md`, `models/chords/REPORT.md` and
+/// `models/sections/REPORT.md`.
 pub fn run() -> Result<()> {
     let root = repo_root();
     let data = data_dir();
@@ -144,6 +152,7 @@ pub fn run() -> Result<()> {
     std::fs::write(&path, report).with_context(|| format!("writing {}", path.display()))?;
     eprintln!("eval: wrote {}", path.display());
     library::run(&root, &data)?;
+    notes::run_section(&root, &data)?;
     chords::run_section(&root, false)?;
     sections::run_section(&root, &data, false)
 }
