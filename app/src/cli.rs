@@ -183,6 +183,12 @@ pub struct AnalyzeArgs {
     /// line up with a DAW's grid.
     #[arg(long, value_name = "PATH", conflicts_with = "features_only")]
     pub midi: Option<PathBuf>,
+    /// Track the pitch of the melody every 10 ms (CREPE's tiny network: one voice or
+    /// instrument at a time, 32 Hz to 2 kHz): JSON gains `f0` with the pitch in Hz (null
+    /// where unvoiced) and the network's confidence per frame. Adds about 1/8 of the audio's
+    /// length.
+    #[arg(long, conflicts_with = "features_only")]
+    pub f0: bool,
     /// Snap the MIDI file's notes to sixteenths of the beat grid (JSON keeps the times heard).
     #[arg(long, requires = "midi", conflicts_with = "no_beats")]
     pub quantize: bool,

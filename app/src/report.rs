@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use mirador_dsp::clip::FeatureTable;
 use mirador_dsp::pitch::key::{Mode, PITCH_NAMES};
 use mirador_dsp::structure::letter;
+use mirador_models::melody;
 use mirador_models::tagger::saliency::{self, Explanation, SaliencyMap, BANDS};
 use serde_json::{json, Map, Value};
 
@@ -423,6 +424,14 @@ fn json_object(a: &Analysis, name: &str, model: Option<&str>, picture: Option<&P
             "velocity": n.velocity(),
             "bends": n.bends,
         })).collect::<Vec<_>>()),
+        "f0": a.clip.f0.as_ref().map(|track| json!({
+            "method": "CREPE tiny, a frame every 10 ms centred at `start` + i * `hop_seconds`",
+            "start": track.first().map_or(0.0, |p| p.time),
+            "hop_seconds": melody::FILE_HOP as f64 / f64::from(melody::SAMPLE_RATE),
+            "voicing_threshold": melody::VOICED,
+            "hz": track.iter().map(|p| p.voiced().then_some(p.hz)).collect::<Vec<_>>(),
+            "confidence": track.iter().map(|p| p.confidence).collect::<Vec<_>>(),
+        })),
     })
 }
 

@@ -976,3 +976,49 @@ fn notes_come_as_json_and_as_midi_files_on_the_beat_grid() {
     );
     assert!(midi.join("short.mid").exists());
 }
+
+#[test]
+fn the_melody_track_agrees_with_the_notes_of_a_trumpet() {
+    let trumpet =
+        mirador_tests::data_dir().join("librosa_examples/sorohanro_-_solo-trumpet-06.ogg");
+    let out = mirador(&[
+        "analyze",
+        trumpet.to_str().unwrap(),
+        "--format",
+        "json",
+        "--notes",
+        "--f0",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let file = &json_files(&out)[0];
+    let f0 = &file["f0"];
+    let hop = f0["hop_seconds"].as_f64().unwrap();
+    let hz: Vec<Option<f64>> = f0["hz"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64())
+        .collect();
+    let seconds = file["duration_seconds"].as_f64().unwrap();
+    assert_eq!(hz.len(), 1 + (seconds / hop) as usize);
+    assert_eq!(f0["confidence"].as_array().unwrap().len(), hz.len());
+    // Two models, one trumpet: in the middle of each note basic-pitch hears, CREPE's pitch is
+    // that note.
+    let notes = file["notes"].as_array().unwrap();
+    assert!(notes.len() >= 8, "{} notes", notes.len());
+    let agreeing = notes
+        .iter()
+        .filter(|n| {
+            let middle = (n["start"].as_f64().unwrap() + n["end"].as_f64().unwrap()) / 2.0;
+            hz[(middle / hop).round() as usize].is_some_and(|hz| {
+                let midi = 69.0 + 12.0 * (hz / 440.0).log2();
+                (midi - n["pitch"].as_f64().unwrap()).abs() < 0.5
+            })
+        })
+        .count();
+    assert!(
+        agreeing * 10 >= notes.len() * 9,
+        "{agreeing} of {} notes",
+        notes.len()
+    );
+}

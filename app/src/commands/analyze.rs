@@ -13,6 +13,7 @@ use mirador_dsp::clip::{FeatureTable, TableStyle};
 use mirador_models::beats::BeatNet;
 use mirador_models::classic::Classic;
 use mirador_models::clip::{GenreModel, Models};
+use mirador_models::melody::CrepeNet;
 use mirador_models::notes::NoteNet;
 use mirador_models::tagger::{Tagger, Variant};
 
@@ -76,6 +77,13 @@ pub fn analyze(args: AnalyzeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let melody = match args.f0.then(CrepeNet::load).transpose() {
+        Ok(net) => net.map(Arc::new),
+        Err(e) => {
+            eprintln!("mirador: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let midi = match midi_target(&args, found.files.len() + usize::from(args.demo)) {
         Ok(target) => target,
         Err(e) => {
@@ -90,6 +98,7 @@ pub fn analyze(args: AnalyzeArgs) -> ExitCode {
         beat_chords: args.beat_chords,
         explain: args.explain,
         notes,
+        melody,
     };
     let model_name = models.genre.as_ref().map(GenreModel::name);
     let out: Box<dyn Write> = match output {

@@ -211,6 +211,9 @@ mod tests {
         pipeline.finish();
         let starts: Vec<f64> = pipeline.notes().iter().map(|n| n.start).collect();
         assert_eq!(starts.len(), 2, "{starts:?}");
-        assert!(starts[0] < 0.1 && (10.0..10.1).contains(&starts[1]), "{starts:?}");
+        assert!(
+            starts[0] < 0.1 && (10.0..10.1).contains(&starts[1]),
+            "{starts:?}"
+        );
     }
 }

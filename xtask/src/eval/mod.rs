@@ -18,6 +18,7 @@ mod genre;
 pub mod key;
 mod library;
 mod markdown;
+mod melody;
 mod mood;
 mod notes;
 pub mod retrieval;
@@ -120,6 +121,11 @@ pub fn sections_only(dev: bool) -> Result<()> {
     sections::run_section(&repo_root(), &data_dir(), dev)
 }
 
+/// Only CREPE's evaluation (`models/crepe/REPORT.md`).
+pub fn melody_only() -> Result<()> {
+    melody::run_section(&repo_root(), &data_dir())
+}
+
 /// Only basic-pitch's evaluation (`models/basic_pitch/REPORT.md`).
 pub fn notes_only() -> Result<()> {
     notes::run_section(&repo_root(), &data_dir())
@@ -136,8 +142,8 @@ pub fn four_q_artists(data: &std::path::Path) -> Result<std::collections::HashMa
 }
 
 /// Writes `models/REPORT.md` (genre, mood, beats, key, explanations and cost, every peer in the same run),
-/// `library/REPORT.md`, `models/basic_pitch/REPORT.md`, `models/chords/REPORT.md` and
-/// `models/sections/REPORT.md`.
+/// `library/REPORT.md`, `models/basic_pitch/REPORT.md`, `models/crepe/REPORT.md`,
+/// `models/chords/REPORT.md` and `models/sections/REPORT.md`.
 pub fn run() -> Result<()> {
     let root = repo_root();
     let data = data_dir();
@@ -153,6 +159,7 @@ pub fn run() -> Result<()> {
     eprintln!("eval: wrote {}", path.display());
     library::run(&root, &data)?;
     notes::run_section(&root, &data)?;
+    melody::run_section(&root, &data)?;
     chords::run_section(&root, false)?;
     sections::run_section(&root, &data, false)
 }
