@@ -37,7 +37,7 @@ pub use listener::{BarBeat, Heard, Listener};
 pub use models::LiveModels;
 pub use snapshot::{
     Beat, ClassProbabilities, History, LiveChord, Reference, References, Rhythm, RhythmSource,
-    SaliencyCell, Snapshot,
+    SaliencyCell, Snapshot, TunerReading,
 };
 pub use worker::{Control, Worker};
 

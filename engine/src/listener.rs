@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use crate::snapshot::{Beat, ClassProbabilities, LiveChord, References, SaliencyCell};
+use crate::snapshot::{
+    Beat, ClassProbabilities, LiveChord, References, SaliencyCell, TunerReading,
+};
 
 pub trait Listener: Send {
     /// Mono analysis-rate samples; `position` is the analysis-rate index of `block[0]`.
@@ -36,6 +38,7 @@ pub struct Heard {
     pub mood: Option<ClassProbabilities>,
     pub beat: Option<BarBeat>,
     pub chord: Option<LiveChord>,
+    pub tuner: Option<TunerReading>,
     /// Why there is no genre or mood yet, when a model is listening (not enough audio yet,
     /// or silence).
     pub predictions_withheld: Option<&'static str>,

@@ -1,11 +1,13 @@
 //! The models the live engine runs, loaded once and given to each new engine as listeners:
 //! the CNN distilled from musicnn for genre and mood (about once a second), BeatNet for beats
-//! (every frame), the chord HMM (every 93 ms) and, with a library, the reference tracks.
+//! (every frame), the chord HMM (every 93 ms), CREPE for the tuner (every 50 ms) and, with a
+//! library, the reference tracks.
 
 use std::sync::Arc;
 
 use mirador_models::beats::BeatNet;
 use mirador_models::clip::Models;
+use mirador_models::melody::CrepeNet;
 use mirador_models::tagger::{Tagger, Variant};
 use mirador_models::ModelError;
 
@@ -16,11 +18,13 @@ use crate::listeners::beats::BeatListener;
 use crate::listeners::chords::ChordListener;
 use crate::listeners::references::ReferenceListener;
 use crate::listeners::tagger::TaggerListener;
+use crate::listeners::tuner::TunerListener;
 use crate::EngineError;
 
 pub struct LiveModels {
     tagger: Arc<Tagger>,
     beats: Arc<BeatNet>,
+    pitch: Arc<CrepeNet>,
 }
 
 impl LiveModels {
@@ -28,6 +32,7 @@ impl LiveModels {
         Ok(Self {
             tagger: Arc::new(Tagger::load(Variant::Cnn)?),
             beats: Arc::new(BeatNet::load()?),
+            pitch: Arc::new(CrepeNet::load()?),
         })
     }
 
@@ -42,6 +47,7 @@ impl LiveModels {
             Box::new(TaggerListener::new(self.tagger.clone())?),
             Box::new(BeatListener::new(self.beats.clone(), input_rate)),
             Box::new(ChordListener::new()),
+            Box::new(TunerListener::new(self.pitch.clone())?),
         ];
         if let Some(catalog) = library {
             let models = Models::for_library(self.tagger.clone(), self.beats.clone());

@@ -156,6 +156,32 @@ impl ClassProbabilities {
     }
 }
 
+/// The tuner's reading: the pitch of the one voice or instrument heard, held steady.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TunerReading {
+    /// Seconds on the snapshots' timeline of the newest frame it rests on.
+    pub time: f64,
+    pub hz: f32,
+    /// CREPE's confidence, 0.5 (voiced) to 1.
+    pub confidence: f32,
+}
+
+impl TunerReading {
+    /// The MIDI note nearest the pitch.
+    pub fn note(&self) -> i32 {
+        self.midi().round() as i32
+    }
+
+    /// Cents from [`TunerReading::note`], -50 to 50.
+    pub fn cents_off(&self) -> f32 {
+        100.0 * (self.midi() - self.midi().round())
+    }
+
+    fn midi(&self) -> f32 {
+        69.0 + 12.0 * (self.hz / 440.0).log2()
+    }
+}
+
 /// Chord changes kept for the views: more than the history's 10 s can hold.
 const CHORDS_KEPT: usize = 48;
 
@@ -276,6 +302,8 @@ pub struct Snapshot {
     pub rhythm: Option<Rhythm>,
     pub key: Option<Key>,
     pub chord: Option<LiveChord>,
+    /// The pitch of the one voice or instrument heard, while there is one.
+    pub tuner: Option<TunerReading>,
     /// The chords named lately, each when it began, oldest first (the view's chord lane).
     pub chords: History<LiveChord>,
     /// The section being heard, known a few seconds after it began
@@ -321,6 +349,7 @@ impl Clone for Snapshot {
         self.rhythm = s.rhythm;
         self.key = s.key;
         self.chord = s.chord;
+        self.tuner = s.tuner;
         self.chords.clone_from(&s.chords);
         self.section = s.section;
         self.sections.clone_from(&s.sections);
@@ -351,6 +380,7 @@ impl Snapshot {
             rhythm: None,
             key: None,
             chord: None,
+            tuner: None,
             chords: History::new(CHORDS_KEPT),
             section: None,
             sections: History::new(SECTIONS_KEPT),

@@ -189,6 +189,7 @@ impl Worker {
         s.key = None;
         self.key_profile = TonalProfile::default();
         s.chord = None;
+        s.tuner = None;
         s.chords.clear();
         s.section = None;
         s.sections.clear();
@@ -286,6 +287,7 @@ impl Worker {
             s.predictions_withheld = h.predictions_withheld;
             s.references.clone_from(&h.references);
             s.chord = h.chord;
+            s.tuner = h.tuner;
             if let Some(c) = h.chord {
                 if s.chords.newest().is_none_or(|n| n.chord != c.chord) {
                     s.chords.push(c);

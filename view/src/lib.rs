@@ -15,7 +15,7 @@ use mirador_dsp::pitch::chords::Chord;
 use mirador_dsp::pitch::key::PITCH_NAMES;
 use mirador_dsp::structure::letter;
 use mirador_dsp::AnalysisParams;
-use mirador_engine::{RhythmSource, Snapshot, SnapshotReader, LIVE_MELS, LIVE_MFCCS};
+use mirador_engine::{RhythmSource, Snapshot, SnapshotReader, TunerReading, LIVE_MELS, LIVE_MFCCS};
 
 use heatmap::Heatmap;
 
@@ -223,6 +223,8 @@ impl View {
                     ));
             }
             ui.separator();
+            tuner(ui, s.tuner);
+            ui.separator();
             // The section's letter: equal letters, the same material.
             let section = s.section.map_or("—".into(), |p| letter(p.label));
             big(ui, section).on_hover_text(
@@ -248,6 +250,74 @@ impl View {
             });
         });
     }
+}
+
+/// The nearest note, and a needle on a -50..50 cent scale: green within 5 cents.
+fn tuner(ui: &mut Ui, reading: Option<TunerReading>) {
+    let (rect, response) = ui.allocate_exact_size(Vec2::new(96.0, 40.0), Sense::hover());
+    let painter = ui.painter();
+    let Some(r) = reading else {
+        painter.text(
+            rect.center_top() + Vec2::new(0.0, 2.0),
+            Align2::CENTER_TOP,
+            "—",
+            FontId::proportional(20.0),
+            Color32::GRAY,
+        );
+        response.on_hover_text("tuner: no single pitch heard");
+        return;
+    };
+    let (note, cents) = (r.note(), r.cents_off());
+    let name = format!(
+        "{}{}",
+        PITCH_NAMES[note.rem_euclid(12) as usize],
+        note.div_euclid(12) - 1
+    );
+    let colour = match cents.abs() {
+        c if c < 5.0 => Color32::from_rgb(90, 220, 120),
+        c if c < 15.0 => Color32::from_rgb(240, 200, 60),
+        _ => Color32::from_rgb(255, 110, 80),
+    };
+    painter.text(
+        rect.center_top(),
+        Align2::CENTER_TOP,
+        &name,
+        FontId::proportional(20.0),
+        colour,
+    );
+    painter.text(
+        rect.right_top() + Vec2::new(-2.0, 4.0),
+        Align2::RIGHT_TOP,
+        format!("{cents:+.0}¢"),
+        FontId::proportional(11.0),
+        Color32::LIGHT_GRAY,
+    );
+    let scale = Rect::from_min_max(
+        egui::pos2(rect.left() + 4.0, rect.bottom() - 10.0),
+        egui::pos2(rect.right() - 4.0, rect.bottom() - 2.0),
+    );
+    painter.rect_filled(scale, 2.0, Color32::from_gray(50));
+    let centre = scale.center().x;
+    painter.line_segment(
+        [
+            egui::pos2(centre, scale.top()),
+            egui::pos2(centre, scale.bottom()),
+        ],
+        (1.0, Color32::GRAY),
+    );
+    let x = centre + cents / 50.0 * scale.width() / 2.0;
+    painter.line_segment(
+        [
+            egui::pos2(x, scale.top() - 3.0),
+            egui::pos2(x, scale.bottom() + 1.0),
+        ],
+        (3.0, colour),
+    );
+    response.on_hover_text(format!(
+        "tuner: {name} {cents:+.0} cents ({:.1} Hz, {:.0}% sure)",
+        r.hz,
+        r.confidence * 100.0
+    ));
 }
 
 fn db(value: f32) -> String {

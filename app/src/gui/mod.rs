@@ -256,6 +256,12 @@ pub fn summary(s: &Snapshot) -> serde_json::Value {
                 .map(|t| serde_json::json!({"path": t.path, "score": t.score}))
                 .collect::<Vec<_>>()
         }),
+        "tuner": s.tuner.map(|t| serde_json::json!({
+            "hz": t.hz,
+            "note": t.note(),
+            "cents": t.cents_off(),
+            "confidence": t.confidence,
+        })),
         "rms": s.rms,
         "centroid_hz": s.centroid,
         // What "why" shows: the genre explained and the 0.5 s cells on screen.

@@ -5,3 +5,4 @@ pub mod beats;
 pub mod chords;
 pub mod references;
 pub mod tagger;
+pub mod tuner;

@@ -65,6 +65,7 @@ pub fn run(clip: Option<&str>) -> Result<()> {
     }
 
     audio_thread_cost(&samples, rate)?;
+    listener_cost(&clip)?;
 
     println!("\nfeature table of the clip (both passes, decoding excluded):");
     let rust = median(RUNS, || {
@@ -165,6 +166,31 @@ fn note_cost(clip: &std::path::Path) -> Result<()> {
         "ratio onnxruntime / tract",
         ort_ms / tract_ms
     );
+    Ok(())
+}
+
+/// Each live listener on the worker, fed the clip's analysis-rate audio in 512-sample blocks:
+/// its share of one core.
+fn listener_cost(clip: &std::path::Path) -> Result<()> {
+    let mut mono = Vec::new();
+    let mut file = AudioFile::open(clip)?;
+    mirador_models::run_clip(&mut file, &mut [&mut Collect(&mut mono)])?;
+    let seconds = mono.len() as f64 / f64::from(mirador_models::SAMPLE_RATE);
+    let models = mirador_engine::LiveModels::load()?;
+    let listeners = models.listeners(mirador_models::SAMPLE_RATE, None)?;
+    // In the order `LiveModels::listeners` makes them.
+    let names = ["genre and mood (CNN)", "beats (BeatNet)", "chords", "tuner (CREPE)"];
+    println!("\nlive listeners on the worker, one thread:");
+    for (name, mut listener) in names.iter().zip(listeners) {
+        let mut heard = mirador_engine::Heard::default();
+        let start = Instant::now();
+        for (i, block) in mono.chunks(512).enumerate() {
+            listener.push(block, (i * 512) as u64);
+            listener.update(&mut heard);
+        }
+        let share = 100.0 * start.elapsed().as_secs_f64() / seconds;
+        println!("{name:<34} {share:>10.2} % of one core");
+    }
     Ok(())
 }
 
