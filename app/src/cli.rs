@@ -89,7 +89,7 @@ pub struct WindowArgs {
     /// When the window closes, write the last snapshot's numbers here as JSON.
     #[arg(long)]
     pub report: Option<PathBuf>,
-    /// Send beats, downbeats, tempo, key, chord, section, genre, mood and loudness as OSC
+    /// Send beats, downbeats, tempo, key, chord, section, genre, mood, loudness and notes as OSC
     /// bundles over UDP to HOST:PORT (127.0.0.1:9000 when given without a value), each
     /// timetagged with its time on the audio timeline (the README lists the addresses).
     #[arg(long, value_name = "HOST:PORT", num_args = 0..=1,
@@ -99,6 +99,11 @@ pub struct WindowArgs {
     /// name; about 5 % of a core more while it is on).
     #[arg(long, conflicts_with = "no_models")]
     pub why: bool,
+    /// Transcribe the notes as they are heard (basic-pitch): a piano roll under the
+    /// spectrogram, and `/mirador/note` over OSC. A note shows about 0.4 s after its onset,
+    /// once it has lasted 0.13 s; about a fifth of a core more, on a thread of its own.
+    #[arg(long, conflicts_with = "no_models")]
+    pub notes: bool,
     /// The library the window searches and finds reference tracks in (when it exists).
     #[command(flatten)]
     pub library: LibraryArgs,

@@ -74,6 +74,15 @@ pub fn message(event: &Event) -> OscMessage {
                 OscType::Float(*short_term_lufs),
             ],
         ),
+        Event::Note {
+            pitch, velocity, ..
+        } => (
+            "note",
+            vec![
+                OscType::Int(i32::from(*pitch)),
+                OscType::Int(i32::from(*velocity)),
+            ],
+        ),
     };
     OscMessage {
         addr: format!("/mirador/{name}"),

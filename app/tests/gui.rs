@@ -107,7 +107,10 @@ fn play_shows_the_live_view_reads_known_music_and_sends_it_over_osc() {
     let music = dir.join("c-major-120.wav");
     write_music(&music);
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let osc = format!("--osc 127.0.0.1:{}", socket.local_addr().unwrap().port());
+    let osc = format!(
+        "--notes --osc 127.0.0.1:{}",
+        socket.local_addr().unwrap().port()
+    );
     let receiver = std::thread::spawn(move || receive_osc(socket, Duration::from_secs(3)));
     let (report, shot_size) = play_in_window(&dir, &music, 13, &osc);
     let packets = receiver.join().unwrap();
@@ -148,7 +151,8 @@ fn play_shows_the_live_view_reads_known_music_and_sends_it_over_osc() {
 }
 
 /// What `--osc` sent while the known music played: one message per bundle, each address
-/// with its argument types, the beats on the kicks and the same as the view's, C major.
+/// with its argument types, the beats on the kicks and the same as the view's, C major, and
+/// the chord's notes.
 fn check_osc(packets: &[rosc::OscPacket], report: &serde_json::Value) {
     use rosc::{OscPacket, OscType};
     let kinds = |args: &[OscType]| -> String {
@@ -178,6 +182,7 @@ fn check_osc(packets: &[rosc::OscPacket], report: &serde_json::Value) {
             "/mirador/genre" => "sf",
             "/mirador/mood" => "sfff",
             "/mirador/loudness" => "ff",
+            "/mirador/note" => "ii",
             other => panic!("unknown address {other}"),
         };
         assert_eq!(kinds(&m.args), expected, "{m:?}");
@@ -191,7 +196,7 @@ fn check_osc(packets: &[rosc::OscPacket], report: &serde_json::Value) {
             .push(m.args.clone());
     }
     for address in [
-        "beat", "downbeat", "tempo", "key", "chord", "genre", "mood", "loudness",
+        "beat", "downbeat", "tempo", "key", "chord", "genre", "mood", "loudness", "note",
     ] {
         assert!(
             seen.contains_key(&format!("/mirador/{address}")),
@@ -199,6 +204,16 @@ fn check_osc(packets: &[rosc::OscPacket], report: &serde_json::Value) {
         );
     }
     assert!(seen["/mirador/key"].contains(&vec![OscType::String("C major".into())]));
+    // The transcriber hears the chord's three notes start (velocity above 0).
+    for pitch in [60, 64, 67] {
+        assert!(
+            seen["/mirador/note"]
+                .iter()
+                .any(|args| args[0] == OscType::Int(pitch) && args[1] != OscType::Int(0)),
+            "no note {pitch}: {:?}",
+            seen["/mirador/note"]
+        );
+    }
     assert!(
         seen["/mirador/chord"].contains(&vec![OscType::String("C:maj".into())]),
         "{:?}",

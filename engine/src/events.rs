@@ -1,5 +1,5 @@
 //! What the engine announces as it happens, for senders to other gear (OSC now; MIDI next):
-//! each beat, downbeat, tempo, key, chord, section, genre, mood and loudness reading, stamped
+//! each beat, downbeat, tempo, key, chord, section, genre, mood, loudness reading and note, stamped
 //! with its time on the audio timeline. The worker finds them by comparing each snapshot
 //! with what it announced last, and hands them over a bounded queue: when the sender lags,
 //! events are dropped and counted, never waited for.
@@ -11,6 +11,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 use mirador_dsp::pitch::chords::Chord;
 use mirador_dsp::pitch::key::Key;
 use mirador_dsp::structure::letter;
+use mirador_models::notes::NoteEvent;
 
 use crate::snapshot::{ClassProbabilities, Snapshot};
 
@@ -71,6 +72,13 @@ pub enum Event {
         momentary_lufs: f32,
         short_term_lufs: f32,
     },
+    /// A transcribed note starting (`velocity` 1 to 127) or ending (`velocity` 0), as MIDI
+    /// says it.
+    Note {
+        time: f64,
+        pitch: u8,
+        velocity: u8,
+    },
 }
 
 impl Event {
@@ -85,7 +93,8 @@ impl Event {
             | Event::Section { time, .. }
             | Event::Genre { time, .. }
             | Event::Mood { time, .. }
-            | Event::Loudness { time, .. } => *time,
+            | Event::Loudness { time, .. }
+            | Event::Note { time, .. } => *time,
         }
     }
 }
@@ -242,6 +251,26 @@ impl EventSink {
     /// Starts over (a seek, a new file): beats and bars count from 1 again.
     pub fn reset(&mut self) {
         self.last = Announced::default();
+    }
+
+    /// A transcribed note's start or end, as it is announced.
+    pub fn note(&mut self, event: NoteEvent) {
+        self.send(match event {
+            NoteEvent::On {
+                time,
+                pitch,
+                velocity,
+            } => Event::Note {
+                time,
+                pitch,
+                velocity,
+            },
+            NoteEvent::Off { time, pitch } => Event::Note {
+                time,
+                pitch,
+                velocity: 0,
+            },
+        });
     }
 }
 

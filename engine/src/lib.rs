@@ -36,8 +36,8 @@ pub use frame::{LiveFrame, SampleBlock, BLOCK_SAMPLES, LIVE_MELS, LIVE_MFCCS};
 pub use listener::{BarBeat, Heard, Listener};
 pub use models::LiveModels;
 pub use snapshot::{
-    Beat, ClassProbabilities, History, LiveChord, Reference, References, Rhythm, RhythmSource,
-    SaliencyCell, Snapshot, TunerReading,
+    Beat, ClassProbabilities, History, LiveChord, LiveNote, Reference, References, Rhythm,
+    RhythmSource, SaliencyCell, Snapshot, TunerReading,
 };
 pub use worker::{Control, Worker};
 

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use mirador_models::notes::NoteEvent;
+
 use crate::snapshot::{
     Beat, ClassProbabilities, LiveChord, References, SaliencyCell, TunerReading,
 };
@@ -46,4 +48,6 @@ pub struct Heard {
     pub references: Option<Arc<References>>,
     /// Saliency cells explained since the last update, oldest first.
     pub saliency: Vec<SaliencyCell>,
+    /// Notes started and ended since the last update, in order.
+    pub notes: Vec<NoteEvent>,
 }

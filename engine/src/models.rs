@@ -1,13 +1,14 @@
 //! The models the live engine runs, loaded once and given to each new engine as listeners:
 //! the CNN distilled from musicnn for genre and mood (about once a second), BeatNet for beats
-//! (every frame), the chord HMM (every 93 ms), CREPE for the tuner (every 50 ms) and, with a
-//! library, the reference tracks.
+//! (every frame), the chord HMM (every 93 ms), CREPE for the tuner (every 50 ms), when asked
+//! basic-pitch for the notes (every 302 ms) and, with a library, the reference tracks.
 
 use std::sync::Arc;
 
 use mirador_models::beats::BeatNet;
 use mirador_models::clip::Models;
 use mirador_models::melody::CrepeNet;
+use mirador_models::notes::NoteNet;
 use mirador_models::tagger::{Tagger, Variant};
 use mirador_models::ModelError;
 
@@ -16,6 +17,7 @@ use mirador_library::Catalog;
 use crate::listener::Listener;
 use crate::listeners::beats::BeatListener;
 use crate::listeners::chords::ChordListener;
+use crate::listeners::notes::NoteListener;
 use crate::listeners::references::ReferenceListener;
 use crate::listeners::tagger::TaggerListener;
 use crate::listeners::tuner::TunerListener;
@@ -25,6 +27,8 @@ pub struct LiveModels {
     tagger: Arc<Tagger>,
     beats: Arc<BeatNet>,
     pitch: Arc<CrepeNet>,
+    /// basic-pitch, when the notes are transcribed live ([`LiveModels::transcribing`]).
+    notes: Option<Arc<NoteNet>>,
 }
 
 impl LiveModels {
@@ -33,7 +37,14 @@ impl LiveModels {
             tagger: Arc::new(Tagger::load(Variant::Cnn)?),
             beats: Arc::new(BeatNet::load()?),
             pitch: Arc::new(CrepeNet::load()?),
+            notes: None,
         })
+    }
+
+    /// Also transcribes the notes heard (basic-pitch on its own thread, a fifth of a core).
+    pub fn transcribing(mut self) -> Result<Self, ModelError> {
+        self.notes = Some(Arc::new(NoteNet::load()?));
+        Ok(self)
     }
 
     /// Fresh listeners for a stream of `input_rate` Hz; with a `library`, one more that
@@ -49,6 +60,9 @@ impl LiveModels {
             Box::new(ChordListener::new()),
             Box::new(TunerListener::new(self.pitch.clone())?),
         ];
+        if let Some(net) = &self.notes {
+            listeners.push(Box::new(NoteListener::new(net.clone())?));
+        }
         if let Some(catalog) = library {
             let models = Models::for_library(self.tagger.clone(), self.beats.clone());
             listeners.push(Box::new(ReferenceListener::new(catalog.clone(), models)?));

@@ -82,6 +82,12 @@ impl<T: Clone> History<T> {
     pub fn newest(&self) -> Option<&T> {
         self.iter().next_back()
     }
+
+    /// Oldest to newest.
+    pub fn iter_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut T> {
+        let (older, newer) = self.items.split_at_mut(self.start);
+        newer.iter_mut().chain(older)
+    }
 }
 
 /// Loudness as EBU R128 defines it.
@@ -180,6 +186,21 @@ impl TunerReading {
     fn midi(&self) -> f32 {
         69.0 + 12.0 * (self.hz / 440.0).log2()
     }
+}
+
+/// Notes kept for the views: the history's 10 s of dense piano.
+const NOTES_KEPT: usize = 256;
+
+/// A note being played, or played lately, as the live transcriber announced it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LiveNote {
+    /// MIDI note number.
+    pub pitch: u8,
+    pub velocity: u8,
+    /// Seconds on the snapshots' timeline.
+    pub start: f64,
+    /// None while it sounds.
+    pub end: Option<f64>,
 }
 
 /// Chord changes kept for the views: more than the history's 10 s can hold.
@@ -304,6 +325,8 @@ pub struct Snapshot {
     pub chord: Option<LiveChord>,
     /// The pitch of the one voice or instrument heard, while there is one.
     pub tuner: Option<TunerReading>,
+    /// The notes heard lately, as announced, when the transcriber listens.
+    pub notes: History<LiveNote>,
     /// The chords named lately, each when it began, oldest first (the view's chord lane).
     pub chords: History<LiveChord>,
     /// The section being heard, known a few seconds after it began
@@ -350,6 +373,7 @@ impl Clone for Snapshot {
         self.key = s.key;
         self.chord = s.chord;
         self.tuner = s.tuner;
+        self.notes.clone_from(&s.notes);
         self.chords.clone_from(&s.chords);
         self.section = s.section;
         self.sections.clone_from(&s.sections);
@@ -381,6 +405,7 @@ impl Snapshot {
             key: None,
             chord: None,
             tuner: None,
+            notes: History::new(NOTES_KEPT),
             chords: History::new(CHORDS_KEPT),
             section: None,
             sections: History::new(SECTIONS_KEPT),

@@ -13,6 +13,7 @@ use mirador_dsp::pitch::key::TonalProfile;
 use mirador_dsp::rhythm::beat_phase;
 use mirador_dsp::structure::columns::FrameView;
 use mirador_models::key::key_of;
+use mirador_models::notes::NoteEvent;
 use mirador_models::sections::SectionPipeline;
 use rtrb::Consumer;
 
@@ -20,7 +21,7 @@ use crate::audio::Counters;
 use crate::events::EventSink;
 use crate::frame::{LiveFrame, SampleBlock};
 use crate::listener::{Heard, Listener};
-use crate::snapshot::{Beat, Rhythm, RhythmSource, Snapshot};
+use crate::snapshot::{Beat, History, LiveNote, Rhythm, RhythmSource, Snapshot};
 
 /// Seconds of onset envelope the tempo looks at (librosa's `ac_size`).
 const TEMPO_SECONDS: f64 = 8.0;
@@ -190,6 +191,7 @@ impl Worker {
         self.key_profile = TonalProfile::default();
         s.chord = None;
         s.tuner = None;
+        s.notes.clear();
         s.chords.clear();
         s.section = None;
         s.sections.clear();
@@ -277,6 +279,12 @@ impl Worker {
         }
         for cell in self.heard.saliency.drain(..) {
             self.state.saliency.push(cell);
+        }
+        for event in self.heard.notes.drain(..) {
+            play_note(&mut self.state.notes, event);
+            if let Some(events) = &mut self.events {
+                events.note(event);
+            }
         }
         let h = &self.heard;
         let s = &mut self.state;
@@ -383,6 +391,31 @@ fn same<T>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
         (Some(a), Some(b)) => Arc::ptr_eq(a, b),
         (None, None) => true,
         _ => false,
+    }
+}
+
+/// Writes a note's start or end into the notes heard lately.
+fn play_note(notes: &mut History<LiveNote>, event: NoteEvent) {
+    match event {
+        NoteEvent::On {
+            time,
+            pitch,
+            velocity,
+        } => notes.push(LiveNote {
+            pitch,
+            velocity,
+            start: time,
+            end: None,
+        }),
+        NoteEvent::Off { time, pitch } => {
+            if let Some(n) = notes
+                .iter_mut()
+                .rev()
+                .find(|n| n.pitch == pitch && n.end.is_none())
+            {
+                n.end = Some(time);
+            }
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 """Scores Mirador's transcriptions (`cargo xtask eval notes`) with mir_eval.transcription:
-against the basic-pitch package's own notes (models/basic_pitch/golden.json: parity), and on
-the annotated solo singing (vocadito, notes by two annotators: accuracy).
+files and live against the basic-pitch package's own notes (models/basic_pitch/golden.json),
+and files on the annotated solo singing (vocadito, notes by two annotators: accuracy).
 
 Usage: python notes_score.py --ours OURS.json --data ../shared/data --out SCORES.json
 """
@@ -48,8 +48,10 @@ def main():
     args = parser.parse_args()
     ours = json.load(open(args.ours))
     golden = {c["source"]: c["notes"] for c in json.load(open(GOLDEN))["cases"]}
-    out = {"parity": {}, "annotated": {}}
-    for source, notes in ours.items():
+    out = {"parity": {}, "annotated": {}, "live": {}}
+    for source, notes in ours["live"].items():
+        out["live"][source] = scores(as_arrays(golden[source]), as_arrays(notes))
+    for source, notes in ours["file"].items():
         out["parity"][source] = scores(as_arrays(golden[source]), as_arrays(notes))
         for path in ANNOTATED.get(source, []):
             reference = annotated(os.path.join(args.data, path))

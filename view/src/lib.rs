@@ -6,6 +6,7 @@
 
 mod colormap;
 mod heatmap;
+mod piano_roll;
 mod saliency;
 mod song_map;
 pub mod tracks;
@@ -68,6 +69,7 @@ impl Default for View {
 
 const LABEL_WIDTH: f32 = 34.0;
 const CHORD_LANE_HEIGHT: f32 = 18.0;
+const PIANO_ROLL_HEIGHT: f32 = 96.0;
 
 impl View {
     /// Draws the engine's newest snapshot into `ui`, the beat indicator in step with the
@@ -89,7 +91,13 @@ impl View {
             song_map::section_strip(ui, strip, snapshot, width);
             let lane = self.panel(ui, CHORD_LANE_HEIGHT, "chord", &[]);
             song_map::chord_lane(ui, lane, snapshot, width);
-            let height = (free - 2.0 * CHORD_LANE_HEIGHT) * if panels == 1 { 1.0 } else { 0.5 };
+            let mut lanes = 2.0 * CHORD_LANE_HEIGHT;
+            if !snapshot.notes.is_empty() {
+                let roll = self.panel(ui, PIANO_ROLL_HEIGHT, "notes", &[]);
+                piano_roll::draw(ui, roll, snapshot, width);
+                lanes += PIANO_ROLL_HEIGHT;
+            }
+            let height = (free - lanes) * if panels == 1 { 1.0 } else { 0.5 };
             let rect = self.panel(ui, height, "mel", &[]);
             let columns: Vec<&[f32]> = snapshot.spectrogram.iter().map(|c| &c[..]).collect();
             // 80 dB below the loudest bin shown, but never above the -100 dB floor, so

@@ -12,12 +12,18 @@ use super::play::{self, Playback};
 use super::tracks;
 use crate::cli::{LibraryArgs, WindowArgs};
 
-/// The live models, unless `--no-models`.
+/// The live models, unless `--no-models`; with `--notes`, the transcriber too.
 pub fn load_models(window: &WindowArgs) -> Result<Option<Arc<LiveModels>>, EngineError> {
-    Ok((!window.no_models)
-        .then(LiveModels::load)
-        .transpose()?
-        .map(Arc::new))
+    if window.no_models {
+        return Ok(None);
+    }
+    let models = LiveModels::load()?;
+    let models = if window.notes {
+        models.transcribing()?
+    } else {
+        models
+    };
+    Ok(Some(Arc::new(models)))
 }
 
 /// Builds the live engine for `rate` Hz and `channels` channels, with `playback`'s models

@@ -3,6 +3,7 @@
 
 pub mod beats;
 pub mod chords;
+pub mod notes;
 pub mod references;
 pub mod tagger;
 pub mod tuner;

@@ -2,13 +2,17 @@
 //! reads raw 22.05 kHz audio in 2 s windows and says, for each piano key and ~11.6 ms frame,
 //! whether a note sounds and whether one starts, with a pitch contour in thirds of a
 //! semitone ([`NoteNet`]); the package's note creation turns those into notes with pitch
-//! bends ([`creation`]); [`NotePipeline`] windows a stream as the package windows a file.
+//! bends ([`creation`]); [`NotePipeline`] windows a stream as the package windows a file and
+//! makes its notes when it ends; [`LiveNotes`] announces them as they are heard, from windows
+//! ending at the newest sample.
 
 pub mod creation;
+mod live;
 mod network;
 mod pipeline;
 
 pub use creation::NoteSettings;
+pub use live::{LiveNotes, NoteEvent, RIGHT_TRIM};
 pub use network::{NoteNet, WindowActivations, WINDOW, WINDOW_FRAMES};
 pub use pipeline::NotePipeline;
 

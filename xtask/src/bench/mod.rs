@@ -179,7 +179,12 @@ fn listener_cost(clip: &std::path::Path) -> Result<()> {
     let models = mirador_engine::LiveModels::load()?;
     let listeners = models.listeners(mirador_models::SAMPLE_RATE, None)?;
     // In the order `LiveModels::listeners` makes them.
-    let names = ["genre and mood (CNN)", "beats (BeatNet)", "chords", "tuner (CREPE)"];
+    let names = [
+        "genre and mood (CNN)",
+        "beats (BeatNet)",
+        "chords",
+        "tuner (CREPE)",
+    ];
     println!("\nlive listeners on the worker, one thread:");
     for (name, mut listener) in names.iter().zip(listeners) {
         let mut heard = mirador_engine::Heard::default();
