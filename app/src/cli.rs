@@ -71,6 +71,9 @@ pub struct LiveArgs {
     /// Print the input and output devices and exit.
     #[arg(long)]
     pub list_devices: bool,
+    /// Print the MIDI output ports (for --midi-out) and exit.
+    #[arg(long)]
+    pub list_midi: bool,
     /// Input device (a name from --list-devices, or part of one); default: the system's.
     #[arg(long)]
     pub device: Option<String>,
@@ -104,6 +107,22 @@ pub struct WindowArgs {
     /// once it has lasted 0.13 s; about a fifth of a core more, on a thread of its own.
     #[arg(long, conflicts_with = "no_models")]
     pub notes: bool,
+    /// Send MIDI: beat clock (24 pulses a beat, Start, Stop, Continue, Song Position on a
+    /// seek) following the tracked tempo, loudness as CC 16 (short-term) and CC 17
+    /// (momentary), the transcribed notes with --notes, and with --midi-beat-notes a note on
+    /// each beat. To PORT (part of a name from `mirador live --list-midi`); without a value,
+    /// to a virtual port named "Mirador" that other programs connect to (Linux, macOS).
+    #[arg(long, value_name = "PORT", num_args = 0..=1, default_missing_value = "",
+          conflicts_with = "no_models")]
+    pub midi_out: Option<String>,
+    /// With --midi-out, a note on every beat and another on every downbeat, on channel 10:
+    /// BEAT,DOWNBEAT as MIDI note numbers (42,36: closed hi-hat and bass drum).
+    #[arg(long, value_name = "BEAT,DOWNBEAT", requires = "midi_out", value_parser = beat_notes)]
+    pub midi_beat_notes: Option<(u8, u8)>,
+    /// With --midi-out, the channel (1 to 16) of the transcribed notes and the loudness CCs.
+    #[arg(long, default_value_t = 1, requires = "midi_out",
+          value_parser = clap::value_parser!(u8).range(1..=16))]
+    pub midi_channel: u8,
     /// The library the window searches and finds reference tracks in (when it exists).
     #[command(flatten)]
     pub library: LibraryArgs,
@@ -206,6 +225,21 @@ pub enum Style {
 }
 
 /// A number of seconds a window may stay open: finite, positive, at most a week.
+/// `BEAT,DOWNBEAT`: two MIDI note numbers.
+fn beat_notes(text: &str) -> Result<(u8, u8), String> {
+    let note = |t: &str| {
+        t.trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|&n| n < 128)
+            .ok_or_else(|| format!("{t:?} is not a MIDI note number (0 to 127)"))
+    };
+    let (beat, downbeat) = text
+        .split_once(',')
+        .ok_or("give two note numbers, BEAT,DOWNBEAT (e.g. 42,36)")?;
+    Ok((note(beat)?, note(downbeat)?))
+}
+
 fn seconds(text: &str) -> Result<f64, String> {
     const WEEK: f64 = 7.0 * 24.0 * 3600.0;
     let s: f64 = text.parse().map_err(|e| format!("{e}"))?;

@@ -7,6 +7,7 @@
 //! live view ([`gui`]), and OSC out ([`osc`]).
 
 pub mod batch;
+pub mod beat_clock;
 pub mod convert;
 pub mod decode;
 pub mod demo;
@@ -15,6 +16,7 @@ pub mod gui;
 pub mod indexing;
 pub mod live;
 pub mod midi_file;
+pub mod midi_out;
 pub mod osc;
 pub mod player;
 pub mod report;

@@ -149,6 +149,7 @@ mod tests {
             time: 2.5,
             index: 5,
             beat_in_bar: 1,
+            beats_per_bar: 4,
             tempo_bpm: 120.0,
         };
         let bytes = rosc::encoder::encode(&bundle(&event)).unwrap();

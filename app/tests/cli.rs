@@ -771,6 +771,34 @@ fn play_and_live_options_are_checked_before_anything_starts() {
         let err = stderr(&out);
         assert!(err.contains("--osc") && err.contains("HOST:PORT"), "{err}");
     }
+    // MIDI beat notes are two note numbers, and only with --midi-out.
+    for (args, says) in [
+        (
+            vec!["--midi-out", "--midi-beat-notes", "42"],
+            "BEAT,DOWNBEAT",
+        ),
+        (
+            vec!["--midi-out", "--midi-beat-notes", "42,200"],
+            "0 to 127",
+        ),
+        (vec!["--midi-beat-notes", "42,36"], "--midi-out"),
+        (vec!["--midi-out", "--midi-channel", "17"], "--midi-channel"),
+    ] {
+        let mut all = vec!["play", "--no-audio"];
+        all.extend(&args);
+        all.push(wav.to_str().unwrap());
+        let out = mirador(&all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+    // The MIDI ports are listed, or the missing MIDI system named (here, without an ALSA
+    // sequencer).
+    let out = mirador(&["live", "--list-midi"]);
+    let err = stderr(&out);
+    assert!(
+        out.status.success() || err.contains("no MIDI system"),
+        "{err}"
+    );
 }
 
 #[test]

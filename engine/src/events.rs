@@ -30,6 +30,8 @@ pub enum Event {
         time: f64,
         index: u64,
         beat_in_bar: u8,
+        /// 0 without a meter.
+        beats_per_bar: u8,
         tempo_bpm: f32,
     },
     Downbeat {
@@ -99,10 +101,9 @@ impl Event {
     }
 }
 
-/// The worker's end of the queue.
+/// The worker's end of the queues, one per sender.
 pub struct EventSink {
-    queue: Sender<Event>,
-    dropped: Arc<AtomicU64>,
+    queues: Vec<(Sender<Event>, Arc<AtomicU64>)>,
     last: Announced,
 }
 
@@ -112,22 +113,15 @@ pub struct EventSource {
     pub dropped: Arc<AtomicU64>,
 }
 
-/// A bounded queue of events between the worker and a sender.
+/// A bounded queue of events between the worker and a sender ([`EventSink::subscribe`]
+/// adds another sender's).
 pub fn queue() -> (EventSink, EventSource) {
-    let (tx, rx) = crossbeam_channel::bounded(QUEUE_EVENTS);
-    let dropped = Arc::new(AtomicU64::new(0));
-    let sink = EventSink {
-        queue: tx,
-        dropped: dropped.clone(),
+    let mut sink = EventSink {
+        queues: Vec::new(),
         last: Announced::default(),
     };
-    (
-        sink,
-        EventSource {
-            events: rx,
-            dropped,
-        },
-    )
+    let source = sink.subscribe();
+    (sink, source)
 }
 
 /// What was announced last, to tell what is new.
@@ -146,9 +140,22 @@ struct Announced {
 }
 
 impl EventSink {
+    /// Another sender's queue: every event goes to each, and each drops on its own.
+    pub fn subscribe(&mut self) -> EventSource {
+        let (tx, rx) = crossbeam_channel::bounded(QUEUE_EVENTS);
+        let dropped = Arc::new(AtomicU64::new(0));
+        self.queues.push((tx, dropped.clone()));
+        EventSource {
+            events: rx,
+            dropped,
+        }
+    }
+
     fn send(&self, event: Event) {
-        if let Err(TrySendError::Full(_)) = self.queue.try_send(event) {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+        for (queue, dropped) in &self.queues {
+            if let Err(TrySendError::Full(_)) = queue.try_send(event.clone()) {
+                dropped.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 
@@ -169,6 +176,7 @@ impl EventSink {
                     time: r.beat.time,
                     index: self.last.beats,
                     beat_in_bar,
+                    beats_per_bar: r.beats_per_bar.unwrap_or(0),
                     tempo_bpm: r.tempo_bpm,
                 });
                 if beat_in_bar == 1 {

@@ -88,6 +88,12 @@ impl SnapshotReader {
         let _ = self.control.send(control);
     }
 
+    /// [`SnapshotReader::now`] for another thread (a sender that keeps time with the audio).
+    pub fn clock(&self) -> impl Fn() -> f64 + Send + 'static {
+        let (counters, rate) = (self.counters.clone(), self.input_rate);
+        move || counters.analyzed.load(Ordering::Relaxed) as f64 / rate
+    }
+
     /// Frames dropped so far, straight from the audio thread's counter.
     pub fn frames_dropped(&self) -> u64 {
         self.counters.frames_dropped.load(Ordering::Relaxed)

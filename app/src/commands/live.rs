@@ -7,12 +7,17 @@ use mirador_app::gui::{Session, Source};
 use mirador_app::live;
 
 use super::play::Playback;
-use super::window::{check_report, load_models, open_library, open_window, start_engine};
+use super::window::{
+    check_report, load_models, open_library, open_midi, open_window, start_engine,
+};
 use crate::cli::LiveArgs;
 
 pub fn live(args: LiveArgs) -> ExitCode {
     if args.list_devices {
         return list_devices();
+    }
+    if args.list_midi {
+        return list_midi();
     }
     if let Err(e) = check_report(&args.window) {
         eprintln!("mirador: {e}");
@@ -38,6 +43,7 @@ pub fn live(args: LiveArgs) -> ExitCode {
         models,
         library: open_library(&args.window.library),
         osc: args.window.osc,
+        midi: open_midi(&args.window),
     };
     let (audio, reader) = match start_engine(
         opened.config.sample_rate,
@@ -58,6 +64,26 @@ pub fn live(args: LiveArgs) -> ExitCode {
         source: Source::Input(capture),
     };
     open_window(session, playback, args.window)
+}
+
+fn list_midi() -> ExitCode {
+    match mirador_app::midi_out::list_ports() {
+        Ok(names) if names.is_empty() => {
+            println!("MIDI output ports: none (--midi-out alone makes a virtual one)");
+            ExitCode::SUCCESS
+        }
+        Ok(names) => {
+            println!("MIDI output ports:");
+            for name in names {
+                println!("  {name}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("mirador: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn list_devices() -> ExitCode {

@@ -8,11 +8,14 @@ use std::sync::Arc;
 use mirador_app::decode::AudioFile;
 use mirador_app::device::{self, Direction};
 use mirador_app::gui::{Session, Source};
+use mirador_app::midi_out::{MidiOptions, SharedPort};
 use mirador_app::player;
 use mirador_engine::LiveModels;
 use mirador_library::Catalog;
 
-use super::window::{check_report, load_models, open_library, open_window, start_engine};
+use super::window::{
+    check_report, load_models, open_library, open_midi, open_window, start_engine,
+};
 use crate::cli::PlayArgs;
 
 /// How files are played: on which device (none: paced by the clock), with which models and
@@ -24,6 +27,8 @@ pub struct Playback {
     pub library: Option<Arc<Catalog>>,
     /// Where `--osc` sends what each engine hears.
     pub osc: Option<std::net::SocketAddr>,
+    /// Where `--midi-out` sends it.
+    pub midi: Option<(SharedPort, MidiOptions)>,
 }
 
 pub fn play(args: PlayArgs) -> ExitCode {
@@ -51,6 +56,7 @@ pub fn play(args: PlayArgs) -> ExitCode {
         models,
         library: open_library(&args.window.library),
         osc: args.window.osc,
+        midi: open_midi(&args.window),
     };
     match open(&args.path, &playback) {
         Ok(session) => open_window(session, playback, args.window),

@@ -1,9 +1,10 @@
 //! What `play` and `live` share: the engine with its models, the library, and the window.
 
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use mirador_app::gui::{App, LibraryPanel, Session, PANEL_WIDTH};
+use mirador_app::midi_out::{MidiOptions, SharedPort};
 use mirador_engine::{AudioStage, EngineError, LiveModels, SnapshotReader};
 use mirador_library::{Catalog, LibraryError};
 use mirador_models::tagger::{Head, Variant};
@@ -28,23 +29,46 @@ pub fn load_models(window: &WindowArgs) -> Result<Option<Arc<LiveModels>>, Engin
 
 /// Builds the live engine for `rate` Hz and `channels` channels, with `playback`'s models
 /// listening (genre, mood, beats, chords, and reference tracks from its library), and
-/// starts its worker; with `--osc`, a sender thread announces what it hears until the
-/// engine stops.
+/// starts its worker; with `--osc` and `--midi-out`, sender threads announce what it hears
+/// until the engine stops.
 pub fn start_engine(
     rate: u32,
     channels: usize,
     playback: &Playback,
 ) -> Result<(AudioStage, SnapshotReader), EngineError> {
     let library = playback.library.as_ref();
-    let events = match playback.osc {
-        Some(target) => {
-            let (sink, source) = mirador_engine::events::queue();
-            mirador_app::osc::spawn(target, source)?;
-            Some(sink)
-        }
-        None => None,
+    let (mut sink, osc) = mirador_engine::events::queue();
+    let midi = playback.midi.is_some().then(|| sink.subscribe());
+    if let Some(target) = playback.osc {
+        mirador_app::osc::spawn(target, osc)?;
+    }
+    let senders = playback.osc.is_some() || playback.midi.is_some();
+    let (audio, reader) = mirador_engine::start(
+        rate,
+        channels,
+        playback.models.as_deref(),
+        library,
+        senders.then_some(sink),
+    )?;
+    if let (Some((port, options)), Some(source)) = (&playback.midi, midi) {
+        mirador_app::midi_out::spawn(port.clone(), source, reader.clock(), *options)?;
+    }
+    Ok((audio, reader))
+}
+
+/// The MIDI port `--midi-out` names (or a virtual one); one that cannot be opened is named
+/// and the analysis goes on without it.
+pub fn open_midi(window: &WindowArgs) -> Option<(SharedPort, MidiOptions)> {
+    let name = window.midi_out.as_deref()?;
+    let port = mirador_app::midi_out::open((!name.is_empty()).then_some(name))
+        .inspect_err(|e| eprintln!("mirador: MIDI out: {e}; going on without it"))
+        .ok()?;
+    let options = MidiOptions {
+        beat_notes: window.midi_beat_notes,
+        channel: window.midi_channel - 1,
+        ..MidiOptions::default()
     };
-    mirador_engine::start(rate, channels, playback.models.as_deref(), library, events)
+    Some((Arc::new(Mutex::new(port)), options))
 }
 
 /// The library the window searches: `--library`, else the default one if there is one. A
