@@ -9,6 +9,7 @@ use std::sync::Arc;
 use mirador_dsp::{Frame, StreamingAnalyzer};
 use rtrb::Producer;
 
+use crate::beat_grid::BeatPredictor;
 use crate::frame::{LiveFrame, SampleBlock, BLOCK_SAMPLES};
 
 /// Counters shared by the audio stage (writer) and everyone else (readers).
@@ -41,6 +42,7 @@ pub struct AudioStage {
     enabled: bool,
     /// Analysis was off since the last block went out.
     gap: bool,
+    beats: BeatPredictor,
 }
 
 impl AudioStage {
@@ -49,8 +51,10 @@ impl AudioStage {
         out: Producers,
         counters: Arc<Counters>,
         channels: usize,
+        beats: BeatPredictor,
     ) -> Self {
         Self {
+            beats,
             analyzer,
             out,
             counters,
@@ -126,6 +130,19 @@ impl AudioStage {
                 gap,
             },
         )
+    }
+
+    /// Input frames analyzed so far: the position on the engine's timeline where the next
+    /// block starts.
+    pub fn position(&self) -> u64 {
+        self.counters.analyzed.load(Ordering::Relaxed)
+    }
+
+    /// The beats the beat model predicts in the `len` frames from `start` (a block's
+    /// [`AudioStage::position`] before it was analyzed), each handed out once:
+    /// `beat(offset, beat_in_bar)`. Real-time safe.
+    pub fn beats_in(&mut self, start: u64, len: usize, beat: impl FnMut(usize, u8)) {
+        self.beats.beats_in(start, len, beat);
     }
 
     fn count(&self, frames: usize) {

@@ -14,6 +14,7 @@
 //! owns that timeline ([`SnapshotReader::now`]).
 
 pub mod audio;
+pub mod beat_grid;
 pub mod events;
 pub mod frame;
 pub mod listener;
@@ -31,6 +32,7 @@ use mirador_library::Catalog;
 use mirador_models::ModelError;
 
 pub use audio::{AudioStage, Counters};
+pub use beat_grid::{BeatGrid, BeatPredictor};
 pub use events::{Event, EventSink, EventSource};
 pub use frame::{LiveFrame, SampleBlock, BLOCK_SAMPLES, LIVE_MELS, LIVE_MFCCS};
 pub use listener::{BarBeat, Heard, Listener};
@@ -125,6 +127,7 @@ pub fn build(config: &AnalyzerConfig) -> Result<(AudioStage, Worker, SnapshotRea
     );
     let (input, output) = triple_buffer::TripleBuffer::new(&initial).split();
     let (control, control_rx) = crossbeam_channel::unbounded();
+    let (grid, beats) = beat_grid::channel();
     let meter = mirador_dsp::loudness::Meter::new(config.channels, config.input_sample_rate)
         .map_err(|e| EngineError::Meter(e.to_string()))?;
     let worker = Worker::new(
@@ -135,7 +138,7 @@ pub fn build(config: &AnalyzerConfig) -> Result<(AudioStage, Worker, SnapshotRea
         },
         meter,
         config.channels,
-        input,
+        (input, grid),
         control_rx,
         counters.clone(),
         initial,
@@ -149,6 +152,7 @@ pub fn build(config: &AnalyzerConfig) -> Result<(AudioStage, Worker, SnapshotRea
         },
         counters.clone(),
         config.channels,
+        beats,
     );
     let reader = SnapshotReader {
         output,

@@ -18,6 +18,7 @@ use mirador_models::sections::SectionPipeline;
 use rtrb::Consumer;
 
 use crate::audio::Counters;
+use crate::beat_grid::BeatGrid;
 use crate::events::EventSink;
 use crate::frame::{LiveFrame, SampleBlock};
 use crate::listener::{Heard, Listener};
@@ -55,6 +56,8 @@ pub struct Worker {
     meter: Meter,
     channels: usize,
     publisher: triple_buffer::Input<Snapshot>,
+    /// The beat grid the audio thread reads.
+    grid: triple_buffer::Input<BeatGrid>,
     control: Receiver<Control>,
     counters: Arc<Counters>,
     state: Snapshot,
@@ -83,7 +86,10 @@ impl Worker {
         input: Consumers,
         meter: Meter,
         channels: usize,
-        publisher: triple_buffer::Input<Snapshot>,
+        (publisher, grid): (
+            triple_buffer::Input<Snapshot>,
+            triple_buffer::Input<BeatGrid>,
+        ),
         control: Receiver<Control>,
         counters: Arc<Counters>,
         initial: Snapshot,
@@ -94,6 +100,7 @@ impl Worker {
             meter,
             channels,
             publisher,
+            grid,
             control,
             counters,
             input_rate: initial.sample_rate as f64,
@@ -382,6 +389,19 @@ impl Worker {
     fn publish(&mut self) {
         self.publisher.input_buffer_mut().clone_from(&self.state);
         self.publisher.publish();
+        // The beat model's grid, for the audio thread to place beats to the sample.
+        let grid = match self.state.rhythm {
+            Some(r) if r.source == RhythmSource::BeatModel => BeatGrid {
+                beat: Some(r.beat.position),
+                period: r.beat.period * self.input_rate,
+                beat_in_bar: r.beat_in_bar.unwrap_or(0),
+                beats_per_bar: r.beats_per_bar.unwrap_or(0),
+            },
+            _ => BeatGrid::default(),
+        };
+        if *self.grid.input_buffer_mut() != grid {
+            self.grid.write(grid);
+        }
     }
 }
 

@@ -410,3 +410,66 @@ fn why_explains_the_genre_cell_by_cell_only_while_asked() {
         "stopping clears the overlay"
     );
 }
+
+/// The plugin's MIDI beat notes: with BeatNet listening on the worker, the audio stage places
+/// each predicted beat to the sample within its blocks, without allocating, once each, on the
+/// kicks of 120 BPM music. (The bar's count is the grid's, checked in `beat_grid`'s tests:
+/// BeatNet finds no bars in this one-chord loop.)
+#[test]
+fn beats_are_placed_in_the_blocks_on_the_kicks_without_allocating() {
+    use mirador_engine::listeners::beats::BeatListener;
+    use mirador_models::beats::BeatNet;
+
+    let rate = 48_000;
+    let signal = music(rate, 14.0, 2, 120.0);
+    let (mut audio, mut worker, _reader) = engine(&AnalyzerConfig::new(rate, 2)).unwrap();
+    worker = worker.with_listener(Box::new(BeatListener::new(
+        Arc::new(BeatNet::load().unwrap()),
+        rate,
+    )));
+    // (position, beat in bar), kept without allocating on the audio side.
+    let mut placed = [(0u64, 0u8); 64];
+    let mut count = 0;
+    reset_violation_count();
+    let mut rest = &signal[..];
+    for size in [512usize, 64, 4096, 1000].iter().cycle() {
+        if rest.is_empty() {
+            break;
+        }
+        let (chunk, after) = rest.split_at((size * 2).min(rest.len()));
+        rest = after;
+        let block = chunk.len() / 2;
+        assert_no_alloc(|| {
+            let start = audio.position();
+            audio.process_interleaved(chunk);
+            audio.beats_in(start, block, |offset, in_bar| {
+                if count < placed.len() {
+                    placed[count] = (start + offset as u64, in_bar);
+                    count += 1;
+                }
+            });
+        });
+        worker.poll();
+    }
+    assert_eq!(violation_count(), 0, "the audio side allocated");
+    // Once the tracker has settled (3 s): a beat on every kick (every 0.5 s), within 25 ms,
+    // none missed or doubled.
+    let period = 0.5 * rate as f64;
+    let settled: Vec<u64> = placed[..count]
+        .iter()
+        .map(|p| p.0)
+        .filter(|&at| at > 3 * rate as u64)
+        .collect();
+    assert!(settled.len() >= 20, "{:?}", &placed[..count]);
+    for w in settled.windows(2) {
+        let gap = (w[1] - w[0]) as f64 / period;
+        assert!(
+            (gap - 1.0).abs() < 0.1,
+            "beats {gap} periods apart: {settled:?}"
+        );
+    }
+    for &at in &settled {
+        let off = (at as f64 / period - (at as f64 / period).round()) * 0.5;
+        assert!(off.abs() < 0.025, "a beat {off} s from the kick");
+    }
+}

@@ -42,6 +42,13 @@ pub struct MiradorParams {
     pub show_mfcc: BoolParam,
     #[id = "show-predictions"]
     pub show_predictions: BoolParam,
+    /// A note on the plugin's note output at each tracked beat, placed to the sample.
+    #[id = "midi-beats"]
+    pub midi_beats: BoolParam,
+    #[id = "beat-note"]
+    pub beat_note: IntParam,
+    #[id = "downbeat-note"]
+    pub downbeat_note: IntParam,
 }
 
 impl Default for MiradorParams {
@@ -62,6 +69,14 @@ impl Default for MiradorParams {
             show_chroma: BoolParam::new("Show chroma", true),
             show_mfcc: BoolParam::new("Show MFCC", true),
             show_predictions: BoolParam::new("Show predictions", true),
+            midi_beats: BoolParam::new("MIDI beat notes", true),
+            // General MIDI drums: closed hi-hat, bass drum.
+            beat_note: IntParam::new("Beat note", 42, IntRange::Linear { min: 0, max: 127 }),
+            downbeat_note: IntParam::new(
+                "Downbeat note",
+                36,
+                IntRange::Linear { min: 0, max: 127 },
+            ),
         }
     }
 }
@@ -100,6 +115,10 @@ pub struct Mirador {
     model: Option<Arc<LiveModels>>,
     /// The user's library (`mirador index`), for reference tracks; loaded with the models.
     library: Option<Arc<Catalog>>,
+    /// Beat notes sounding: when (on the engine's timeline) each ends, and its key.
+    sounding: [Option<(u64, u8)>; 4],
+    /// Samples a beat note lasts (50 ms).
+    note_length: u64,
 }
 
 impl Default for Mirador {
@@ -110,6 +129,8 @@ impl Default for Mirador {
             shared: Arc::new(Shared::default()),
             model: None,
             library: None,
+            sounding: [None; 4],
+            note_length: 2205,
         }
     }
 }
@@ -183,6 +204,9 @@ impl Plugin for Mirador {
         },
     ];
 
+    /// Beat and downbeat notes out, for the host to record or route.
+    const MIDI_OUTPUT: MidiConfig = MidiConfig::Basic;
+
     type Editor = EguiEditor<EditorApp>;
     type SysExMessage = ();
     type BackgroundTask = ();
@@ -226,6 +250,8 @@ impl Plugin for Mirador {
         self.shutdown_worker();
         let channels = layout.main_input_channels.map_or(0, NonZeroU32::get) as usize;
         let rate = buffer_config.sample_rate.round() as u32;
+        self.note_length = u64::from(rate / 20).max(1);
+        self.sounding = [None; 4];
         if self.model.is_none() {
             // Without the models the analyzer still runs; the view says no model is loaded.
             self.model = LiveModels::load().ok().map(Arc::new);
@@ -264,16 +290,35 @@ impl Plugin for Mirador {
         &mut self,
         buffer: &mut Buffer,
         _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         // The audio is only read: the host gets its input back unchanged.
-        if let Some(audio) = &mut self.audio {
-            audio.set_enabled(self.params.analysis.value() && !self.params.bypass.value());
-            match buffer.as_slice_immutable() {
-                [mono] => audio.process_planar(&[&mono[..]]),
-                [left, right] => audio.process_planar(&[&left[..], &right[..]]),
-                _ => {}
-            }
+        let Some(audio) = &mut self.audio else {
+            return ProcessStatus::Normal;
+        };
+        let enabled = self.params.analysis.value() && !self.params.bypass.value();
+        audio.set_enabled(enabled);
+        let start = audio.position();
+        let len = buffer.samples();
+        match buffer.as_slice_immutable() {
+            [mono] => audio.process_planar(&[&mono[..]]),
+            [left, right] => audio.process_planar(&[&left[..], &right[..]]),
+            _ => {}
+        }
+        if enabled {
+            let notes = self.params.midi_beats.value().then(|| {
+                let key = |p: &IntParam| p.value().clamp(0, 127) as u8;
+                (key(&self.params.beat_note), key(&self.params.downbeat_note))
+            });
+            beat_notes(
+                audio,
+                start,
+                len,
+                notes,
+                &mut self.sounding,
+                self.note_length,
+                context,
+            );
         }
         ProcessStatus::Normal
     }
@@ -282,6 +327,72 @@ impl Plugin for Mirador {
         self.audio = None;
         self.shutdown_worker();
     }
+}
+
+/// The beat notes of the block of `len` samples from `start`: the ends of those sounding
+/// that fall in it, then a note on each beat the engine predicts in it (`notes`: beat and
+/// downbeat keys), each at its sample. Real-time safe: a fixed number of notes sound at once.
+fn beat_notes(
+    audio: &mut AudioStage,
+    start: u64,
+    len: usize,
+    notes: Option<(u8, u8)>,
+    sounding: &mut [Option<(u64, u8)>; 4],
+    note_length: u64,
+    context: &mut impl ProcessContext<Mirador>,
+) {
+    let end = start + len as u64;
+    let end_due = |sounding: &mut [Option<(u64, u8)>; 4], context: &mut _| {
+        for slot in sounding.iter_mut() {
+            if let Some((at, key)) = *slot {
+                if at < end {
+                    send(context, (at.max(start) - start) as u32, key, false);
+                    *slot = None;
+                }
+            }
+        }
+    };
+    end_due(sounding, context);
+    let Some((beat, downbeat)) = notes else {
+        return;
+    };
+    audio.beats_in(start, len, |offset, in_bar| {
+        let key = if in_bar == 1 { downbeat } else { beat };
+        send(context, offset as u32, key, true);
+        if let Some(slot) = sounding.iter_mut().find(|s| s.is_none()) {
+            *slot = Some((start + offset as u64 + note_length, key));
+        }
+    });
+    // A note shorter than what is left of the block ends in it.
+    end_due(sounding, context);
+}
+
+fn send(context: &mut impl ProcessContext<Mirador>, timing: u32, key: u8, on: bool) {
+    // Channel 10, General MIDI's drums.
+    let (voice_id, channel, key) = (
+        nice_plug::midi::VoiceID::Wildcard,
+        nice_plug::midi::Channel::Number(9),
+        nice_plug::midi::Key::Number(key),
+    );
+    let event = if on {
+        NoteEvent::NoteOn {
+            timing,
+            voice_id,
+            channel,
+            key,
+            velocity: 0.8,
+        }
+    } else {
+        NoteEvent::NoteOff {
+            timing,
+            voice_id,
+            channel,
+            key,
+            velocity: 0.0,
+        }
+    };
+    // A host without an output buffer, or a full one, loses the note; nothing waits.
+    let _ = context.try_send_event(event);
 }
 
 impl Mirador {

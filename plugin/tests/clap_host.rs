@@ -278,3 +278,121 @@ fn hosted_plugin_passes_audio_through_and_restores_state() {
     let output = run(&mut restored, 48_000.0, 256, &input, &[]);
     assert_eq!(output, input);
 }
+
+/// The note output: with the default parameters, a note on every beat of the 120 BPM kick
+/// (the key of a beat or a downbeat, on channel 10), each placed in its block to the sample
+/// and ended 50 ms later. Once BeatNet has settled, one note per kick, within 25 ms of it.
+/// The host runs at about 1.5 times real time, so the worker keeps up as it would live
+/// (beside the other host test on two cores).
+#[test]
+fn hosted_plugin_plays_a_note_on_each_beat() {
+    use clack_host::events::event_types::{NoteOffEvent, NoteOnEvent};
+
+    let entry = load_entry(&plugin_path());
+    let mut instance = instantiate(&entry);
+    let (rate, block) = (48_000.0, 512usize);
+    let input = music(rate, (rate * 14.0) as usize);
+    let config = PluginAudioConfiguration {
+        sample_rate: rate,
+        min_frames_count: 1,
+        max_frames_count: block as u32,
+    };
+    let processor = instance.activate(|_, _| (), config).expect("activate");
+    let mut processor = processor.start_processing().expect("start processing");
+    let mut in_ports = AudioPorts::with_capacity(2, 1);
+    let mut out_ports = AudioPorts::with_capacity(2, 1);
+    let mut scratch_in = [vec![0.0f32; block], vec![0.0f32; block]];
+    let mut scratch_out = [vec![0.0f32; block], vec![0.0f32; block]];
+    let mut out_events = EventBuffer::new();
+    // (sample, key, on) of every note event.
+    let mut notes = Vec::new();
+    let mut start = 0;
+    while start < input[0].len() {
+        let len = block.min(input[0].len() - start);
+        for (scratch, channel) in scratch_in.iter_mut().zip(&input) {
+            scratch[..len].copy_from_slice(&channel[start..start + len]);
+        }
+        let in_audio = in_ports.with_input_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_input_only(
+                scratch_in
+                    .iter_mut()
+                    .map(|b| InputChannel::variable(&mut b[..len])),
+            ),
+        }]);
+        let mut out_audio = out_ports.with_output_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_output_only(
+                scratch_out.iter_mut().map(|b| &mut b[..len]),
+            ),
+        }]);
+        out_events.clear();
+        processor
+            .process(
+                &in_audio,
+                &mut out_audio,
+                &InputEvents::empty(),
+                &mut OutputEvents::from_buffer(&mut out_events),
+                Some(start as u64),
+                None,
+            )
+            .expect("process");
+        for event in out_events.iter() {
+            if let Some(on) = event.as_event::<NoteOnEvent>() {
+                let raw = on.as_raw();
+                assert_eq!(raw.channel, 9);
+                notes.push((start as u64 + u64::from(raw.header.time), raw.key, true));
+            } else if let Some(off) = event.as_event::<NoteOffEvent>() {
+                let raw = off.as_raw();
+                notes.push((start as u64 + u64::from(raw.header.time), raw.key, false));
+            }
+        }
+        start += len;
+        std::thread::sleep(std::time::Duration::from_secs_f64(len as f64 / rate / 1.5));
+    }
+    instance.deactivate(processor.stop_processing());
+
+    let ons: Vec<(u64, i16)> = notes.iter().filter(|n| n.2).map(|n| (n.0, n.1)).collect();
+    assert!(
+        ons.iter().all(|&(_, key)| key == 42 || key == 36),
+        "{ons:?}"
+    );
+    // Each note ends 50 ms (2400 samples) after it starts.
+    for &(at, key) in &ons {
+        assert!(
+            notes.iter().any(|n| !n.2 && n.1 == key && n.0 == at + 2400)
+                || at + 2400 >= input[0].len() as u64,
+            "no end for the note at {at}"
+        );
+    }
+    let period = 0.5 * rate;
+    let settled: Vec<u64> = ons
+        .iter()
+        .map(|n| n.0)
+        .filter(|&at| at as f64 > 6.0 * rate)
+        .collect();
+    assert!(settled.len() >= 14, "{ons:?}");
+    for w in settled.windows(2) {
+        let gap = (w[1] - w[0]) as f64 / period;
+        assert!(
+            (gap - 1.0).abs() < 0.1,
+            "notes {gap} beats apart: {settled:?}"
+        );
+    }
+    let offsets: Vec<f64> = settled
+        .iter()
+        .map(|&at| {
+            let beats = at as f64 / period;
+            (beats - beats.round()) * 0.5
+        })
+        .collect();
+    let mean = offsets.iter().sum::<f64>() / offsets.len() as f64;
+    let worst = offsets.iter().map(|o| o.abs()).fold(0.0, f64::max);
+    println!(
+        "{} beat notes after 6 s: {:.1} ms from the kicks on average, {:.1} ms at most",
+        settled.len(),
+        mean * 1e3,
+        worst * 1e3
+    );
+    assert!(worst < 0.025, "a note {worst} s from its kick");
+}
