@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use mirador_dsp::{Frame, StreamingAnalyzer};
-use rtrb::Producer;
+use mirador_models::notes::NoteEvent;
+use rtrb::{Consumer, Producer};
 
 use crate::beat_grid::BeatPredictor;
 use crate::frame::{LiveFrame, SampleBlock, BLOCK_SAMPLES};
@@ -43,6 +44,7 @@ pub struct AudioStage {
     /// Analysis was off since the last block went out.
     gap: bool,
     beats: BeatPredictor,
+    notes: Consumer<NoteEvent>,
 }
 
 impl AudioStage {
@@ -52,9 +54,11 @@ impl AudioStage {
         counters: Arc<Counters>,
         channels: usize,
         beats: BeatPredictor,
+        notes: Consumer<NoteEvent>,
     ) -> Self {
         Self {
             beats,
+            notes,
             analyzer,
             out,
             counters,
@@ -143,6 +147,14 @@ impl AudioStage {
     /// `beat(offset, beat_in_bar)`. Real-time safe.
     pub fn beats_in(&mut self, start: u64, len: usize, beat: impl FnMut(usize, u8)) {
         self.beats.beats_in(start, len, beat);
+    }
+
+    /// The transcribed notes announced since the last call, in order (about 0.4 s after
+    /// their onsets). Real-time safe.
+    pub fn take_notes(&mut self, mut note: impl FnMut(NoteEvent)) {
+        while let Ok(event) = self.notes.pop() {
+            note(event);
+        }
     }
 
     fn count(&self, frames: usize) {

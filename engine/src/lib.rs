@@ -36,6 +36,7 @@ pub use beat_grid::{BeatGrid, BeatPredictor};
 pub use events::{Event, EventSink, EventSource};
 pub use frame::{LiveFrame, SampleBlock, BLOCK_SAMPLES, LIVE_MELS, LIVE_MFCCS};
 pub use listener::{BarBeat, Heard, Listener};
+pub use mirador_models::notes::NoteEvent;
 pub use models::LiveModels;
 pub use snapshot::{
     Beat, ClassProbabilities, History, LiveChord, LiveNote, Reference, References, Rhythm,
@@ -49,6 +50,8 @@ pub const HISTORY_SECONDS: f64 = 10.0;
 pub const RING_FRAMES: usize = 256;
 /// Sample blocks the listeners' ring holds (about 3 s).
 pub const RING_BLOCKS: usize = 256;
+/// Transcribed notes waiting for the audio thread (several seconds of dense piano).
+pub const RING_NOTES: usize = 256;
 /// Seconds of samples the loudness ring holds.
 const RING_SECONDS: f64 = 2.0;
 
@@ -128,6 +131,7 @@ pub fn build(config: &AnalyzerConfig) -> Result<(AudioStage, Worker, SnapshotRea
     let (input, output) = triple_buffer::TripleBuffer::new(&initial).split();
     let (control, control_rx) = crossbeam_channel::unbounded();
     let (grid, beats) = beat_grid::channel();
+    let (notes, notes_rx) = rtrb::RingBuffer::new(RING_NOTES);
     let meter = mirador_dsp::loudness::Meter::new(config.channels, config.input_sample_rate)
         .map_err(|e| EngineError::Meter(e.to_string()))?;
     let worker = Worker::new(
@@ -138,7 +142,11 @@ pub fn build(config: &AnalyzerConfig) -> Result<(AudioStage, Worker, SnapshotRea
         },
         meter,
         config.channels,
-        (input, grid),
+        worker::Outlets {
+            snapshots: input,
+            grid,
+            notes,
+        },
         control_rx,
         counters.clone(),
         initial,
@@ -153,6 +161,7 @@ pub fn build(config: &AnalyzerConfig) -> Result<(AudioStage, Worker, SnapshotRea
         counters.clone(),
         config.channels,
         beats,
+        notes_rx,
     );
     let reader = SnapshotReader {
         output,

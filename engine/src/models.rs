@@ -41,6 +41,11 @@ impl LiveModels {
         })
     }
 
+    /// Whether the notes heard are transcribed.
+    pub fn transcribes(&self) -> bool {
+        self.notes.is_some()
+    }
+
     /// Also transcribes the notes heard (basic-pitch on its own thread, a fifth of a core).
     pub fn transcribing(mut self) -> Result<Self, ModelError> {
         self.notes = Some(Arc::new(NoteNet::load()?));

@@ -15,7 +15,7 @@ use mirador_dsp::structure::columns::FrameView;
 use mirador_models::key::key_of;
 use mirador_models::notes::NoteEvent;
 use mirador_models::sections::SectionPipeline;
-use rtrb::Consumer;
+use rtrb::{Consumer, Producer};
 
 use crate::audio::Counters;
 use crate::beat_grid::BeatGrid;
@@ -51,6 +51,14 @@ pub(crate) struct Consumers {
     pub samples: Consumer<f32>,
 }
 
+/// What the worker hands on: snapshots to the views; the beat grid and the transcribed notes
+/// to the audio thread (the plugin's note output).
+pub(crate) struct Outlets {
+    pub snapshots: triple_buffer::Input<Snapshot>,
+    pub grid: triple_buffer::Input<BeatGrid>,
+    pub notes: Producer<NoteEvent>,
+}
+
 pub struct Worker {
     input: Consumers,
     meter: Meter,
@@ -58,6 +66,8 @@ pub struct Worker {
     publisher: triple_buffer::Input<Snapshot>,
     /// The beat grid the audio thread reads.
     grid: triple_buffer::Input<BeatGrid>,
+    /// The transcribed notes, to the audio thread; dropped when it does not take them.
+    notes_out: Producer<NoteEvent>,
     control: Receiver<Control>,
     counters: Arc<Counters>,
     state: Snapshot,
@@ -86,10 +96,7 @@ impl Worker {
         input: Consumers,
         meter: Meter,
         channels: usize,
-        (publisher, grid): (
-            triple_buffer::Input<Snapshot>,
-            triple_buffer::Input<BeatGrid>,
-        ),
+        outlets: Outlets,
         control: Receiver<Control>,
         counters: Arc<Counters>,
         initial: Snapshot,
@@ -99,8 +106,9 @@ impl Worker {
             input,
             meter,
             channels,
-            publisher,
-            grid,
+            publisher: outlets.snapshots,
+            grid: outlets.grid,
+            notes_out: outlets.notes,
             control,
             counters,
             input_rate: initial.sample_rate as f64,
@@ -289,6 +297,8 @@ impl Worker {
         }
         for event in self.heard.notes.drain(..) {
             play_note(&mut self.state.notes, event);
+            // A plugin that does not send them (or a host that stopped) lets them drop.
+            let _ = self.notes_out.push(event);
             if let Some(events) = &mut self.events {
                 events.note(event);
             }

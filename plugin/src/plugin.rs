@@ -49,6 +49,10 @@ pub struct MiradorParams {
     pub beat_note: IntParam,
     #[id = "downbeat-note"]
     pub downbeat_note: IntParam,
+    /// The notes played, transcribed live (basic-pitch, a fifth of a core; taken on at the
+    /// next activation), on the note output's channel 1, about 0.4 s after each onset.
+    #[id = "midi-notes"]
+    pub midi_notes: BoolParam,
 }
 
 impl Default for MiradorParams {
@@ -77,6 +81,7 @@ impl Default for MiradorParams {
                 36,
                 IntRange::Linear { min: 0, max: 127 },
             ),
+            midi_notes: BoolParam::new("MIDI notes (transcribed)", false),
         }
     }
 }
@@ -253,10 +258,23 @@ impl Plugin for Mirador {
         self.note_length = u64::from(rate / 20).max(1);
         self.sounding = [None; 4];
         if self.model.is_none() {
-            // Without the models the analyzer still runs; the view says no model is loaded.
-            self.model = LiveModels::load().ok().map(Arc::new);
             // No library, or an empty one: no reference tracks, nothing else changes.
             self.library = Catalog::open(&Library::default_path()).ok().map(Arc::new);
+        }
+        let transcribe = self.params.midi_notes.value();
+        if self
+            .model
+            .as_ref()
+            .is_none_or(|m| m.transcribes() != transcribe)
+        {
+            // Without the models the analyzer still runs; the view says no model is loaded.
+            let models = LiveModels::load();
+            let models = if transcribe {
+                models.and_then(LiveModels::transcribing)
+            } else {
+                models
+            };
+            self.model = models.ok().map(Arc::new);
         }
         let with_library = self.library.is_some() && self.model.is_some();
         self.shared.library.store(with_library, Ordering::Relaxed);
@@ -320,6 +338,19 @@ impl Plugin for Mirador {
                 context,
             );
         }
+        // Already late: each at the block's start.
+        let transcribed = self.params.midi_notes.value();
+        audio.take_notes(|event| {
+            if transcribed {
+                let (key, velocity) = match event {
+                    mirador_engine::NoteEvent::On {
+                        pitch, velocity, ..
+                    } => (pitch, velocity),
+                    mirador_engine::NoteEvent::Off { pitch, .. } => (pitch, 0),
+                };
+                send(context, 0, 0, key, f32::from(velocity) / 127.0);
+            }
+        });
         ProcessStatus::Normal
     }
 
@@ -346,7 +377,13 @@ fn beat_notes(
         for slot in sounding.iter_mut() {
             if let Some((at, key)) = *slot {
                 if at < end {
-                    send(context, (at.max(start) - start) as u32, key, false);
+                    send(
+                        context,
+                        (at.max(start) - start) as u32,
+                        BEAT_CHANNEL,
+                        key,
+                        0.0,
+                    );
                     *slot = None;
                 }
             }
@@ -358,7 +395,7 @@ fn beat_notes(
     };
     audio.beats_in(start, len, |offset, in_bar| {
         let key = if in_bar == 1 { downbeat } else { beat };
-        send(context, offset as u32, key, true);
+        send(context, offset as u32, BEAT_CHANNEL, key, 0.8);
         if let Some(slot) = sounding.iter_mut().find(|s| s.is_none()) {
             *slot = Some((start + offset as u64 + note_length, key));
         }
@@ -367,20 +404,29 @@ fn beat_notes(
     end_due(sounding, context);
 }
 
-fn send(context: &mut impl ProcessContext<Mirador>, timing: u32, key: u8, on: bool) {
-    // Channel 10, General MIDI's drums.
+/// Channel 10 (0-based 9), General MIDI's drums.
+const BEAT_CHANNEL: u8 = 9;
+
+/// A note on (`velocity` above 0) or off at sample `timing` of the block.
+fn send(
+    context: &mut impl ProcessContext<Mirador>,
+    timing: u32,
+    channel: u8,
+    key: u8,
+    velocity: f32,
+) {
     let (voice_id, channel, key) = (
         nice_plug::midi::VoiceID::Wildcard,
-        nice_plug::midi::Channel::Number(9),
-        nice_plug::midi::Key::Number(key),
+        nice_plug::midi::Channel::Number(channel),
+        nice_plug::midi::Key::Number(key.min(127)),
     );
-    let event = if on {
+    let event = if velocity > 0.0 {
         NoteEvent::NoteOn {
             timing,
             voice_id,
             channel,
             key,
-            velocity: 0.8,
+            velocity,
         }
     } else {
         NoteEvent::NoteOff {

@@ -44,7 +44,17 @@ fn plugin_path() -> PathBuf {
     let (library, folder) = common::built_library("clap-host-test");
     let bundle = folder.join("Mirador.clap");
     std::fs::create_dir_all(&folder).unwrap();
-    std::fs::copy(&library, &bundle).unwrap();
+    // Copied aside and renamed into place: a test that has the bundle loaded keeps its file
+    // (overwriting a mapped library in place crashes the process that mapped it).
+    let copy = folder.join(format!(
+        "Mirador.clap.{}",
+        std::thread::current()
+            .name()
+            .unwrap_or("test")
+            .replace("::", "-")
+    ));
+    std::fs::copy(&library, &copy).unwrap();
+    std::fs::rename(&copy, &bundle).unwrap();
     bundle
 }
 
@@ -279,19 +289,17 @@ fn hosted_plugin_passes_audio_through_and_restores_state() {
     assert_eq!(output, input);
 }
 
-/// The note output: with the default parameters, a note on every beat of the 120 BPM kick
-/// (the key of a beat or a downbeat, on channel 10), each placed in its block to the sample
-/// and ended 50 ms later. Once BeatNet has settled, one note per kick, within 25 ms of it.
-/// The host runs at about 1.5 times real time, so the worker keeps up as it would live
-/// (beside the other host test on two cores).
-#[test]
-fn hosted_plugin_plays_a_note_on_each_beat() {
+/// Plays `input` at 48 kHz in 512-sample blocks at about 1.5 times real time (so the worker
+/// keeps up as it would live, beside the other host test on two cores), sending `events`
+/// with the first block: every note event the plugin sends, as (sample, channel, key, on).
+fn play_collecting_notes(
+    instance: &mut PluginInstance<TestHost>,
+    input: &[Vec<f32>; 2],
+    events: &[ParamValueEvent],
+) -> Vec<(u64, i16, i16, bool)> {
     use clack_host::events::event_types::{NoteOffEvent, NoteOnEvent};
 
-    let entry = load_entry(&plugin_path());
-    let mut instance = instantiate(&entry);
     let (rate, block) = (48_000.0, 512usize);
-    let input = music(rate, (rate * 14.0) as usize);
     let config = PluginAudioConfiguration {
         sample_rate: rate,
         min_frames_count: 1,
@@ -304,12 +312,11 @@ fn hosted_plugin_plays_a_note_on_each_beat() {
     let mut scratch_in = [vec![0.0f32; block], vec![0.0f32; block]];
     let mut scratch_out = [vec![0.0f32; block], vec![0.0f32; block]];
     let mut out_events = EventBuffer::new();
-    // (sample, key, on) of every note event.
     let mut notes = Vec::new();
     let mut start = 0;
     while start < input[0].len() {
         let len = block.min(input[0].len() - start);
-        for (scratch, channel) in scratch_in.iter_mut().zip(&input) {
+        for (scratch, channel) in scratch_in.iter_mut().zip(input) {
             scratch[..len].copy_from_slice(&channel[start..start + len]);
         }
         let in_audio = in_ports.with_input_buffers([AudioPortBuffer {
@@ -326,33 +333,50 @@ fn hosted_plugin_plays_a_note_on_each_beat() {
                 scratch_out.iter_mut().map(|b| &mut b[..len]),
             ),
         }]);
+        let batch: &[ParamValueEvent] = if start == 0 { events } else { &[] };
         out_events.clear();
         processor
             .process(
                 &in_audio,
                 &mut out_audio,
-                &InputEvents::empty(),
+                &InputEvents::from_buffer(&batch),
                 &mut OutputEvents::from_buffer(&mut out_events),
                 Some(start as u64),
                 None,
             )
             .expect("process");
         for event in out_events.iter() {
-            if let Some(on) = event.as_event::<NoteOnEvent>() {
-                let raw = on.as_raw();
-                assert_eq!(raw.channel, 9);
-                notes.push((start as u64 + u64::from(raw.header.time), raw.key, true));
-            } else if let Some(off) = event.as_event::<NoteOffEvent>() {
-                let raw = off.as_raw();
-                notes.push((start as u64 + u64::from(raw.header.time), raw.key, false));
+            let note = if let Some(on) = event.as_event::<NoteOnEvent>() {
+                Some((on.as_raw(), true))
+            } else {
+                event
+                    .as_event::<NoteOffEvent>()
+                    .map(|off| (off.as_raw(), false))
+            };
+            if let Some((raw, on)) = note {
+                let at = start as u64 + u64::from(raw.header.time);
+                notes.push((at, raw.channel, raw.key, on));
             }
         }
         start += len;
         std::thread::sleep(std::time::Duration::from_secs_f64(len as f64 / rate / 1.5));
     }
     instance.deactivate(processor.stop_processing());
+    notes
+}
 
-    let ons: Vec<(u64, i16)> = notes.iter().filter(|n| n.2).map(|n| (n.0, n.1)).collect();
+/// The note output: with the default parameters, a note on every beat of the 120 BPM kick
+/// (the key of a beat or a downbeat, on channel 10), each placed in its block to the sample
+/// and ended 50 ms later. Once BeatNet has settled, one note per kick, within 25 ms of it.
+#[test]
+fn hosted_plugin_plays_a_note_on_each_beat() {
+    let entry = load_entry(&plugin_path());
+    let mut instance = instantiate(&entry);
+    let rate = 48_000.0;
+    let input = music(rate, (rate * 14.0) as usize);
+    let notes = play_collecting_notes(&mut instance, &input, &[]);
+    assert!(notes.iter().all(|n| n.1 == 9), "beats only, on channel 10");
+    let ons: Vec<(u64, i16)> = notes.iter().filter(|n| n.3).map(|n| (n.0, n.2)).collect();
     assert!(
         ons.iter().all(|&(_, key)| key == 42 || key == 36),
         "{ons:?}"
@@ -360,7 +384,7 @@ fn hosted_plugin_plays_a_note_on_each_beat() {
     // Each note ends 50 ms (2400 samples) after it starts.
     for &(at, key) in &ons {
         assert!(
-            notes.iter().any(|n| !n.2 && n.1 == key && n.0 == at + 2400)
+            notes.iter().any(|n| !n.3 && n.2 == key && n.0 == at + 2400)
                 || at + 2400 >= input[0].len() as u64,
             "no end for the note at {at}"
         );
@@ -395,4 +419,39 @@ fn hosted_plugin_plays_a_note_on_each_beat() {
         worst * 1e3
     );
     assert!(worst < 0.025, "a note {worst} s from its kick");
+}
+
+/// With `MIDI notes (transcribed)` on (taken at the next activation) and the beat notes off,
+/// the note output carries the notes played: the C-major chord's C4, E4 and G4, on channel 1.
+#[test]
+fn hosted_plugin_sends_the_transcribed_notes_when_asked() {
+    let entry = load_entry(&plugin_path());
+    let mut instance = instantiate(&entry);
+    let changes = [
+        ParamValueEvent::new(
+            0,
+            param_id(&mut instance, "MIDI notes (transcribed)"),
+            Pckn::match_all(),
+            1.0,
+        ),
+        ParamValueEvent::new(
+            0,
+            param_id(&mut instance, "MIDI beat notes"),
+            Pckn::match_all(),
+            0.0,
+        ),
+    ];
+    let rate = 48_000.0;
+    play_collecting_notes(&mut instance, &music(rate, 4800), &changes);
+    let notes = play_collecting_notes(&mut instance, &music(rate, (rate * 6.0) as usize), &[]);
+    assert!(
+        notes.iter().all(|n| n.1 == 0),
+        "notes only, on channel 1: {notes:?}"
+    );
+    for key in [60, 64, 67] {
+        assert!(
+            notes.iter().any(|n| n.3 && n.2 == key),
+            "no {key} among {notes:?}"
+        );
+    }
 }
