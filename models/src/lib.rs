@@ -25,7 +25,7 @@
 //! Training and conversion code is in `models/training/` (`cargo xtask models`); each model
 //! has a card beside its files (`models/classic/README.md`, `models/musicnn/README.md`,
 //! `models/cnn/README.md`, `models/beatnet/README.md`, `models/chords/README.md`,
-//! `models/sections/README.md`).
+//! `models/sections/README.md`, `models/basic_pitch/README.md`, `models/crepe/README.md`).
 
 pub mod abstain;
 pub mod beats;
