@@ -36,11 +36,12 @@ pub use beat_grid::{BeatGrid, BeatPredictor};
 pub use events::{Event, EventSink, EventSource};
 pub use frame::{LiveFrame, SampleBlock, BLOCK_SAMPLES, LIVE_MELS, LIVE_MFCCS};
 pub use listener::{BarBeat, Heard, Listener};
+pub use mirador_models::melody::Pitch;
 pub use mirador_models::notes::NoteEvent;
 pub use models::LiveModels;
 pub use snapshot::{
     Beat, ClassProbabilities, History, LiveChord, LiveNote, Reference, References, Rhythm,
-    RhythmSource, SaliencyCell, Snapshot, TunerReading,
+    RhythmSource, SaliencyCell, Snapshot,
 };
 pub use worker::{Control, Worker};
 

@@ -4,11 +4,10 @@
 
 use std::sync::Arc;
 
+use mirador_models::melody::Pitch;
 use mirador_models::notes::NoteEvent;
 
-use crate::snapshot::{
-    Beat, ClassProbabilities, LiveChord, References, SaliencyCell, TunerReading,
-};
+use crate::snapshot::{Beat, ClassProbabilities, LiveChord, References, SaliencyCell};
 
 pub trait Listener: Send {
     /// Mono analysis-rate samples; `position` is the analysis-rate index of `block[0]`.
@@ -40,7 +39,7 @@ pub struct Heard {
     pub mood: Option<ClassProbabilities>,
     pub beat: Option<BarBeat>,
     pub chord: Option<LiveChord>,
-    pub tuner: Option<TunerReading>,
+    pub tuner: Option<Pitch>,
     /// Why there is no genre or mood yet, when a model is listening (not enough audio yet,
     /// or silence).
     pub predictions_withheld: Option<&'static str>,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use mirador_dsp::pitch::chords::Chord;
 use mirador_dsp::pitch::key::Key;
+use mirador_models::melody::Pitch;
 pub use mirador_models::sections::LiveSection;
 use mirador_models::tagger::saliency::BANDS;
 
@@ -162,32 +163,6 @@ impl ClassProbabilities {
     }
 }
 
-/// The tuner's reading: the pitch of the one voice or instrument heard, held steady.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TunerReading {
-    /// Seconds on the snapshots' timeline of the newest frame it rests on.
-    pub time: f64,
-    pub hz: f32,
-    /// CREPE's confidence, 0.5 (voiced) to 1.
-    pub confidence: f32,
-}
-
-impl TunerReading {
-    /// The MIDI note nearest the pitch.
-    pub fn note(&self) -> i32 {
-        self.midi().round() as i32
-    }
-
-    /// Cents from [`TunerReading::note`], -50 to 50.
-    pub fn cents_off(&self) -> f32 {
-        100.0 * (self.midi() - self.midi().round())
-    }
-
-    fn midi(&self) -> f32 {
-        69.0 + 12.0 * (self.hz / 440.0).log2()
-    }
-}
-
 /// Notes kept for the views: the history's 10 s of dense piano.
 const NOTES_KEPT: usize = 256;
 
@@ -323,8 +298,9 @@ pub struct Snapshot {
     pub rhythm: Option<Rhythm>,
     pub key: Option<Key>,
     pub chord: Option<LiveChord>,
-    /// The pitch of the one voice or instrument heard, while there is one.
-    pub tuner: Option<TunerReading>,
+    /// The tuner: the pitch of the one voice or instrument heard, held steady, while there
+    /// is one (its time that of the newest frame it rests on).
+    pub tuner: Option<Pitch>,
     /// The notes heard lately, as announced, when the transcriber listens.
     pub notes: History<LiveNote>,
     /// The chords named lately, each when it began, oldest first (the view's chord lane).

@@ -16,7 +16,7 @@ use mirador_dsp::pitch::chords::Chord;
 use mirador_dsp::pitch::key::PITCH_NAMES;
 use mirador_dsp::structure::letter;
 use mirador_dsp::AnalysisParams;
-use mirador_engine::{RhythmSource, Snapshot, SnapshotReader, TunerReading, LIVE_MELS, LIVE_MFCCS};
+use mirador_engine::{Pitch, RhythmSource, Snapshot, SnapshotReader, LIVE_MELS, LIVE_MFCCS};
 
 use heatmap::Heatmap;
 
@@ -261,7 +261,7 @@ impl View {
 }
 
 /// The nearest note, and a needle on a -50..50 cent scale: green within 5 cents.
-fn tuner(ui: &mut Ui, reading: Option<TunerReading>) {
+fn tuner(ui: &mut Ui, reading: Option<Pitch>) {
     let (rect, response) = ui.allocate_exact_size(Vec2::new(96.0, 40.0), Sense::hover());
     let painter = ui.painter();
     let Some(r) = reading else {
@@ -275,7 +275,7 @@ fn tuner(ui: &mut Ui, reading: Option<TunerReading>) {
         response.on_hover_text("tuner: no single pitch heard");
         return;
     };
-    let (note, cents) = (r.note(), r.cents_off());
+    let (note, cents) = r.note_and_cents();
     let name = format!(
         "{}{}",
         PITCH_NAMES[note.rem_euclid(12) as usize],

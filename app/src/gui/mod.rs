@@ -256,12 +256,15 @@ pub fn summary(s: &Snapshot) -> serde_json::Value {
                 .map(|t| serde_json::json!({"path": t.path, "score": t.score}))
                 .collect::<Vec<_>>()
         }),
-        "tuner": s.tuner.map(|t| serde_json::json!({
-            "hz": t.hz,
-            "note": t.note(),
-            "cents": t.cents_off(),
-            "confidence": t.confidence,
-        })),
+        "tuner": s.tuner.map(|t| {
+            let (note, cents) = t.note_and_cents();
+            serde_json::json!({
+                "hz": t.hz,
+                "note": note,
+                "cents": cents,
+                "confidence": t.confidence,
+            })
+        }),
         "rms": s.rms,
         "centroid_hz": s.centroid,
         // What "why" shows: the genre explained and the 0.5 s cells on screen.

@@ -9,7 +9,6 @@ use mirador_models::melody::{CrepeNet, MelodyPipeline, Pitch};
 use mirador_models::{ModelError, Pipeline};
 
 use crate::listener::{Heard, Listener};
-use crate::snapshot::TunerReading;
 
 /// 16 kHz samples between readings (50 ms).
 const HOP: usize = 800;
@@ -22,7 +21,7 @@ pub struct TunerListener {
     pipeline: MelodyPipeline,
     /// The newest pitches, oldest first.
     recent: Vec<Pitch>,
-    newest: Option<TunerReading>,
+    newest: Option<Pitch>,
 }
 
 impl TunerListener {
@@ -34,7 +33,7 @@ impl TunerListener {
         })
     }
 
-    fn reading(&self) -> Option<TunerReading> {
+    fn reading(&self) -> Option<Pitch> {
         let mut voiced: Vec<&Pitch> = self.recent.iter().filter(|p| p.voiced()).collect();
         if voiced.len() < VOICED_NEEDED {
             return None;
@@ -47,7 +46,7 @@ impl TunerListener {
             .collect();
         let n = near.len() as f32;
         let octaves = near.iter().map(|p| (p.hz / median).log2()).sum::<f32>() / n;
-        Some(TunerReading {
+        Some(Pitch {
             time: self.recent.last().map_or(0.0, |p| p.time),
             hz: median * 2f32.powf(octaves),
             confidence: near.iter().map(|p| p.confidence).sum::<f32>() / n,
@@ -117,8 +116,9 @@ mod tests {
             tuner.push(block, (i * 512) as u64);
             tuner.update(&mut heard);
             if let Some(r) = heard.tuner.filter(|r| r.time > 0.5) {
-                readings.push(r.cents_off());
-                assert_eq!(r.note(), 55, "G3: {r:?}");
+                let (note, cents) = r.note_and_cents();
+                readings.push(cents);
+                assert_eq!(note, 55, "G3: {r:?}");
             }
         }
         assert!(readings.len() > 20);

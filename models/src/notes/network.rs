@@ -31,11 +31,6 @@ pub struct WindowActivations {
 }
 
 impl NoteNet {
-    /// A short digest of the shipped graph (see `tagger::Variant::fingerprint`).
-    pub fn fingerprint() -> String {
-        crate::fingerprint(&[ONNX])
-    }
-
     /// Loads and optimizes the shipped graph for one window at a time (do it once).
     pub fn load() -> Result<Self, ModelError> {
         let plan = tract_onnx::onnx()
