@@ -19,6 +19,14 @@ use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
 
 const PLUGIN_ID: &CStr = c"org.mirador.analyzer";
+
+/// Held by each test while it runs: two of them keep time with the worker's real-time
+/// analysis, which a third test busy on the same two cores would slow.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
 const SECONDS: f64 = 3.0;
 
 struct TestHostShared;
@@ -224,6 +232,7 @@ fn stream(
 
 #[test]
 fn hosted_plugin_passes_audio_through_and_restores_state() {
+    let _alone = one_at_a_time();
     let path = plugin_path();
     let entry = load_entry(&path);
     let factory = entry.get_plugin_factory().expect("plugin factory");
@@ -339,6 +348,7 @@ fn play_collecting_notes(
 /// and ended 50 ms later. Once BeatNet has settled, one note per kick, within 25 ms of it.
 #[test]
 fn hosted_plugin_plays_a_note_on_each_beat() {
+    let _alone = one_at_a_time();
     let entry = load_entry(&plugin_path());
     let mut instance = instantiate(&entry);
     let rate = 48_000.0;
@@ -394,6 +404,7 @@ fn hosted_plugin_plays_a_note_on_each_beat() {
 /// the note output carries the notes played: the C-major chord's C4, E4 and G4, on channel 1.
 #[test]
 fn hosted_plugin_sends_the_transcribed_notes_when_asked() {
+    let _alone = one_at_a_time();
     let entry = load_entry(&plugin_path());
     let mut instance = instantiate(&entry);
     let changes = [
