@@ -270,6 +270,9 @@ fn summary_line<'a>(
         }
         notes.push(said);
     }
+    if let Some(track) = &a.clip.f0 {
+        notes.push(melody_range(track));
+    }
     let note = (!notes.is_empty()).then(|| notes.join("; "));
     summary::Line {
         name,
@@ -433,6 +436,27 @@ fn json_object(a: &Analysis, name: &str, model: Option<&str>, picture: Option<&P
             "confidence": track.iter().map(|p| p.confidence).collect::<Vec<_>>(),
         })),
     })
+}
+
+/// "melody G3-E5, 62 % voiced": the voiced frames' range (5th to 95th percentile, so a
+/// stray octave does not stretch it).
+fn melody_range(track: &[melody::Pitch]) -> String {
+    let mut notes: Vec<i32> = track
+        .iter()
+        .filter(|p| p.voiced())
+        .map(|p| p.note_and_cents().0)
+        .collect();
+    if notes.is_empty() {
+        return "no melody".into();
+    }
+    notes.sort_unstable();
+    let at = |q: f64| notes[((notes.len() - 1) as f64 * q).round() as usize].clamp(0, 127) as u8;
+    format!(
+        "melody {}-{}, {:.0} % voiced",
+        note_name(at(0.05)),
+        note_name(at(0.95)),
+        100.0 * notes.len() as f64 / track.len() as f64
+    )
 }
 
 /// Scientific pitch notation: MIDI 60 is C4.

@@ -1053,4 +1053,37 @@ fn the_melody_track_agrees_with_the_notes_of_a_trumpet() {
         "{agreeing} of {} notes",
         notes.len()
     );
+    // The summary names the range the trumpet played in, which holds most of its notes.
+    let out = mirador(&[
+        "analyze",
+        trumpet.to_str().unwrap(),
+        "--format",
+        "summary",
+        "--f0",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let range = text
+        .split("melody ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .unwrap_or_else(|| panic!("no melody range: {text}"));
+    // "A#4": the pitch class's letters, then a one-digit octave.
+    let midi = |name: &str| -> i64 {
+        let (class, octave) = name.split_at(name.len() - 1);
+        let names = [
+            "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B",
+        ];
+        let class = names.iter().position(|c| *c == class).unwrap() as i64;
+        12 * (octave.parse::<i64>().unwrap() + 1) + class
+    };
+    let (low, high) = range.split_once('-').unwrap();
+    let inside = notes
+        .iter()
+        .filter(|n| (midi(low)..=midi(high)).contains(&n["pitch"].as_i64().unwrap()))
+        .count();
+    assert!(
+        inside * 10 >= notes.len() * 7,
+        "{range}: {inside} of {} notes inside",
+        notes.len()
+    );
 }
