@@ -65,11 +65,6 @@ impl BeatPredictor {
             beat((at - start) as usize, in_bar);
         }
     }
-
-    /// Forgets the beats handed out (the stream restarted).
-    pub fn reset(&mut self) {
-        self.last = None;
-    }
 }
 
 #[cfg(test)]

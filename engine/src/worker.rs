@@ -409,9 +409,7 @@ impl Worker {
             },
             _ => BeatGrid::default(),
         };
-        if *self.grid.input_buffer_mut() != grid {
-            self.grid.write(grid);
-        }
+        self.grid.write(grid);
     }
 }
 
