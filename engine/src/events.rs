@@ -101,7 +101,8 @@ impl Event {
     }
 }
 
-/// The worker's end of the queues, one per sender.
+/// The worker's end of the queues, one per sender ([`EventSink::subscribe`]).
+#[derive(Default)]
 pub struct EventSink {
     queues: Vec<(Sender<Event>, Arc<AtomicU64>)>,
     last: Announced,
@@ -113,13 +114,9 @@ pub struct EventSource {
     pub dropped: Arc<AtomicU64>,
 }
 
-/// A bounded queue of events between the worker and a sender ([`EventSink::subscribe`]
-/// adds another sender's).
+/// A bounded queue of events between the worker and one sender.
 pub fn queue() -> (EventSink, EventSource) {
-    let mut sink = EventSink {
-        queues: Vec::new(),
-        last: Announced::default(),
-    };
+    let mut sink = EventSink::default();
     let source = sink.subscribe();
     (sink, source)
 }

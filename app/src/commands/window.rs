@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use mirador_app::gui::{App, LibraryPanel, Session, PANEL_WIDTH};
 use mirador_app::midi_out::{MidiOptions, SharedPort};
-use mirador_engine::{AudioStage, EngineError, LiveModels, SnapshotReader};
+use mirador_engine::{AudioStage, EngineError, EventSink, LiveModels, SnapshotReader};
 use mirador_library::{Catalog, LibraryError};
 use mirador_models::tagger::{Head, Variant};
 
@@ -37,12 +37,13 @@ pub fn start_engine(
     playback: &Playback,
 ) -> Result<(AudioStage, SnapshotReader), EngineError> {
     let library = playback.library.as_ref();
-    let (mut sink, osc) = mirador_engine::events::queue();
-    let midi = playback.midi.is_some().then(|| sink.subscribe());
+    // A queue per sender asked for, none without.
+    let mut sink = EventSink::default();
     if let Some(target) = playback.osc {
-        mirador_app::osc::spawn(target, osc)?;
+        mirador_app::osc::spawn(target, sink.subscribe())?;
     }
-    let senders = playback.osc.is_some() || playback.midi.is_some();
+    let midi = playback.midi.is_some().then(|| sink.subscribe());
+    let senders = playback.osc.is_some() || midi.is_some();
     let (audio, reader) = mirador_engine::start(
         rate,
         channels,
