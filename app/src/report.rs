@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use mirador_dsp::clip::FeatureTable;
-use mirador_dsp::pitch::key::{Mode, PITCH_NAMES};
+use mirador_dsp::pitch::key::{note_name, Mode, PITCH_NAMES};
 use mirador_dsp::structure::letter;
 use mirador_models::melody;
 use mirador_models::tagger::saliency::{self, Explanation, SaliencyMap, BANDS};
@@ -423,7 +423,7 @@ fn json_object(a: &Analysis, name: &str, model: Option<&str>, picture: Option<&P
             "start": n.start,
             "end": n.end,
             "pitch": n.pitch,
-            "name": note_name(n.pitch),
+            "name": note_name(i32::from(n.pitch)),
             "velocity": n.velocity(),
             "bends": n.bends,
         })).collect::<Vec<_>>()),
@@ -450,21 +450,12 @@ fn melody_range(track: &[melody::Pitch]) -> String {
         return "no melody".into();
     }
     notes.sort_unstable();
-    let at = |q: f64| notes[((notes.len() - 1) as f64 * q).round() as usize].clamp(0, 127) as u8;
+    let at = |q: f64| notes[((notes.len() - 1) as f64 * q).round() as usize];
     format!(
         "melody {}-{}, {:.0} % voiced",
         note_name(at(0.05)),
         note_name(at(0.95)),
         100.0 * notes.len() as f64 / track.len() as f64
-    )
-}
-
-/// Scientific pitch notation: MIDI 60 is C4.
-fn note_name(pitch: u8) -> String {
-    format!(
-        "{}{}",
-        PITCH_NAMES[usize::from(pitch % 12)],
-        i32::from(pitch / 12) - 1
     )
 }
 

@@ -13,7 +13,7 @@ pub mod tracks;
 
 use egui::{Align2, Color32, FontId, Rect, RichText, Sense, Ui, Vec2};
 use mirador_dsp::pitch::chords::Chord;
-use mirador_dsp::pitch::key::PITCH_NAMES;
+use mirador_dsp::pitch::key::{note_name, PITCH_NAMES};
 use mirador_dsp::structure::letter;
 use mirador_dsp::AnalysisParams;
 use mirador_engine::{Pitch, RhythmSource, Snapshot, SnapshotReader, LIVE_MELS, LIVE_MFCCS};
@@ -276,11 +276,7 @@ fn tuner(ui: &mut Ui, reading: Option<Pitch>) {
         return;
     };
     let (note, cents) = r.note_and_cents();
-    let name = format!(
-        "{}{}",
-        PITCH_NAMES[note.rem_euclid(12) as usize],
-        note.div_euclid(12) - 1
-    );
+    let name = note_name(note);
     let colour = match cents.abs() {
         c if c < 5.0 => Color32::from_rgb(90, 220, 120),
         c if c < 15.0 => Color32::from_rgb(240, 200, 60),

@@ -3,7 +3,7 @@
 //! with the spectrogram's columns as the chord lane is.
 
 use egui::{Align2, Color32, FontId, Rect, Ui};
-use mirador_dsp::pitch::key::PITCH_NAMES;
+use mirador_dsp::pitch::key::note_name;
 use mirador_engine::Snapshot;
 
 /// Semitones shown at least (an octave and a half), so a single note is not a full-height bar.
@@ -41,7 +41,7 @@ pub fn draw(ui: &Ui, rect: Rect, s: &Snapshot, columns: usize) {
         painter.text(
             egui::pos2(rect.left() + 2.0, top),
             Align2::LEFT_BOTTOM,
-            format!("{}{}", PITCH_NAMES[0], i32::from(c / 12) - 1),
+            note_name(i32::from(c)),
             FontId::proportional(9.0),
             Color32::from_gray(110),
         );

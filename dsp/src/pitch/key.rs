@@ -9,6 +9,15 @@ pub const PITCH_NAMES: [&str; 12] = [
     "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B",
 ];
 
+/// A MIDI note in scientific pitch notation: 60 is C4, 21 is A0.
+pub fn note_name(midi: i32) -> String {
+    format!(
+        "{}{}",
+        PITCH_NAMES[midi.rem_euclid(12) as usize],
+        midi.div_euclid(12) - 1
+    )
+}
+
 /// A major and a minor key profile, tonic first: how much each pitch class above the tonic
 /// sounds in music in that key.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -137,6 +146,12 @@ fn pearson(a: &[f32; 12], b: &[f32; 12]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notes_are_named_in_scientific_pitch_notation() {
+        let named: Vec<String> = [21, 59, 60, 69, 108].map(note_name).to_vec();
+        assert_eq!(named, ["A0", "B3", "C4", "A4", "C8"]);
+    }
 
     #[test]
     fn triads_name_their_keys() {
