@@ -65,7 +65,13 @@ pub fn run(clip: Option<&str>) -> Result<()> {
     }
 
     audio_thread_cost(&samples, rate)?;
-    listener_cost(&clip)?;
+    // The clip as the models hear it: mono at the analysis rate.
+    let mut mono = Vec::new();
+    let mut input =
+        mirador_dsp::input::InputStage::new(rate, mirador_models::SAMPLE_RATE, channels)?;
+    input.push_interleaved(&samples, &mut |m| mono.extend_from_slice(m));
+    input.flush(&mut |m| mono.extend_from_slice(m));
+    listener_cost(&mono)?;
 
     println!("\nfeature table of the clip (both passes, decoding excluded):");
     let rust = median(RUNS, || {
@@ -103,24 +109,21 @@ pub fn run(clip: Option<&str>) -> Result<()> {
     );
     let chords = chord_cost(&samples, (rate, channels), seconds, rust)?;
     section_cost(&samples, (rate, channels), seconds, chords)?;
-    note_cost(&clip)
+    note_cost(&mono)
 }
 
 /// basic-pitch over the clip in tract (windows and note creation, one thread), and one 2 s
 /// window in tract and in a one-thread onnxruntime session, on the same samples.
-fn note_cost(clip: &std::path::Path) -> Result<()> {
+fn note_cost(mono: &[f32]) -> Result<()> {
     use mirador_models::notes::{NoteNet, NotePipeline, NoteSettings, WINDOW};
     use mirador_models::Pipeline;
 
-    let mut mono = Vec::new();
-    let mut file = AudioFile::open(clip)?;
-    mirador_models::run_clip(&mut file, &mut [&mut Collect(&mut mono)])?;
     let seconds = mono.len() as f64 / f64::from(mirador_models::SAMPLE_RATE);
     let net = std::sync::Arc::new(NoteNet::load()?);
     let whole = median(RUNS, || {
         let start = Instant::now();
         let mut pipeline = NotePipeline::for_clip(net.clone(), NoteSettings::default());
-        pipeline.push(&mono, 0);
+        pipeline.push(mono, 0);
         pipeline.finish();
         std::hint::black_box(pipeline.notes().len());
         start.elapsed().as_secs_f64()
@@ -171,10 +174,7 @@ fn note_cost(clip: &std::path::Path) -> Result<()> {
 
 /// Each live listener on the worker, fed the clip's analysis-rate audio in 512-sample blocks:
 /// its share of one core.
-fn listener_cost(clip: &std::path::Path) -> Result<()> {
-    let mut mono = Vec::new();
-    let mut file = AudioFile::open(clip)?;
-    mirador_models::run_clip(&mut file, &mut [&mut Collect(&mut mono)])?;
+fn listener_cost(mono: &[f32]) -> Result<()> {
     let seconds = mono.len() as f64 / f64::from(mirador_models::SAMPLE_RATE);
     let models = mirador_engine::LiveModels::load()?;
     let listeners = models.listeners(mirador_models::SAMPLE_RATE, None)?;
@@ -197,20 +197,6 @@ fn listener_cost(clip: &std::path::Path) -> Result<()> {
         println!("{name:<34} {share:>10.2} % of one core");
     }
     Ok(())
-}
-
-/// A pipeline that keeps the mono analysis-rate samples it hears.
-struct Collect<'a>(&'a mut Vec<f32>);
-
-impl mirador_models::Pipeline for Collect<'_> {
-    fn push(&mut self, block: &[f32], _position: u64) {
-        self.0.extend_from_slice(block);
-    }
-    fn discontinuity(&mut self, _position: u64) {}
-    fn finish(&mut self) {}
-    fn take_error(&mut self) -> Option<mirador_models::ModelError> {
-        None
-    }
 }
 
 /// Sections on top of the feature table: the frames' units as they come, then the whole
