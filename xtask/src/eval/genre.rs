@@ -32,7 +32,7 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<(Fills, Vec<Arc<Tagger
             clips: gtzan_clips(&data.join("gtzan/full"), &test_ids)?,
         },
         Set {
-            name: "Emotify classical/pop/rock (30 s)",
+            name: "Emotify classical/pop/rock, tracks 51-100 (30 s)",
             clips: emotify_clips(&data.join("emotify"))?,
         },
         Set {
@@ -204,7 +204,22 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<(Fills, Vec<Arc<Tagger
         }
         calibrated.push('\n');
     }
+    let temperatures = |head: fn(&Tagger) -> &mirador_models::tagger::Head| {
+        networks
+            .iter()
+            .map(|t| format!("{} {:.3}", t.network.variant.name(), head(t).temperature))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let fills = vec![
+        (
+            "head_temperatures",
+            format!(
+                "{} for genre; {} for mood",
+                temperatures(|t| &t.genre),
+                temperatures(|t| &t.mood)
+            ),
+        ),
         ("genre_table", table),
         ("genre_reference", reference),
         ("genre_failures", failures.join("\n\n")),

@@ -147,8 +147,8 @@ fn references(catalog: &Catalog, clips: &[Clip]) -> Result<Vec<(&'static str, St
     ])
 }
 
-/// The held-out sets: GTZAN's test split (excerpts and originals), all of Emotify, the 4Q
-/// held-out artists.
+/// The held-out sets: GTZAN's test split (excerpts and originals), Emotify's tracks 51-100,
+/// the 4Q held-out artists.
 fn clips(root: &Path, data: &Path) -> Result<Vec<Clip>> {
     let test = sets::read_ids(&data.join("gtzan/splits/fault_filtered_test.txt"))?;
     let mut clips = Vec::new();
@@ -167,12 +167,7 @@ fn clips(root: &Path, data: &Path) -> Result<Vec<Clip>> {
         }
     }
     for genre in ["classical", "electronic", "pop", "rock"] {
-        let folder = data.join("emotify").join(genre);
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
-            .with_context(|| format!("reading {}", folder.display()))?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()?;
-        files.sort();
+        let files = sets::emotify_held_out(&data.join("emotify"), genre)?;
         clips.extend(files.into_iter().map(|path| Clip {
             path,
             set: "Emotify",

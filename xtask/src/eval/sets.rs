@@ -63,15 +63,37 @@ pub(super) fn gtzan_clips(dir: &Path, ids: &HashSet<String>) -> Result<Vec<Clip>
     Ok(clips)
 }
 
-/// Emotify's folders of the genres GTZAN also has.
+/// Emotify's held-out tracks of one genre folder, in name order: numbers 51-100 (the genre
+/// heads train on 1-50 of classical, pop and rock; `models/training/heads.py`).
+pub(super) fn emotify_held_out(dir: &Path, genre: &str) -> Result<Vec<PathBuf>> {
+    let folder = dir.join(genre);
+    let mut paths = Vec::new();
+    for entry in
+        std::fs::read_dir(&folder).with_context(|| format!("reading {}", folder.display()))?
+    {
+        let path = entry?.path();
+        let number: u32 = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .and_then(|s| s.parse().ok())
+            .with_context(|| format!("{} is not numbered", path.display()))?;
+        if number > EMOTIFY_TRAIN_LAST {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    Ok(paths)
+}
+
+/// The last Emotify track number of each genre the genre heads train on.
+const EMOTIFY_TRAIN_LAST: u32 = 50;
+
+/// Emotify's held-out clips of the genres GTZAN also has.
 pub(super) fn emotify_clips(dir: &Path) -> Result<Vec<Clip>> {
     let mut clips = Vec::new();
     for genre in ["classical", "pop", "rock"] {
-        let folder = dir.join(genre);
-        for entry in
-            std::fs::read_dir(&folder).with_context(|| format!("reading {}", folder.display()))?
-        {
-            clips.push(Clip::labelled(entry?.path(), genre.to_string()));
+        for path in emotify_held_out(dir, genre)? {
+            clips.push(Clip::labelled(path, genre.to_string()));
         }
     }
     clips.sort_by(|a, b| a.path.cmp(&b.path));
