@@ -1,18 +1,25 @@
-"""Quantizes a patch network's Conv/MatMul/Gemm to int8 (QDQ, per-channel weights) and checks
-the int8 graph against fp32 on real audio the network was not calibrated on.
+"""Quantizes a patch network to int8 three ways and checks each against fp32 on real audio the
+network was not calibrated on:
+- qdq: static QDQ, per-channel int8 weights, int8 activations, on Conv, MatMul and Gemm (what
+  onnxruntime recommends on x86; tract keeps the QuantizeLinear/DequantizeLinear pairs and runs
+  the convolutions as float matmuls between them);
+- qlinear: static QOperator graph, QLinearConv with uint8 activations and per-tensor int8
+  weights, on Conv only (tract folds QLinearConv into its integer matmul; it cannot read
+  onnxruntime's QGemm, so the dense layers stay fp32);
+- dynamic: int8 weights, activations quantized per run (ConvInteger/MatMulInteger).
 
-Only Conv, MatMul and Gemm are quantized: tract's quantized Softmax gives wrong output and a
-quantized LSTM loses accuracy (DEVELOPERS.md); the patch networks have neither, but the rule
-keeps sigmoid, pooling and the rest in fp32 too. Calibration: 200 patches of GTZAN train-split
-excerpts. Check: the GTZAN test-split excerpts and the 4Q held-out artists' clips, through
-both graphs in onnxruntime: embedding cosine, tag error, and how often the genre and mood
-heads (trained on the fp32 embedding) pick the same class. The numbers go to
-MODEL/quantization.json, with whether the heads agree on at least 98 % of clips (the accuracy
-bar for shipping int8); the int8 graph is written to --out, outside the shipped models, for
-`cargo xtask eval` to time in tract and onnxruntime.
+Only these ops are quantized: tract's quantized Softmax gives wrong output and a quantized LSTM
+loses accuracy (DEVELOPERS.md); the patch networks have neither, but the rule keeps sigmoid,
+pooling and the rest in fp32 too. Calibration: 200 patches of GTZAN train-split excerpts.
+Check: the GTZAN test-split excerpts and the 4Q held-out artists' clips, through each graph in
+onnxruntime: embedding cosine, tag error, and how often the genre and mood heads (trained on
+the fp32 embedding) pick the same class. The numbers go to MODEL/quantization.json, with
+whether the heads agree on at least 98 % of clips (the accuracy bar for shipping int8); the
+graphs are written to --out (NAME.int8-VARIANT.onnx), outside the shipped models, for
+`cargo xtask eval` to time in tract and onnxruntime (int8 ships only if also faster in tract).
 
 Usage: python quantize.py --data ../shared/data --model models/cnn --onnx cnn.onnx
-       --out target/quantized/cnn.int8.onnx
+       --out target/quantized
 """
 
 import argparse
@@ -23,7 +30,7 @@ import tempfile
 import numpy as np
 import onnxruntime
 from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
-                                      quantize_static)
+                                      quantize_dynamic, quantize_static)
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from heads import patches, split_ids
@@ -55,30 +62,51 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--model", required=True)
     ap.add_argument("--onnx", required=True)
-    ap.add_argument("--out", required=True, help="where to write the int8 graph")
+    ap.add_argument("--out", required=True, help="the folder for the int8 graphs")
     args = ap.parse_args()
     fp32_path = os.path.join(args.model, args.onnx)
-    int8_path = args.out
-    os.makedirs(os.path.dirname(os.path.abspath(int8_path)), exist_ok=True)
+    os.makedirs(args.out, exist_ok=True)
+    stem = args.onnx.rsplit(".", 1)[0]
+    int8_paths = {v: os.path.join(args.out, f"{stem}.int8-{v}.onnx")
+                  for v in ("qdq", "qlinear", "dynamic")}
 
     gtzan = os.path.join(args.data, "gtzan", "excerpts")
     test_ids = split_ids(args.data, "test")
     names = sorted(os.listdir(gtzan))
     train = [n for n in names if n.rsplit(".", 1)[0] not in test_ids]
-    test = [n for n in names if n.rsplit(".", 1)[0] in test_ids]
     calibration = [p for n in train[::max(len(train) // 200, 1)][:200]
                    for p in patches(logmel(os.path.join(gtzan, n)))]
     with tempfile.TemporaryDirectory() as tmp:
         prepared = os.path.join(tmp, "prepared.onnx")
         quant_pre_process(fp32_path, prepared, skip_symbolic_shape=True)
-        quantize_static(prepared, int8_path, Patches(calibration), quant_format=QuantFormat.QDQ,
+        quantize_static(prepared, int8_paths["qdq"], Patches(calibration),
+                        quant_format=QuantFormat.QDQ,
                         op_types_to_quantize=["Conv", "MatMul", "Gemm"], per_channel=True,
                         activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+        quantize_static(prepared, int8_paths["qlinear"], Patches(calibration),
+                        quant_format=QuantFormat.QOperator, op_types_to_quantize=["Conv"],
+                        per_channel=False, activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8)
+        quantize_dynamic(prepared, int8_paths["dynamic"],
+                         op_types_to_quantize=["Conv", "MatMul", "Gemm"],
+                         weight_type=QuantType.QUInt8)
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
-    sessions = [onnxruntime.InferenceSession(p, options) for p in (fp32_path, int8_path)]
+    fp32 = onnxruntime.InferenceSession(fp32_path, options)
+    report = {variant: check(args, fp32_path, fp32, path, options)
+              for variant, path in int8_paths.items()}
+    with open(os.path.join(args.model, "quantization.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    print(json.dumps(report, indent=1))
 
+
+def check(args, fp32_path, fp32, int8_path, options):
+    """How close the int8 graph at `int8_path` comes to fp32 on held-out clips."""
+    sessions = [fp32, onnxruntime.InferenceSession(int8_path, options)]
+    gtzan = os.path.join(args.data, "gtzan", "excerpts")
+    test_ids = split_ids(args.data, "test")
+    test = [n for n in sorted(os.listdir(gtzan)) if n.rsplit(".", 1)[0] in test_ids]
     with open(os.path.join(args.model, "mood_test.txt")) as f:
         mood_clips = [os.path.join(args.data, "4q", line.strip()) for line in f if line.strip()]
     clips = [os.path.join(gtzan, n) for n in test] + mood_clips
@@ -110,9 +138,7 @@ def main():
     }
     report["accurate_enough_to_ship"] = min(report["genre_head_agreement"],
                                             report["mood_head_agreement"]) >= AGREEMENT_TO_SHIP
-    with open(os.path.join(args.model, "quantization.json"), "w") as f:
-        json.dump(report, f, indent=1)
-    print(json.dumps(report, indent=1))
+    return report
 
 
 if __name__ == "__main__":

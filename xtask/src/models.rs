@@ -10,8 +10,16 @@ use anyhow::{Context, Result};
 
 use crate::python::{beatnet_python, repo_root, run, venv, venv_from_script};
 
-/// The int8 CNN `quantize.py` writes for `cargo xtask eval` to time (not shipped).
-pub const INT8_CNN: &str = "target/quantized/cnn.int8.onnx";
+/// Where `quantize.py` writes the CNN's int8 graphs for `cargo xtask eval` to time (not
+/// shipped): `cnn.int8-VARIANT.onnx`.
+pub const INT8_DIR: &str = "target/quantized";
+
+/// `quantize.py`'s int8 variants of the CNN, as the cost table names them.
+pub const INT8_VARIANTS: [(&str, &str); 3] = [
+    ("qdq", "static QDQ, per-channel int8 weights"),
+    ("qlinear", "static QLinearConv, per-tensor weights"),
+    ("dynamic", "int8 weights, dynamic activations"),
+];
 
 pub fn run_all() -> Result<()> {
     let root = repo_root();
@@ -65,7 +73,7 @@ pub fn run_all() -> Result<()> {
         .arg(root.join("models/cnn")))?;
     eprintln!("xtask: training the genre and mood heads on the CNN's embedding");
     run(&mut heads("cnn", "cnn.onnx"))?;
-    eprintln!("xtask: checking the CNN in int8 against fp32 on real audio");
+    eprintln!("xtask: checking the CNN in int8 (three ways) against fp32 on real audio");
     run(script("quantize.py")
         .arg("--data")
         .arg(&data)
@@ -74,7 +82,7 @@ pub fn run_all() -> Result<()> {
         .arg("--onnx")
         .arg("cnn.onnx")
         .arg("--out")
-        .arg(root.join(INT8_CNN)))?;
+        .arg(root.join(INT8_DIR)))?;
     eprintln!("xtask: converting BeatNet (PyPI BeatNet 1.1.3) to a one-step ONNX graph");
     run(Command::new(&torch_python)
         .arg(training.join("beatnet_export.py"))

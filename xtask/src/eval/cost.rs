@@ -22,34 +22,74 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<Fills> {
         "| model | runtime | ms per run | batch: % of one core per second of audio | live: % of one core |\n\
          |---|---|---:|---:|---:|\n",
     );
-    let int8 = root.join(crate::models::INT8_CNN);
-    let mut graphs = vec![
-        (
-            Variant::Cnn,
-            "cnn".to_string(),
-            root.join("models/cnn/cnn.onnx"),
-        ),
-        (
-            Variant::Musicnn,
-            "musicnn".to_string(),
-            root.join("models/musicnn/msd_musicnn.onnx"),
-        ),
-    ];
-    if int8.exists() {
-        graphs.insert(1, (Variant::Cnn, "cnn int8 (not shipped)".into(), int8));
+    let cnn = root.join("models/cnn/cnn.onnx");
+    let musicnn = root.join("models/musicnn/msd_musicnn.onnx");
+    let fp32 = patch_cost(root, &python, Variant::Cnn, &cnn)?;
+    // Batch: one patch per 3 s of audio; live: one a second.
+    let patch_rows = |out: &mut String, name: &str, ms| {
+        cost_rows(
+            out,
+            &format!("{name}, one 3 s patch (187 x 96)"),
+            ms,
+            1.0 / 3.0,
+            1.0,
+            2,
+        )
+    };
+    patch_rows(&mut out, "cnn", fp32);
+    let checks = read_json(&root.join("models/cnn/quantization.json"))?;
+    let mut int8 = String::from(
+        "| cnn graph | tract ms per patch | tract time vs fp32 | onnxruntime ms per patch | \
+         genre head agrees with fp32 | mood head agrees | least embedding cosine | ships |\n\
+         |---|---:|---:|---:|---:|---:|---:|---|\n",
+    );
+    let _ = writeln!(
+        int8,
+        "| fp32 (shipped) | {:.2} | 1.00 | {:.2} | — | — | — | yes |",
+        fp32.0, fp32.1
+    );
+    for (variant, what) in crate::models::INT8_VARIANTS {
+        let onnx = root
+            .join(crate::models::INT8_DIR)
+            .join(format!("cnn.int8-{variant}.onnx"));
+        if !onnx.exists() {
+            continue;
+        }
+        let ms = patch_cost(root, &python, Variant::Cnn, &onnx)?;
+        patch_rows(&mut out, &format!("cnn int8, {what} (not shipped)"), ms);
+        let check = &checks[variant];
+        let share = |key: &str| check[key].as_f64().unwrap_or(f64::NAN) * 100.0;
+        let faster = ms.0 < fp32.0;
+        let accurate = check["accurate_enough_to_ship"].as_bool() == Some(true);
+        let _ = writeln!(
+            int8,
+            "| int8, {what} | {:.2} | {:.2} | {:.2} | {:.1} % | {:.1} % | {:.3} | {} |",
+            ms.0,
+            ms.0 / fp32.0,
+            ms.1,
+            share("genre_head_agreement"),
+            share("mood_head_agreement"),
+            check["embedding_cosine_min"].as_f64().unwrap_or(f64::NAN),
+            match (faster, accurate) {
+                (true, true) => "qualifies: faster and within 98 %",
+                (false, true) => "no: slower in tract",
+                (true, false) => "no: below 98 % agreement",
+                (false, false) => "no: slower and below 98 %",
+            }
+        );
     }
-    for (variant, name, onnx) in graphs {
-        let ms = patch_cost(root, &python, variant, &onnx)?;
-        // Batch: one patch per 3 s of audio; live: one a second.
-        let what = format!("{name}, one 3 s patch (187 x 96)");
-        cost_rows(&mut out, &what, ms, 1.0 / 3.0, 1.0, 2);
-    }
+    patch_rows(
+        &mut out,
+        "musicnn",
+        patch_cost(root, &python, Variant::Musicnn, &musicnn)?,
+    );
     let ms = beatnet_cost(root, &python)?;
     cost_rows(&mut out, "BeatNet, one 20 ms frame", ms, 50.0, 50.0, 3);
     let clip = data.join("gtzan/full/blues.00000.flac");
     let (live_percent, seconds) = live_cost(&clip, false)?;
     Ok(vec![
         ("cost_table", out),
+        ("int8_table", int8),
         ("live_percent", format!("{live_percent:.2}")),
         ("live_seconds", format!("{seconds:.0}")),
     ])
