@@ -1,5 +1,6 @@
 //! The models the live engine runs, loaded once and given to each new engine as listeners:
-//! the CNN distilled from musicnn for genre and mood (about once a second), BeatNet for beats
+//! the CNN distilled from musicnn for mood (about once a second), musicnn for genre (every
+//! 5 s, on its own thread), BeatNet for beats
 //! (every frame), the chord HMM (every 93 ms), CREPE for the tuner (every 50 ms), when asked
 //! basic-pitch for the notes (every 302 ms) and, with a library, the reference tracks.
 
@@ -25,6 +26,7 @@ use crate::EngineError;
 
 pub struct LiveModels {
     tagger: Arc<Tagger>,
+    musicnn: Arc<Tagger>,
     beats: Arc<BeatNet>,
     pitch: Arc<CrepeNet>,
     /// basic-pitch, when the notes are transcribed live ([`LiveModels::transcribing`]).
@@ -35,6 +37,7 @@ impl LiveModels {
     pub fn load() -> Result<Self, ModelError> {
         Ok(Self {
             tagger: Arc::new(Tagger::load(Variant::Cnn)?),
+            musicnn: Arc::new(Tagger::load(Variant::Musicnn)?),
             beats: Arc::new(BeatNet::load()?),
             pitch: Arc::new(CrepeNet::load()?),
             notes: None,
@@ -60,7 +63,10 @@ impl LiveModels {
         library: Option<&Arc<Catalog>>,
     ) -> Result<Vec<Box<dyn Listener>>, EngineError> {
         let mut listeners: Vec<Box<dyn Listener>> = vec![
-            Box::new(TaggerListener::new(self.tagger.clone())?),
+            Box::new(
+                TaggerListener::new(self.tagger.clone())?
+                    .with_genre_thread(self.musicnn.clone())?,
+            ),
             Box::new(BeatListener::new(self.beats.clone(), input_rate)),
             Box::new(ChordListener::new()),
             Box::new(TunerListener::new(self.pitch.clone())?),

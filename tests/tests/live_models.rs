@@ -1,14 +1,33 @@
 //! The models as the live engine runs them (the listeners the plugin and `mirador play`
 //! attach), a real recording fed through the audio stage in blocks of changing size as hosts
-//! deliver them: genre and mood from the distilled CNN appear once 3 s have arrived and change
-//! about once a second after that; BeatNet's beats are on the input timeline, in order, about
-//! as many as the clip's annotations. (classical.00000 is in the genre head's training split:
-//! this checks the live path, not accuracy, which models/REPORT.md measures on held-out clips.)
+//! deliver them, at 8 times real time (musicnn names the genre on its own thread, which a
+//! replay as fast as the worker goes would outrun): the mood from the distilled CNN appears
+//! once 3 s have arrived and the genre from musicnn soon after, refreshed every 5 s; BeatNet's
+//! beats are on the input timeline, in order, about as many as the clip's annotations.
+//! (classical.00000 is in the genre head's training split: this checks the live path, not
+//! accuracy, which models/REPORT.md measures on held-out clips.)
 
 use mirador_dsp::clip::Replay;
 use mirador_dsp::AnalyzerConfig;
 use mirador_engine::{build, LiveModels, RhythmSource, Snapshot};
 use mirador_tests::data_dir;
+use std::time::{Duration, Instant};
+
+/// Holds a replay to 8 times real time.
+struct Pace(Instant);
+
+impl Pace {
+    fn start() -> Self {
+        Self(Instant::now())
+    }
+
+    fn keep(&self, audio_seconds: f64) {
+        let due = Duration::from_secs_f64(audio_seconds / 8.0);
+        if let Some(early) = due.checked_sub(self.0.elapsed()) {
+            std::thread::sleep(early);
+        }
+    }
+}
 
 /// What the snapshots said while a clip played.
 struct Heard {
@@ -33,6 +52,7 @@ fn play(path: &str, models: &LiveModels) -> Heard {
     let (mut first_genre_at, mut genre_changes, mut beats) = (None, 0, Vec::new());
     let mut last_genre = None;
     let mut position = 0;
+    let pace = Pace::start();
     for size in [1usize, 64, 512, 4096, 333].iter().cycle() {
         if position >= samples.len() {
             break;
@@ -41,11 +61,12 @@ fn play(path: &str, models: &LiveModels) -> Heard {
         audio.process_interleaved(&samples[position..end]);
         worker.poll();
         position = end;
+        pace.keep((position / channels) as f64 / f64::from(rate));
         let now = reader.now();
         let s = reader.read();
         assert!(s.model_error.is_none(), "{:?}", s.model_error);
         if let Some(genre) = &s.genre {
-            assert_eq!(genre.model, "cnn");
+            assert_eq!(genre.model, "musicnn");
             let sum: f32 = genre.probabilities.iter().sum();
             assert!((sum - 1.0).abs() < 1e-3, "{genre:?}");
             first_genre_at.get_or_insert(now);
@@ -73,11 +94,12 @@ fn play(path: &str, models: &LiveModels) -> Heard {
 fn live_genre_and_mood_on_a_real_recording() {
     let models = LiveModels::load().unwrap();
     let heard = play("gtzan/full/classical.00000.flac", &models);
+    // Not before a patch is full; how soon after depends on how busy the machine is.
     let first = heard.first_genre_at.expect("a live genre");
-    assert!((3.0..4.5).contains(&first), "first genre after {first} s");
-    // A refresh a second over the remaining ~26 s.
+    assert!((3.0..15.0).contains(&first), "first genre after {first} s");
+    // A refresh every 5 s (musicnn's patches end at 3, 8, ... 28 s), each once.
     let changes = heard.genre_changes;
-    assert!((20..=30).contains(&changes), "{changes} updates");
+    assert!((2..=6).contains(&changes), "{changes} updates");
     let genre = heard.last.genre.as_ref().unwrap();
     assert_eq!(genre.top().unwrap().0, "classical");
     let mood = heard.last.mood.as_ref().expect("a live mood");
@@ -136,10 +158,13 @@ fn live_models_say_why_they_are_silent() {
     for listener in models.listeners(rate, None).unwrap() {
         worker = worker.with_listener(listener);
     }
+    let (pace, mut played) = (Pace::start(), 0);
     let mut run = |samples: &[f32]| {
         for block in samples.chunks(512 * channels) {
             audio.process_interleaved(block);
             worker.poll();
+            played += block.len() / channels;
+            pace.keep(played as f64 / f64::from(rate));
         }
         reader.read().clone()
     };
@@ -155,12 +180,14 @@ fn live_models_say_why_they_are_silent() {
     let s = run(&vec![0.0; 5 * second]);
     assert!(s.genre.is_none() && s.mood.is_none(), "{:?}", s.genre);
     assert_eq!(s.predictions_withheld, Some("not enough music: silence"));
-    // Music after it does.
-    let s = run(&music[..8 * second]);
+    // Music after it does (musicnn's patches end 2, 7 and 12 s into it).
+    let s = run(&music[..15 * second]);
     assert!(s.predictions_withheld.is_none());
     assert_eq!(
         s.genre.as_ref().and_then(|g| g.top()).map(|t| t.0),
-        Some("metal")
+        Some("metal"),
+        "{:?}",
+        s.genre
     );
     assert!(s.mood.is_some());
 }

@@ -1,28 +1,39 @@
-//! A patch network (the distilled CNN, or musicnn) in the live engine: its pipeline runs
-//! about once a second on the last 3 s heard; the listener smooths the probabilities it
-//! publishes.
+//! The patch networks in the live engine: the distilled CNN runs about once a second on the
+//! last 3 s heard and names the mood, and the genre too unless musicnn does, from a patch
+//! every 5 s on its own thread (better by 5-10 points, under 2 % of a core:
+//! `models/REPORT.md`). The listener smooths the probabilities it publishes.
 
 use std::sync::Arc;
 
 use mirador_models::tagger::saliency::{
     cell_offset_seconds, cell_seconds, patch_seconds, HeadKind, PatchSaliency, BANDS, TIME_CELLS,
 };
-use mirador_models::tagger::{PatchPipeline, Tagger};
+use mirador_models::tagger::{PatchOutput, PatchPipeline, Tagger};
 use mirador_models::{ModelError, Pipeline, SAMPLE_RATE};
 
+use super::pipeline_thread::PipelineThread;
 use crate::listener::{Heard, Listener};
 use crate::snapshot::{ClassProbabilities, SaliencyCell};
 
-/// Mel frames between two runs: about one second (62.5 frames per second).
-const RUN_EVERY: usize = 62;
-/// Weight of the newest run in the published probabilities; older runs fade over ~3 s.
-const SMOOTHING: f32 = 0.35;
+/// Mel frames (62.5 per second) between two runs of the CNN: about one second.
+pub const CNN_EVERY: usize = 62;
+/// Between two runs of musicnn: 5 s, about 90 ms of network each.
+pub const MUSICNN_EVERY: usize = 312;
+/// How long the published genre remembers (seconds): a run weighs 1 - exp(-seconds since the
+/// last / this). Longer memories name the genre right more often once a song has played a
+/// while, shorter ones sooner after it changes; for musicnn every 5 s, 15 s did best on
+/// held-out clips among 2.3, 8 and 15 (`cargo xtask eval genre`, the live rows).
+const GENRE_MEMORY_SECONDS: f64 = 15.0;
+/// The mood's, shorter: it changes within a song.
+const MOOD_MEMORY_SECONDS: f64 = 8.0;
 /// Before the first patch is full.
 const WAITING: &str = "listening: genre and mood after 3 s of music";
 const SILENCE: &str = "not enough music: silence";
 
 pub struct TaggerListener {
+    /// The CNN: the mood, the genre unless `genre_net` names it, and why.
     pipeline: PatchPipeline,
+    genre_net: Option<GenreNet>,
     genre: Smoothed,
     mood: Smoothed,
     /// Mean square of the signal over about the last patch (3 s), for the silence gate.
@@ -34,21 +45,34 @@ pub struct TaggerListener {
     explained_until: Option<f64>,
 }
 
+/// musicnn naming the genre: on its own thread (the engine), or on the worker for replays
+/// that must hear every block (the eval).
+enum GenreNet {
+    Thread(PipelineThread<PatchOutput>),
+    Inline(Box<PatchPipeline>),
+}
+
 /// Smoothed probabilities in the snapshot's form.
 struct Smoothed {
     probabilities: ClassProbabilities,
+    /// The weight of a new run.
+    weight: f32,
     seen: bool,
     changed: bool,
 }
 
 impl Smoothed {
-    fn new(model: &'static str, classes: &[String]) -> Self {
+    /// For `tagger`'s `classes`, run every `hop` mel frames, remembering `memory` seconds.
+    fn new(tagger: &Tagger, classes: &[String], hop: usize, memory: f64) -> Self {
+        use mirador_models::tagger::{HOP_LENGTH, SAMPLE_RATE as MEL_RATE};
+        let seconds = (hop * HOP_LENGTH) as f64 / f64::from(MEL_RATE);
         Self {
             probabilities: ClassProbabilities {
-                model,
+                model: tagger.network.variant.name(),
                 classes: classes.into(),
                 probabilities: vec![0.0; classes.len()],
             },
+            weight: (1.0 - (-seconds / memory).exp()) as f32,
             seen: false,
             changed: false,
         }
@@ -58,7 +82,7 @@ impl Smoothed {
         let old = &mut self.probabilities.probabilities;
         for (o, &n) in old.iter_mut().zip(new) {
             *o = if self.seen {
-                *o + SMOOTHING * (n as f32 - *o)
+                *o + self.weight * (n as f32 - *o)
             } else {
                 n as f32
             };
@@ -84,12 +108,23 @@ impl Smoothed {
 }
 
 impl TaggerListener {
+    /// `tagger` (the CNN) names genre and mood.
     pub fn new(tagger: Arc<Tagger>) -> Result<Self, ModelError> {
-        let model = tagger.network.variant.name();
-        let genre = Smoothed::new(model, &tagger.genre.classes);
-        let mood = Smoothed::new(model, &tagger.mood.classes);
+        let genre = Smoothed::new(
+            &tagger,
+            &tagger.genre.classes,
+            CNN_EVERY,
+            GENRE_MEMORY_SECONDS,
+        );
+        let mood = Smoothed::new(
+            &tagger,
+            &tagger.mood.classes,
+            CNN_EVERY,
+            MOOD_MEMORY_SECONDS,
+        );
         Ok(Self {
-            pipeline: PatchPipeline::new(tagger, RUN_EVERY)?,
+            pipeline: PatchPipeline::new(tagger, CNN_EVERY)?,
+            genre_net: None,
             genre,
             mood,
             mean_square: 0.0,
@@ -98,6 +133,32 @@ impl TaggerListener {
             saliency: Vec::new(),
             explained_until: None,
         })
+    }
+
+    /// `musicnn` names the genre instead, on its own thread.
+    pub fn with_genre_thread(self, musicnn: Arc<Tagger>) -> Result<Self, crate::EngineError> {
+        let pipeline = PatchPipeline::new(musicnn.clone(), MUSICNN_EVERY)?;
+        let thread = PipelineThread::spawn(
+            "mirador-musicnn",
+            pipeline,
+            PatchPipeline::reset,
+            |p, out| out.extend(p.take_outputs()),
+        )?;
+        Ok(self.naming_genre(&musicnn, GenreNet::Thread(thread)))
+    }
+
+    /// `musicnn` names the genre instead, on the worker: each run stalls it for ~90 ms, so
+    /// only for replays faster than real time that must not drop a block.
+    pub fn with_genre_inline(self, musicnn: Arc<Tagger>) -> Result<Self, ModelError> {
+        let pipeline = PatchPipeline::new(musicnn.clone(), MUSICNN_EVERY)?;
+        Ok(self.naming_genre(&musicnn, GenreNet::Inline(Box::new(pipeline))))
+    }
+
+    fn naming_genre(mut self, tagger: &Tagger, net: GenreNet) -> Self {
+        let classes = &tagger.genre.classes;
+        self.genre = Smoothed::new(tagger, classes, MUSICNN_EVERY, GENRE_MEMORY_SECONDS);
+        self.genre_net = Some(net);
+        self
     }
 
     /// Adds the cells of a patch ending at `end` (analysis-rate samples) that start after
@@ -147,6 +208,43 @@ fn silence_floor() -> f64 {
     10f64.powf(mirador_models::abstain::MIN_LUFS / 10.0)
 }
 
+impl GenreNet {
+    fn push(&mut self, block: &[f32], position: u64) {
+        match self {
+            GenreNet::Thread(t) => t.push(block, position),
+            GenreNet::Inline(p) => p.push(block, position),
+        }
+    }
+
+    fn discontinuity(&mut self, position: u64) {
+        match self {
+            GenreNet::Thread(t) => t.discontinuity(position),
+            GenreNet::Inline(p) => p.discontinuity(position),
+        }
+    }
+
+    fn take_outputs(&mut self) -> Vec<PatchOutput> {
+        match self {
+            GenreNet::Thread(t) => t.take_outputs().collect(),
+            GenreNet::Inline(p) => p.take_outputs().collect(),
+        }
+    }
+
+    fn take_error(&mut self) -> Option<String> {
+        match self {
+            GenreNet::Thread(t) => t.take_error(),
+            GenreNet::Inline(p) => p.take_error().map(|e| e.to_string()),
+        }
+    }
+
+    fn reset(&mut self) {
+        match self {
+            GenreNet::Thread(t) => t.reset(),
+            GenreNet::Inline(p) => p.reset(),
+        }
+    }
+}
+
 impl Listener for TaggerListener {
     fn push(&mut self, block: &[f32], position: u64) {
         // A one-pole mean square with a time constant of one patch.
@@ -161,10 +259,21 @@ impl Listener for TaggerListener {
         for out in outputs {
             ran = true;
             if !silent {
-                self.genre.add(&out.genre);
+                if self.genre_net.is_none() {
+                    self.genre.add(&out.genre);
+                }
                 self.mood.add(&out.mood);
                 if let Some(saliency) = &out.saliency {
+                    // With musicnn naming the genre: where the CNN heard the genre shown.
                     self.explain_patch(saliency, out.end);
+                }
+            }
+        }
+        if let Some(net) = &mut self.genre_net {
+            net.push(block, position);
+            for out in net.take_outputs() {
+                if !silent {
+                    self.genre.add(&out.genre);
                 }
             }
         }
@@ -181,12 +290,18 @@ impl Listener for TaggerListener {
 
     fn discontinuity(&mut self, position: u64) {
         self.pipeline.discontinuity(position);
+        if let Some(net) = &mut self.genre_net {
+            net.discontinuity(position);
+        }
         self.explained_until = None;
     }
 
     fn update(&mut self, heard: &mut Heard) {
         if let Some(e) = self.pipeline.take_error() {
             heard.error = Some(format!("genre and mood: {e}"));
+        }
+        if let Some(e) = self.genre_net.as_mut().and_then(GenreNet::take_error) {
+            heard.error = Some(format!("genre: {e}"));
         }
         if std::mem::take(&mut self.withheld_changed) {
             heard.predictions_withheld = self.withheld;
@@ -202,6 +317,9 @@ impl Listener for TaggerListener {
 
     fn reset(&mut self) {
         self.pipeline.reset();
+        if let Some(net) = &mut self.genre_net {
+            net.reset();
+        }
         self.genre.clear();
         self.mood.clear();
         self.mean_square = 0.0;

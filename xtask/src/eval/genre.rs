@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use mirador_dsp::clip::FeatureTable;
+use mirador_engine::listeners::tagger::TaggerListener;
 use mirador_models::classic::{Classic, NAMES};
 use mirador_models::tagger::{Tagger, Variant};
 
@@ -159,6 +160,7 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<(Fills, Vec<Arc<Tagger
         }
         table.push_str(" — | — | see cost table |\n");
     }
+    table.push_str(&live_rows(&sets, &networks)?);
     let mut reference = String::new();
     for network in NETWORKS {
         let name = network.name();
@@ -248,4 +250,80 @@ pub(super) fn expected_calibration_error(clips: &[(f64, bool)]) -> (f64, f64, f6
     let confidence = clips.iter().map(|c| c.0).sum::<f64>() / n;
     let accuracy = clips.iter().filter(|c| c.1).count() as f64 / n;
     (ece, confidence, accuracy)
+}
+
+/// How often the live engine reads the genre it shows while a clip plays (seconds).
+const LIVE_EVERY: f64 = 0.5;
+
+/// The table's rows for the live engine, each clip fed in 512-sample blocks and the genre
+/// shown read every [`LIVE_EVERY`] s from 3 s on (none yet counts wrong): per set, the share
+/// right over the clips' readings and at their ends. First the CNN alone, then as shipped,
+/// musicnn naming the genre (on the worker here, so that no block is dropped).
+fn live_rows(sets: &[Set], networks: &[Arc<Tagger>]) -> Result<String> {
+    let network = |variant| {
+        networks
+            .iter()
+            .find(|t| t.network.variant == variant)
+            .context("the patch networks")
+    };
+    let (cnn, musicnn) = (network(Variant::Cnn)?, network(Variant::Musicnn)?);
+    let mut rows = String::new();
+    for (name, what, with_musicnn) in [
+        (
+            "cnn, live",
+            "the CNN alone on the last 3 s about once a second",
+            false,
+        ),
+        (
+            "live (shipped)",
+            "musicnn on the last 3 s every 5 s for the genre (the CNN for the mood)",
+            true,
+        ),
+    ] {
+        let _ = write!(
+            rows,
+            "| {name} | {what}, smoothed; read every 0.5 s from 3 s on / at the clip's end |"
+        );
+        for set in sets {
+            eprintln!("eval: {name} genre on {}", set.name);
+            let (mut over, mut readings, mut at_end, mut clips) = (0usize, 0usize, 0usize, 0usize);
+            for clip in &set.clips {
+                let listener = TaggerListener::new(cnn.clone())?;
+                let listener = if with_musicnn {
+                    listener.with_genre_inline(musicnn.clone())?
+                } else {
+                    listener
+                };
+                let shown = live_genres(&clip.path, listener)?;
+                let right =
+                    |g: &Option<String>| g.as_ref().is_some_and(|g| clip.accepted.contains(g));
+                over += shown.iter().filter(|g| right(g)).count();
+                readings += shown.len();
+                if let Some(last) = shown.last() {
+                    at_end += usize::from(right(last));
+                    clips += 1;
+                }
+            }
+            if clips == 0 {
+                rows.push_str(" — (under 3 s) |");
+            } else {
+                let (over, end) = (percent(over, readings), percent(at_end, clips));
+                let _ = write!(rows, " {over} / {end} |");
+            }
+        }
+        rows.push_str(" — | — | see cost table |\n");
+    }
+    Ok(rows)
+}
+
+/// The genre `listener` shows every [`LIVE_EVERY`] s of `path` from 3 s on.
+fn live_genres(path: &Path, listener: TaggerListener) -> Result<Vec<Option<String>>> {
+    let mut genres = Vec::new();
+    replay_live(path, vec![Box::new(listener)], (3.0, LIVE_EVERY), |shown| {
+        genres.push(shown.genre.as_ref().map(|g| {
+            let p: Vec<f64> = g.probabilities.iter().map(|&v| f64::from(v)).collect();
+            g.classes[argmax(&p)].clone()
+        }))
+    })?;
+    Ok(genres)
 }

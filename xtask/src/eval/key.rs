@@ -12,12 +12,12 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use mirador_app::decode::AudioFile;
-use mirador_dsp::clip::{Replay, TableStyle};
+use mirador_dsp::clip::TableStyle;
 use mirador_dsp::pitch::key::PITCH_NAMES;
-use mirador_dsp::AnalyzerConfig;
 use mirador_models::clip::{analyze_clip, Models};
 use mirador_models::key::key_of;
 
+use super::sets::replay_live;
 use super::Fills;
 use crate::python::venv;
 
@@ -82,22 +82,10 @@ pub(crate) fn clips(data: &Path, held_out: bool) -> Result<Vec<(&'static str, St
 
 /// The key the live engine shows every [`LIVE_EVERY`] s while the clip plays.
 fn live_keys(path: &Path) -> Result<Vec<Option<String>>> {
-    let mut file = AudioFile::open(path)?;
-    let (rate, channels) = (file.sample_rate(), file.channels());
-    let mut samples = Vec::new();
-    file.play(&mut |block| samples.extend_from_slice(block))?;
-    let (mut audio, mut worker, mut reader) =
-        mirador_engine::build(&AnalyzerConfig::new(rate, channels))?;
     let mut keys = Vec::new();
-    let mut next = LIVE_EVERY;
-    for block in samples.chunks(512 * channels) {
-        audio.process_interleaved(block);
-        worker.poll();
-        if reader.now() >= next {
-            next += LIVE_EVERY;
-            keys.push(reader.read().key.map(|k| k.name()));
-        }
-    }
+    replay_live(path, Vec::new(), (LIVE_EVERY, LIVE_EVERY), |shown| {
+        keys.push(shown.key.map(|k| k.name()))
+    })?;
     Ok(keys)
 }
 

@@ -225,3 +225,33 @@ pub(super) fn files(data: &Path, dir: &str, prefix: &str, suffix: &str) -> Resul
     names.sort();
     Ok(names)
 }
+
+/// Plays `path` through the live engine with `listeners`, in 512-sample blocks, and hands
+/// `read` what the engine shows every `every` seconds of the clip from `from` on.
+pub(super) fn replay_live(
+    path: &Path,
+    listeners: Vec<Box<dyn mirador_engine::Listener>>,
+    (from, every): (f64, f64),
+    mut read: impl FnMut(&mirador_engine::Snapshot),
+) -> Result<()> {
+    use mirador_dsp::clip::Replay;
+    let mut file = mirador_app::decode::AudioFile::open(path)?;
+    let (rate, channels) = (file.sample_rate(), file.channels());
+    let mut samples = Vec::new();
+    file.play(&mut |block| samples.extend_from_slice(block))?;
+    let (mut audio, mut worker, mut reader) =
+        mirador_engine::build(&mirador_dsp::AnalyzerConfig::new(rate, channels))?;
+    for listener in listeners {
+        worker = worker.with_listener(listener);
+    }
+    let mut next = from;
+    for block in samples.chunks(512 * channels) {
+        audio.process_interleaved(block);
+        worker.poll();
+        if reader.now() >= next {
+            next += every;
+            read(reader.read());
+        }
+    }
+    Ok(())
+}
