@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use mirador_models::tagger::saliency::{
-    cell_offset_seconds, cell_seconds, patch_seconds, HeadKind, PatchSaliency, BANDS, TIME_CELLS,
+    cell_offset_seconds, cell_seconds, frame_seconds, patch_seconds, HeadKind, PatchSaliency,
+    BANDS, TIME_CELLS,
 };
 use mirador_models::tagger::{PatchOutput, PatchPipeline, Tagger};
 use mirador_models::{ModelError, Pipeline, SAMPLE_RATE};
@@ -64,8 +65,7 @@ struct Smoothed {
 impl Smoothed {
     /// For `tagger`'s `classes`, run every `hop` mel frames, remembering `memory` seconds.
     fn new(tagger: &Tagger, classes: &[String], hop: usize, memory: f64) -> Self {
-        use mirador_models::tagger::{HOP_LENGTH, SAMPLE_RATE as MEL_RATE};
-        let seconds = (hop * HOP_LENGTH) as f64 / f64::from(MEL_RATE);
+        let seconds = hop as f64 * frame_seconds();
         Self {
             probabilities: ClassProbabilities {
                 model: tagger.network.variant.name(),

@@ -4,15 +4,14 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use mirador_dsp::clip::Replay;
+use mirador_dsp::clip::{Replay, Samples};
 
 use mirador_app::decode::AudioFile;
 use mirador_dsp::AnalyzerConfig;
 use mirador_engine::listeners::tagger::{CNN_EVERY, MUSICNN_EVERY};
 use mirador_engine::LiveModels;
-use mirador_models::tagger::{
-    Network, PatchPipeline, Tagger, Variant, HOP_LENGTH, SAMPLE_RATE as MEL_RATE,
-};
+use mirador_models::tagger::saliency::frame_seconds;
+use mirador_models::tagger::{Network, PatchPipeline, Tagger, Variant};
 
 use super::sets::*;
 use super::Fills;
@@ -30,7 +29,7 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<Fills> {
     let fp32 = patch_cost(root, &python, Variant::Cnn, &cnn)?;
     // Batch: one patch per 3 s of audio; live: the CNN's one a second, musicnn's one per 5 s.
     let patch_rows = |out: &mut String, name: &str, ms, live_hop: usize| {
-        let live_seconds = (live_hop * HOP_LENGTH) as f64 / f64::from(MEL_RATE);
+        let live_seconds = live_hop as f64 * frame_seconds();
         cost_rows(
             out,
             &format!("{name}, one 3 s patch (187 x 96)"),
@@ -190,7 +189,12 @@ pub(super) fn live_cost(clip: &Path, explain: bool) -> Result<(f64, f64)> {
     let musicnn = std::sync::Arc::new(Tagger::load(Variant::Musicnn)?);
     let mut pipeline = PatchPipeline::new(musicnn, MUSICNN_EVERY)?;
     let started = std::time::Instant::now();
-    mirador_models::run_clip(&mut AudioFile::open(clip)?, &mut [&mut pipeline])
+    let mut decoded = Samples {
+        samples: &samples,
+        sample_rate: rate,
+        channels,
+    };
+    mirador_models::run_clip(&mut decoded, &mut [&mut pipeline])
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let musicnn_cpu = started.elapsed().as_secs_f64();
     let seconds = samples.len() as f64 / channels as f64 / f64::from(rate);
