@@ -377,7 +377,7 @@ fn json_object(a: &Analysis, name: &str, model: Option<&str>, picture: Option<&P
                 Mode::Major => "major",
                 Mode::Minor => "minor",
             },
-            "confidence": k.correlation,
+            "confidence": k.confidence,
         })
     });
     let l = &a.clip.loudness;

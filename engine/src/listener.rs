@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use mirador_dsp::pitch::key::Key;
 use mirador_models::melody::Pitch;
 use mirador_models::notes::NoteEvent;
 
@@ -39,6 +40,7 @@ pub struct Heard {
     pub mood: Option<ClassProbabilities>,
     pub beat: Option<BarBeat>,
     pub chord: Option<LiveChord>,
+    pub key: Option<Key>,
     pub tuner: Option<Pitch>,
     /// Why there is no genre or mood yet, when a model is listening (not enough audio yet,
     /// or silence).

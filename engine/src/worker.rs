@@ -9,10 +9,8 @@ use std::time::Duration;
 
 use crossbeam_channel::Receiver;
 use mirador_dsp::loudness::Meter;
-use mirador_dsp::pitch::key::TonalProfile;
 use mirador_dsp::rhythm::beat_phase;
 use mirador_dsp::structure::columns::FrameView;
-use mirador_models::key::key_of;
 use mirador_models::notes::NoteEvent;
 use mirador_models::sections::SectionPipeline;
 use rtrb::{Consumer, Producer};
@@ -28,9 +26,6 @@ use crate::snapshot::{Beat, History, LiveNote, Rhythm, RhythmSource, Snapshot};
 const TEMPO_SECONDS: f64 = 8.0;
 /// Frames between tempo updates.
 const TEMPO_EVERY: u64 = 8;
-/// The key is read from the chroma heard so far, each frame's weight halving over this many
-/// seconds: close to a file's key after a minute, and following a modulation within one.
-const KEY_HALF_LIFE_SECONDS: f64 = 30.0;
 /// The beat model's rhythm is shown while its newest beat is at most this many periods old.
 const BEAT_MODEL_PERIODS: f64 = 4.0;
 /// How long the worker sleeps when the rings are empty.
@@ -85,10 +80,6 @@ pub struct Worker {
     next_block: Option<u64>,
     /// Sections from the frames' chroma and MFCCs (no model: always on).
     sections: SectionPipeline,
-    /// The key's evidence, fading ([`KEY_HALF_LIFE_SECONDS`]).
-    key_profile: TonalProfile,
-    /// What [`Self::key_profile`] keeps per frame.
-    key_keep: f32,
 }
 
 impl Worker {
@@ -122,8 +113,6 @@ impl Worker {
             onset_rhythm: None,
             next_block: None,
             sections: SectionPipeline::live(),
-            key_profile: TonalProfile::default(),
-            key_keep: 0.5f64.powf(1.0 / (KEY_HALF_LIFE_SECONDS * frame_rate)) as f32,
         }
     }
 
@@ -203,7 +192,6 @@ impl Worker {
         s.mfcc.clear();
         s.rhythm = None;
         s.key = None;
-        self.key_profile = TonalProfile::default();
         s.chord = None;
         s.tuner = None;
         s.notes.clear();
@@ -243,8 +231,6 @@ impl Worker {
         s.spectrogram.push(frame.log_mel);
         s.chroma.push(frame.chroma);
         s.mfcc.push(frame.mfcc);
-        self.key_profile.fade(self.key_keep);
-        self.key_profile.add(&frame.chroma);
         s.rms = frame.rms;
         s.centroid = frame.centroid;
         self.sections.push(FrameView {
@@ -269,7 +255,6 @@ impl Worker {
         if self.frames_since_tempo >= TEMPO_EVERY {
             self.frames_since_tempo = 0;
             self.update_onset_rhythm(frame.index);
-            self.state.key = self.key_profile.mean().and_then(|p| key_of(&p));
         }
     }
 
@@ -312,6 +297,7 @@ impl Worker {
             s.predictions_withheld = h.predictions_withheld;
             s.references.clone_from(&h.references);
             s.chord = h.chord;
+            s.key = h.key;
             s.tuner = h.tuner;
             if let Some(c) = h.chord {
                 if s.chords.newest().is_none_or(|n| n.chord != c.chord) {

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use mirador_dsp::pitch::key::Mode;
 use mirador_dsp::AnalyzerConfig;
+use mirador_engine::listeners::chords::ChordListener;
 use mirador_engine::{
     build as engine, Control, Heard, Listener, RhythmSource, BLOCK_SAMPLES, RING_BLOCKS,
     RING_FRAMES,
@@ -97,7 +98,9 @@ fn lagging_worker_drops_counts_and_recovers() {
 #[test]
 fn known_music_reads_as_120_bpm_in_c_major_with_beats_on_the_kicks() {
     let rate = 48000;
-    let (mut audio, mut worker, mut reader) = engine(&AnalyzerConfig::new(rate, 2)).unwrap();
+    let (mut audio, worker, mut reader) = engine(&AnalyzerConfig::new(rate, 2)).unwrap();
+    // The key comes from the chord listener, which needs no model file.
+    let mut worker = worker.with_listener(Box::new(ChordListener::new()));
     for block in music(rate, 12.0, 2, 120.0).chunks(2 * 480) {
         audio.process_interleaved(block);
         worker.poll();
@@ -156,7 +159,8 @@ fn loudness_of_the_ebu_reference_sine() {
 
 #[test]
 fn silence_and_garbage_publish_no_nonsense() {
-    let (mut audio, mut worker, mut reader) = engine(&AnalyzerConfig::new(44100, 2)).unwrap();
+    let (mut audio, worker, mut reader) = engine(&AnalyzerConfig::new(44100, 2)).unwrap();
+    let mut worker = worker.with_listener(Box::new(ChordListener::new()));
     let mut block = vec![0.0f32; 1024];
     block[10] = f32::NAN;
     block[11] = f32::INFINITY;
@@ -229,7 +233,9 @@ fn recorded_engine(
 ) {
     let (audio, worker, reader) = engine(&AnalyzerConfig::new(rate, 1)).unwrap();
     let log = Arc::new(Mutex::new(Log::default()));
-    let worker = worker.with_listener(Box::new(Recorder(log.clone())));
+    let worker = worker
+        .with_listener(Box::new(Recorder(log.clone())))
+        .with_listener(Box::new(ChordListener::new()));
     (audio, worker, reader, log)
 }
 

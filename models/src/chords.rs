@@ -1,14 +1,16 @@
-//! Chords, one chain for files and live input: `mirador-dsp`'s chroma frames (93 ms) at the
-//! stream's tuning into its chord HMM. A file keeps its chroma frames and is decoded whole by
-//! Viterbi at the end, frame by frame or beat by beat ([`ChordPipeline::segments`]); live,
-//! the forward filter names the chord now ([`ChordPipeline::current`]). Silence is "no chord".
+//! Chords and key, one chain for files and live input: `mirador-dsp`'s chroma frames (93 ms)
+//! at the stream's tuning into its chord HMM and the key's tonal profile. A file keeps its
+//! chroma frames and is decoded whole by Viterbi at the end, frame by frame or beat by beat
+//! ([`ChordPipeline::segments`]); live, the forward filter names the chord now
+//! ([`ChordPipeline::current`]) and the key fades older frames ([`ChordPipeline::key`]).
+//! Silence is "no chord".
 
 use mirador_dsp::pitch::chords::{
     segments, synchronize, Chord, ChordFollower, ChordModel, ChordSegment, Harmony,
 };
 use mirador_dsp::pitch::chroma_stream::{ChromaFrame, ChromaStream, HOP};
-use mirador_dsp::pitch::key::TonalProfile;
-use mirador_dsp::pitch::tuning::TuningEstimator;
+use mirador_dsp::pitch::key::{Key, TonalProfile, Tonality};
+use mirador_dsp::pitch::tuning::{towards_a440, TuningEstimator};
 
 use crate::{ModelError, Pipeline, SAMPLE_RATE};
 
@@ -23,6 +25,9 @@ const SILENCE_RMS: f32 = 1e-3;
 const HOLD_FRAMES: usize = 3;
 /// Live: the tuning is re-estimated from what was heard every this many frames (~10 s).
 const RETUNE_EVERY: u64 = 108;
+/// Live: the key is read from the frames heard so far, each frame's weight halving over this
+/// many seconds: close to a file's key after a minute, and following a modulation within one.
+const KEY_HALF_LIFE_SECONDS: f32 = 30.0;
 
 /// Live: the next chord is named once this song has moved on from the current one this
 /// many times, this often to the same chord.
@@ -106,8 +111,10 @@ pub struct ChordPipeline {
     /// Files: every frame's chroma, for Viterbi at the end.
     frames: Option<Vec<Harmony>>,
     follower: ChordFollower,
-    /// Live: the tuning, estimated as the stream goes.
-    tuning: Option<TuningEstimator>,
+    /// Live: the tuning, estimated as the stream goes, and the frames it has heard.
+    tuning: Option<(TuningEstimator, u64)>,
+    /// The key's evidence; live, older frames fade.
+    key: TonalProfile,
     current: Option<CurrentChord>,
     /// Live: the changes heard, for the next chord.
     progressions: Progressions,
@@ -139,10 +146,11 @@ impl ChordPipeline {
             stream: ChromaStream::new(SAMPLE_RATE, 0.0),
             frames: None,
             follower: ChordFollower::new(model(frame_seconds()), HOLD_FRAMES),
-            tuning: Some(TuningEstimator::new(
-                SAMPLE_RATE,
-                mirador_dsp::pitch::chroma_stream::N_FFT,
+            tuning: Some((
+                TuningEstimator::new(SAMPLE_RATE, mirador_dsp::pitch::chroma_stream::N_FFT),
+                0,
             )),
+            key: TonalProfile::default(),
             current: None,
             progressions: Progressions::new(),
             origin: None,
@@ -154,15 +162,14 @@ impl ChordPipeline {
         self.current
     }
 
-    /// Files: the clip's tonal profile (its key's evidence; see [`crate::key`]), `None`
-    /// when it is silent.
-    pub fn tonal_profile(&self) -> Option<[f32; 12]> {
-        let mut profile = TonalProfile::default();
-        self.frames
-            .iter()
-            .flatten()
-            .for_each(|h| profile.add(&h.chroma));
-        profile.mean()
+    /// The key's evidence so far (a file's whole; live, fading), `None` in silence.
+    pub fn tonality(&self) -> Option<Tonality> {
+        self.key.mean()
+    }
+
+    /// The key of what was heard ([`crate::key`]), `None` in silence.
+    pub fn key(&self) -> Option<Key> {
+        self.tonality().as_ref().and_then(crate::key::key_of)
     }
 
     /// Files: the clip's chords, `end` seconds long, decoded whole; beat by beat when
@@ -215,13 +222,19 @@ impl Pipeline for ChordPipeline {
             frames,
             follower,
             tuning,
+            key,
             current,
             progressions,
             ..
         } = self;
         let mut retune = false;
+        let keep = 0.5f32.powf(frame_seconds() / KEY_HALF_LIFE_SECONDS);
         stream.push(block, &mut |f| {
             let chroma = harmony(&f);
+            if frames.is_none() {
+                key.fade(keep);
+            }
+            key.add(&chroma.chroma, &chroma.bass);
             match frames {
                 Some(frames) => frames.push(chroma),
                 None => {
@@ -235,8 +248,9 @@ impl Pipeline for ChordPipeline {
                         position: origin + f.index * HOP as u64,
                         next: progressions.next(chord),
                     });
-                    if let Some(t) = tuning {
-                        t.push(f.power);
+                    if let Some((t, heard)) = tuning {
+                        t.push(f.magnitude);
+                        *heard += 1;
                         // Frames count from the stream's start or its last discontinuity.
                         retune |= (f.index + 1) % RETUNE_EVERY == 0;
                     }
@@ -244,8 +258,9 @@ impl Pipeline for ChordPipeline {
             }
         });
         if retune {
-            if let Some(t) = &self.tuning {
-                self.stream.set_tuning(t.estimate());
+            if let Some((t, heard)) = &self.tuning {
+                let seconds = *heard as f32 * frame_seconds();
+                self.stream.set_tuning(towards_a440(t.estimate(), seconds));
             }
         }
     }
@@ -253,16 +268,19 @@ impl Pipeline for ChordPipeline {
     fn discontinuity(&mut self, _position: u64) {
         self.stream.reset();
         self.follower.reset();
+        self.key = TonalProfile::default();
         self.origin = None;
         self.current = None;
         self.progressions.clear();
     }
 
     fn finish(&mut self) {
-        let frames = &mut self.frames;
+        let (frames, key) = (&mut self.frames, &mut self.key);
         self.stream.finish(&mut |f| {
             if let Some(frames) = frames {
-                frames.push(harmony(&f));
+                let chroma = harmony(&f);
+                key.add(&chroma.chroma, &chroma.bass);
+                frames.push(chroma);
             }
         });
     }

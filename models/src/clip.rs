@@ -10,7 +10,7 @@ use mirador_dsp::clip::{
 };
 use mirador_dsp::loudness::{Meter, Totals};
 use mirador_dsp::pitch::chords::ChordSegment;
-use mirador_dsp::pitch::key::Key;
+use mirador_dsp::pitch::key::{Key, Tonality};
 use mirador_dsp::structure::columns::FrameView;
 use mirador_dsp::structure::Section;
 use mirador_dsp::{AnalyzerConfig, Frame};
@@ -93,9 +93,9 @@ pub struct ClipAnalysis {
     pub beats: Option<ClipBeats>,
     /// Key and mode from the clip's tonal profile (none in silence).
     pub key: Option<Key>,
-    /// The mean of the clip's chroma frames (at its tuning, each scaled to a peak of 1) the
-    /// key is read from; kept when the key is withheld.
-    pub tonal_profile: Option<[f32; 12]>,
+    /// The mean of the clip's chroma and bass chroma frames (at its tuning, each scaled to a
+    /// peak of 1) the key is read from; kept when the key is withheld.
+    pub tonality: Option<Tonality>,
     pub loudness: Totals,
     /// Why genre, mood, tags, key and beats were withheld (silence, too short, all NaN).
     pub not_enough_music: Option<String>,
@@ -169,7 +169,7 @@ impl Riders {
 
 impl ClipTap for Riders {
     fn scanned(&mut self, scan: &ClipScan) {
-        self.chords = Some(ChordPipeline::for_clip(scan.tuning));
+        self.chords = Some(ChordPipeline::for_clip(scan.pitch_tuning));
     }
 
     fn input(&mut self, block: &[f32]) {
@@ -279,12 +279,12 @@ where
     let sections = riders
         .sections
         .sections(beats.as_ref().map_or(&[][..], |b| &b.beats[..]), seconds);
-    let tonal_profile = riders.chords.as_ref().and_then(|c| c.tonal_profile());
+    let tonality = riders.chords.as_ref().and_then(|c| c.tonality());
     let mut analysis = ClipAnalysis {
         chords,
         sections,
-        key: tonal_profile.as_ref().and_then(key_of),
-        tonal_profile,
+        key: tonality.as_ref().and_then(key_of),
+        tonality,
         loudness,
         table,
         genre,

@@ -27,7 +27,7 @@ fn main() -> anyhow::Result<()> {
         }
         Some("bench") => bench::run(args.get(1).map(String::as_str)),
         Some("models") if args.get(1).is_some_and(|a| a == "facets") => models::facet_scales(),
-        Some("models") if args.get(1).is_some_and(|a| a == "key") => models::key_profiles(),
+        Some("models") if args.get(1).is_some_and(|a| a == "key") => models::key_weights(),
         Some("models") => models::run_all(),
         Some("eval") if args.get(1).is_some_and(|a| a == "beats") => eval::beats_only(),
         Some("eval") if args.get(1).is_some_and(|a| a == "key") => eval::key_only(),

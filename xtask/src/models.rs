@@ -8,6 +8,8 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
+use mirador_dsp::pitch::key::key_features;
+
 use crate::python::{beatnet_python, repo_root, run, venv, venv_from_script};
 
 /// Where `quantize.py` writes the CNN's int8 graphs for `cargo xtask eval` to time (not
@@ -109,18 +111,19 @@ pub fn run_all() -> Result<()> {
         .arg(&data)
         .arg("--out")
         .arg(root.join("models/basic_pitch")))?;
-    key_profiles()?;
+    key_weights()?;
     facet_scales()
 }
 
-/// The key profiles (`models/key/profiles.json`): the mean tonal profile of the GTZAN clips
-/// with a single-key label and an even id, each standardized and turned so its tonic is C,
-/// per mode. The clips with odd ids evaluate them (`cargo xtask eval key`).
-pub fn key_profiles() -> Result<()> {
+/// The key weights (`models/key/weights.json`): a linear classifier over the tonality
+/// turned to each of the 24 keys ([`mirador_dsp::pitch::key::KeyWeights`]), fitted to the GTZAN
+/// clips with a single-key label and an even id by L2-regularized softmax regression. The
+/// clips with odd ids evaluate it (`cargo xtask eval key`).
+pub fn key_weights() -> Result<()> {
     let root = repo_root();
     let data = mirador_tests::data_dir();
-    eprintln!("xtask: fitting the key profiles on the even GTZAN ids");
-    let mut sums = [[0f64; 12]; 2];
+    eprintln!("xtask: fitting the key weights on the even GTZAN ids");
+    let mut clips = Vec::new();
     let mut counts = [0usize; 2];
     for (_, clip, label) in crate::eval::key::clips(&data, false)? {
         let mut file = mirador_app::decode::AudioFile::open(&data.join(&clip))?;
@@ -130,7 +133,7 @@ pub fn key_profiles() -> Result<()> {
             &mirador_models::clip::Models::default(),
         )
         .map_err(anyhow::Error::msg)?;
-        let Some(profile) = analysis.tonal_profile else {
+        let Some(tonality) = analysis.tonality else {
             continue;
         };
         let (tonic, mode) = label.split_once(' ').context("a key label")?;
@@ -139,34 +142,25 @@ pub fn key_profiles() -> Result<()> {
             .position(|&p| p == tonic)
             .context("a pitch name")?;
         let minor = usize::from(mode == "minor");
-        let mean = profile.iter().map(|&v| f64::from(v)).sum::<f64>() / 12.0;
-        let spread = (profile
-            .iter()
-            .map(|&v| (f64::from(v) - mean).powi(2))
-            .sum::<f64>()
-            / 12.0)
-            .sqrt()
-            .max(1e-9);
-        for (i, sum) in sums[minor].iter_mut().enumerate() {
-            *sum += (f64::from(profile[(i + tonic) % 12]) - mean) / spread;
-        }
         counts[minor] += 1;
+        let features: Vec<[f64; 24]> = (0..24)
+            .map(|k| key_features(&tonality, k % 12).map(f64::from))
+            .collect();
+        clips.push((features, tonic + 12 * minor));
     }
-    let profile = |m: usize| -> Vec<f64> {
-        sums[m]
-            .iter()
-            .map(|s| (s / counts[m].max(1) as f64 * 1e4).round() / 1e4)
-            .collect()
-    };
+    let w = fit_key_weights(&clips);
+    let rounded = |v: &[f64]| -> Vec<f64> { v.iter().map(|x| (x * 1e4).round() / 1e4).collect() };
     let fitted = serde_json::json!({
-        "note": "Mean tonal profile per mode, each clip standardized and turned to C: GTZAN \
-                 clips with a single-key label (Lerch, MIT) and an even id, from gtzan/full, \
-                 gtzan/first_15_20s and gtzan/excerpts; written by `cargo xtask models key`.",
+        "note": "Softmax regression over the tonality (chroma, bass chroma) turned to each \
+                 key, L2 penalty 1: GTZAN clips with a single-key label (Lerch, MIT) and an \
+                 even id, from gtzan/full, gtzan/first_15_20s and gtzan/excerpts; written by \
+                 `cargo xtask models key`.",
         "clips": { "major": counts[0], "minor": counts[1] },
-        "major": profile(0),
-        "minor": profile(1),
+        "major": rounded(&w[..24]),
+        "minor": rounded(&w[24..48]),
+        "minor_bias": rounded(&w[48..])[0],
     });
-    let path = root.join("models/key/profiles.json");
+    let path = root.join("models/key/weights.json");
     std::fs::write(&path, serde_json::to_string_pretty(&fitted)? + "\n")?;
     eprintln!(
         "xtask: wrote {} ({} major, {} minor clips)",
@@ -175,6 +169,60 @@ pub fn key_profiles() -> Result<()> {
         counts[1]
     );
     Ok(())
+}
+
+/// Softmax regression over 24 keys with one weight vector per mode and a minor bias:
+/// `clips` are each key's features and the right key's index. Minimizes the summed
+/// cross-entropy plus `KEY_L2` times the weights' squared norm (the bias is free) by
+/// Nesterov's accelerated gradient descent, which on this convex loss needs no tuning but its
+/// step, bounded by the features' size. Returns major weights, minor weights, minor bias.
+fn fit_key_weights(clips: &[(Vec<[f64; 24]>, usize)]) -> Vec<f64> {
+    const KEY_L2: f64 = 1.0;
+    const STEPS: usize = 5000;
+    let gradient = |w: &[f64]| -> Vec<f64> {
+        let mut g: Vec<f64> = w.iter().map(|x| 2.0 * KEY_L2 * x).collect();
+        g[48] = 0.0;
+        for (features, right) in clips {
+            let scores: Vec<f64> = (0..24)
+                .map(|k| {
+                    let (offset, bias) = if k < 12 { (0, 0.0) } else { (24, w[48]) };
+                    bias + (0..24).map(|d| w[offset + d] * features[k][d]).sum::<f64>()
+                })
+                .collect();
+            let top = scores.iter().fold(f64::MIN, |a, &b| a.max(b));
+            let total: f64 = scores.iter().map(|s| (s - top).exp()).sum();
+            for k in 0..24 {
+                let error = (scores[k] - top).exp() / total - f64::from(u8::from(k == *right));
+                let offset = if k < 12 { 0 } else { 24 };
+                for d in 0..24 {
+                    g[offset + d] += error * features[k][d];
+                }
+                if k >= 12 {
+                    g[48] += error;
+                }
+            }
+        }
+        g
+    };
+    // Each key's features are two standardized 12-vectors: squared norm 24 at most.
+    let step = 1.0 / (clips.len() as f64 * 24.0 + 2.0 * KEY_L2);
+    let (mut w, mut previous) = (vec![0f64; 49], vec![0f64; 49]);
+    for t in 0..STEPS {
+        let momentum = t as f64 / (t as f64 + 3.0);
+        let ahead: Vec<f64> = w
+            .iter()
+            .zip(&previous)
+            .map(|(x, p)| x + momentum * (x - p))
+            .collect();
+        let g = gradient(&ahead);
+        previous = std::mem::replace(
+            &mut w,
+            ahead.iter().zip(&g).map(|(a, g)| a - step * g).collect(),
+        );
+    }
+    let norm = gradient(&w).iter().map(|g| g * g).sum::<f64>().sqrt();
+    eprintln!("xtask: key weights fitted, gradient norm {norm:.2e}");
+    w
 }
 
 /// The library's facet statistics (`library/facet_scales.json`): what the models' training

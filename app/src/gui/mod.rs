@@ -232,7 +232,7 @@ pub fn summary(s: &Snapshot) -> serde_json::Value {
             RhythmSource::Onsets => "onsets",
         }),
         "key": s.key.map(|k| k.name()),
-        "key_correlation": s.key.map(|k| k.correlation),
+        "key_confidence": s.key.map(|k| k.confidence),
         "chord": s.chord.map(|c| c.chord.name()),
         "next_chord": s.chord.and_then(|c| c.next).map(|(c, _)| c.name()),
         "section": s.section.map(|p| letter(p.label)),

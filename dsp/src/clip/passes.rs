@@ -9,7 +9,7 @@ use crate::clip::replay::{ClipError, Replay};
 use crate::clip::table::FeatureTable;
 use crate::config::{AnalyzerConfig, PadMode};
 use crate::frame::Frame;
-use crate::pitch::tuning::TuningEstimator;
+use crate::pitch::tuning::{towards_a440, TuningEstimator};
 use crate::rhythm::tempo::TempoEstimator;
 use crate::separation::hpss::HpssStream;
 use crate::spectral::features::power_to_db;
@@ -21,6 +21,9 @@ pub struct ClipScan {
     pub peak_db: f32,
     /// Chroma tuning (librosa `estimate_tuning` on the power spectrogram).
     pub tuning: f32,
+    /// The tuning key and chords read: `estimate_tuning` on the magnitude spectrogram (as
+    /// librosa estimates a signal's), pulled towards A440 for short clips.
+    pub pitch_tuning: f32,
 }
 
 /// Which librosa the table agrees with.
@@ -89,10 +92,15 @@ pub fn scan<R: Replay>(
     let mut analyzer = StreamingAnalyzer::new(config).map_err(ClipError::Config)?;
     let a = analyzer.params().clone();
     let mut tuning = TuningEstimator::new(a.sample_rate, a.n_fft);
+    let mut pitch_tuning = TuningEstimator::new(a.sample_rate, a.n_fft);
+    let mut magnitude = Vec::new();
     let mut peak = 0f32;
     let mut sink = |frame: &Frame| {
         peak = frame.mel.iter().fold(peak, |p, &m| p.max(m));
         tuning.push(&frame.power);
+        magnitude.clear();
+        magnitude.extend(frame.power.iter().map(|p| p.sqrt()));
+        pitch_tuning.push(&magnitude);
     };
     clip.play(&mut |block| analyzer.process_interleaved(block, &mut sink))
         .map_err(ClipError::Source)?;
@@ -100,9 +108,11 @@ pub fn scan<R: Replay>(
     if analyzer.analysis_samples() == 0 {
         return Err(ClipError::Empty);
     }
+    let seconds = analyzer.analysis_samples() as f32 / a.sample_rate as f32;
     Ok(ClipScan {
         peak_db: power_to_db(peak, f32::NEG_INFINITY),
         tuning: tuning.estimate(),
+        pitch_tuning: towards_a440(pitch_tuning.estimate(), seconds),
     })
 }
 

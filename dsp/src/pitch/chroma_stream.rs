@@ -21,13 +21,13 @@ pub const HOP: usize = 2048;
 const BASS_HZ: f64 = 260.0;
 
 /// One frame: its index since the start, its chroma (unnormalized magnitude per pitch class)
-/// and that of the bass alone, its RMS and its power spectrum (for a tuning estimate).
+/// and that of the bass alone, its RMS and its magnitude spectrum (for a tuning estimate).
 pub struct ChromaFrame<'a> {
     pub index: u64,
     pub chroma: [f32; 12],
     pub bass: [f32; 12],
     pub rms: f32,
-    pub power: &'a [f32],
+    pub magnitude: &'a [f32],
 }
 
 pub struct ChromaStream {
@@ -43,7 +43,7 @@ struct FrameChroma {
     windowed: Vec<f32>,
     spectrum: Vec<Complex32>,
     scratch: Vec<Complex32>,
-    power: Vec<f32>,
+    magnitude: Vec<f32>,
     filters: Vec<[f32; 12]>,
     tuning: f32,
 }
@@ -58,7 +58,7 @@ impl ChromaStream {
             windowed: vec![0.0; N_FFT],
             spectrum: fft.make_output_vec(),
             scratch: fft.make_scratch_vec(),
-            power: vec![0.0; N_FFT / 2 + 1],
+            magnitude: vec![0.0; N_FFT / 2 + 1],
             window: hann(N_FFT),
             filters: chroma_filterbank(f64::from(sample_rate), N_FFT, f64::from(tuning)),
             tuning,
@@ -114,22 +114,21 @@ impl FrameChroma {
             .is_ok();
         let (mut chroma, mut bass) = ([0f32; 12], [0f32; 12]);
         let bass_bins = (BASS_HZ * N_FFT as f64 / f64::from(self.sample_rate)) as usize;
-        for (k, ((p, s), column)) in self
-            .power
+        for (k, ((magnitude, s), column)) in self
+            .magnitude
             .iter_mut()
             .zip(&self.spectrum)
             .zip(&self.filters)
             .enumerate()
         {
-            *p = if ok { s.norm_sqr() } else { 0.0 };
             // Magnitude, not power: loud partials dominate chroma less.
-            let magnitude = p.sqrt();
+            *magnitude = if ok { s.norm() } else { 0.0 };
             for (c, w) in chroma.iter_mut().zip(column) {
-                *c += w * magnitude;
+                *c += w * *magnitude;
             }
             if k < bass_bins {
                 for (b, w) in bass.iter_mut().zip(column) {
-                    *b += w * magnitude;
+                    *b += w * *magnitude;
                 }
             }
         }
@@ -138,7 +137,7 @@ impl FrameChroma {
             chroma,
             bass,
             rms,
-            power: &self.power,
+            magnitude: &self.magnitude,
         }
     }
 }

@@ -1,9 +1,9 @@
-//! Key and mode from chroma: a clip's (or the last seconds') tonal profile, the mean of its
-//! chroma frames each scaled to a peak of 1 (so loud passages do not outvote quiet ones),
-//! correlated with a major and a minor key profile in all twelve transpositions. Which
-//! profiles is the caller's choice: Temperley's (Kostka-Payne) here, which unlike
-//! Krumhansl-Kessler's do not mistake a bare major triad for the relative-mediant minor, or
-//! the ones `mirador-models` fits to labelled music.
+//! Key and mode from chroma. A clip's (or the last seconds') [`TonalProfile`] is the mean of
+//! its chroma and bass chroma frames, each scaled to a peak of 1 (so loud passages do not
+//! outvote quiet ones); [`estimate_key`] scores it in all 24 keys with a linear classifier
+//! whose weights `mirador-models` fits to labelled music. [`key_correlations`] with
+//! Temperley's (Kostka-Payne) profiles, which unlike Krumhansl-Kessler's do not mistake a
+//! bare major triad for the relative-mediant minor, describes a chroma without fitted weights.
 
 pub const PITCH_NAMES: [&str; 12] = [
     "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B",
@@ -35,17 +35,16 @@ pub const TEMPERLEY: KeyProfiles = KeyProfiles {
 /// Chroma frames at or below this peak are silence and left out of a tonal profile.
 const SILENT_PEAK: f32 = 1e-6;
 
-/// Sums chroma frames into a tonal profile, each frame scaled to a peak of 1; live, older
-/// frames can fade.
+/// The mean of chroma frames each scaled to a peak of 1 (so loud passages do not outvote
+/// quiet ones); older frames can fade.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct TonalProfile {
+struct PeakMean {
     sum: [f32; 12],
     weight: f32,
 }
 
-impl TonalProfile {
-    /// Adds a frame; silent and non-finite ones are left out.
-    pub fn add(&mut self, chroma: &[f32; 12]) {
+impl PeakMean {
+    fn add(&mut self, chroma: &[f32; 12]) {
         let peak = chroma.iter().fold(0f32, |m, &c| m.max(c));
         if peak > SILENT_PEAK && peak.is_finite() && chroma.iter().all(|c| c.is_finite()) {
             for (s, c) in self.sum.iter_mut().zip(chroma) {
@@ -55,8 +54,7 @@ impl TonalProfile {
         }
     }
 
-    /// Scales what was added so far by `keep` (0 to 1): older frames count less.
-    pub fn fade(&mut self, keep: f32) {
+    fn fade(&mut self, keep: f32) {
         self.weight *= keep;
         if self.weight < 1e-6 {
             // Long silence: forget rather than drift into denormals.
@@ -66,9 +64,47 @@ impl TonalProfile {
         }
     }
 
-    /// The (weighted) mean of the frames added, `None` without any.
-    pub fn mean(&self) -> Option<[f32; 12]> {
+    fn mean(&self) -> Option<[f32; 12]> {
         (self.weight > 0.0).then(|| self.sum.map(|s| s / self.weight))
+    }
+}
+
+/// A key's evidence, summed frame by frame: the chroma and the bass chroma (where a chord's
+/// root usually is), each frame scaled to a peak of 1; silent and non-finite frames are left
+/// out; live, older frames can fade.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TonalProfile {
+    chroma: PeakMean,
+    bass: PeakMean,
+}
+
+/// What [`TonalProfile`] has heard: its mean chroma and mean bass chroma (zeros without
+/// any bass).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tonality {
+    pub chroma: [f32; 12],
+    pub bass: [f32; 12],
+}
+
+impl TonalProfile {
+    /// Adds a frame's chroma and bass chroma.
+    pub fn add(&mut self, chroma: &[f32; 12], bass: &[f32; 12]) {
+        self.chroma.add(chroma);
+        self.bass.add(bass);
+    }
+
+    /// Scales what was added so far by `keep` (0 to 1): older frames count less.
+    pub fn fade(&mut self, keep: f32) {
+        self.chroma.fade(keep);
+        self.bass.fade(keep);
+    }
+
+    /// The (weighted) means of the frames added, `None` without any chroma.
+    pub fn mean(&self) -> Option<Tonality> {
+        Some(Tonality {
+            chroma: self.chroma.mean()?,
+            bass: self.bass.mean().unwrap_or_default(),
+        })
     }
 }
 
@@ -83,8 +119,8 @@ pub struct Key {
     /// Pitch class of the tonic, 0 = C.
     pub tonic: usize,
     pub mode: Mode,
-    /// Pearson correlation of the chroma with the winning profile, -1 to 1.
-    pub correlation: f32,
+    /// How sure: this key's probability among the 24, 0 to 1.
+    pub confidence: f32,
 }
 
 impl Key {
@@ -97,20 +133,62 @@ impl Key {
     }
 }
 
-/// The best-correlated key for a tonal profile, `None` when it is flat (silence).
-pub fn estimate_key(chroma: &[f32; 12], profiles: &KeyProfiles) -> Option<Key> {
-    let correlations = key_correlations(chroma, profiles)?;
-    let mut best: Option<Key> = None;
-    for (i, &correlation) in correlations.iter().enumerate() {
-        if best.is_none_or(|b| correlation > b.correlation) {
-            best = Some(Key {
-                tonic: i % 12,
-                mode: if i < 12 { Mode::Major } else { Mode::Minor },
-                correlation,
-            });
-        }
+/// A linear key classifier: each of the 24 keys scores the tonality turned to its tonic
+/// (both halves standardized, [`key_features`]) with its mode's weights, the minor keys
+/// adding a bias; the softmax of the scores is each key's probability. Fitted to labelled
+/// music in `mirador-models`; a pair of key profiles is the special case of chroma-only
+/// weights.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeyWeights {
+    pub major: [f32; 24],
+    pub minor: [f32; 24],
+    pub minor_bias: f32,
+}
+
+/// The tonality seen from `tonic`: its chroma and bass chroma turned so `tonic` comes first,
+/// each standardized (mean 0, standard deviation 1; zeros where flat).
+pub fn key_features(t: &Tonality, tonic: usize) -> [f32; 24] {
+    let chroma = standardized(&std::array::from_fn(|pc| t.chroma[(pc + tonic) % 12]));
+    let bass = standardized(&std::array::from_fn(|pc| t.bass[(pc + tonic) % 12]));
+    std::array::from_fn(|i| if i < 12 { chroma[i] } else { bass[i - 12] })
+}
+
+fn standardized(v: &[f32; 12]) -> [f32; 12] {
+    let mean = v.iter().sum::<f32>() / 12.0;
+    let spread = (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / 12.0).sqrt();
+    if spread < 1e-9 {
+        return [0.0; 12];
     }
-    best
+    v.map(|x| (x - mean) / spread)
+}
+
+/// Each key's score: C to B major, then C to B minor.
+pub fn key_scores(t: &Tonality, weights: &KeyWeights) -> [f32; 24] {
+    std::array::from_fn(|i| {
+        let features = key_features(t, i % 12);
+        let (w, bias) = if i < 12 {
+            (&weights.major, 0.0)
+        } else {
+            (&weights.minor, weights.minor_bias)
+        };
+        bias + features.iter().zip(w).map(|(x, w)| x * w).sum::<f32>()
+    })
+}
+
+/// The most probable key, `None` when the chroma is flat (silence) or not finite.
+pub fn estimate_key(t: &Tonality, weights: &KeyWeights) -> Option<Key> {
+    let chroma_mean = t.chroma.iter().sum::<f32>() / 12.0;
+    if !chroma_mean.is_finite() || t.chroma.iter().all(|&c| (c - chroma_mean).abs() < 1e-6) {
+        return None;
+    }
+    let scores = key_scores(t, weights);
+    let best = (0..24).fold(0, |b, i| if scores[i] > scores[b] { i } else { b });
+    let total: f32 = scores.iter().map(|s| (s - scores[best]).exp()).sum();
+    Some(Key {
+        tonic: best % 12,
+        mode: if best < 12 { Mode::Major } else { Mode::Minor },
+        confidence: 1.0 / total,
+    })
 }
 
 /// The chroma's correlation with every key's profile: C to B major, then C to B minor;
@@ -153,26 +231,57 @@ mod tests {
         assert_eq!(named, ["A0", "B3", "C4", "A4", "C8"]);
     }
 
+    /// Chroma with `pcs` lit, the first brightest.
+    fn lit(pcs: &[usize]) -> [f32; 12] {
+        let mut c = [0.1f32; 12];
+        pcs.iter().for_each(|&pc| c[pc] = 1.0);
+        c[pcs[0]] = 1.2;
+        c
+    }
+
+    /// Temperley's profiles as chroma-only weights.
+    fn temperley() -> KeyWeights {
+        let half = |p: &[f32; 12]| {
+            let z = standardized(p);
+            std::array::from_fn(|i| if i < 12 { z[i] } else { 0.0 })
+        };
+        KeyWeights {
+            major: half(&TEMPERLEY.major),
+            minor: half(&TEMPERLEY.minor),
+            minor_bias: 0.0,
+        }
+    }
+
     #[test]
-    fn triads_name_their_keys() {
-        let mut c_major = [0.1f32; 12];
-        for pc in [0, 4, 7] {
-            c_major[pc] = 1.0;
+    fn triads_name_their_keys_and_silence_none() {
+        let key = |chroma| {
+            let t = Tonality {
+                chroma,
+                bass: [0.0; 12],
+            };
+            estimate_key(&t, &temperley()).map(|k| k.name())
+        };
+        assert_eq!(key(lit(&[0, 4, 7])).as_deref(), Some("C major"));
+        assert_eq!(key(lit(&[9, 0, 4])).as_deref(), Some("A minor"));
+        assert_eq!(key([0.0; 12]), None);
+        assert_eq!(key([f32::NAN; 12]), None);
+    }
+
+    #[test]
+    fn bass_weights_tell_relative_keys_apart_and_confidence_is_a_probability() {
+        // C, E, G and A equally loud: C major or A minor, the bass says which.
+        let chroma = [1.0, 0.1, 0.1, 0.1, 1.0, 0.1, 0.1, 1.0, 0.1, 1.0, 0.1, 0.1];
+        let mut weights = temperley();
+        // A tonic in the bass counts for its key.
+        weights.major[12] = 2.0;
+        weights.minor[12] = 2.0;
+        for (root, name) in [(0, "C major"), (9, "A minor")] {
+            let mut bass = [0.0; 12];
+            bass[root] = 1.0;
+            let key = estimate_key(&Tonality { chroma, bass }, &weights).unwrap();
+            assert_eq!(key.name(), name);
+            assert!(key.confidence > 1.0 / 24.0 && key.confidence < 1.0);
         }
-        assert_eq!(
-            estimate_key(&c_major, &TEMPERLEY).unwrap().name(),
-            "C major"
-        );
-        let mut a_minor = [0.1f32; 12];
-        for pc in [9, 0, 4] {
-            a_minor[pc] = 1.0;
-        }
-        a_minor[9] = 1.2;
-        assert_eq!(
-            estimate_key(&a_minor, &TEMPERLEY).unwrap().name(),
-            "A minor"
-        );
-        assert!(estimate_key(&[0.0; 12], &TEMPERLEY).is_none());
     }
 
     #[test]
@@ -183,16 +292,19 @@ mod tests {
         loud[0] = 100.0;
         let mut quiet = [0.0f32; 12];
         quiet[7] = 0.01;
-        profile.add(&loud);
-        profile.add(&quiet);
-        profile.add(&[0.0; 12]);
-        profile.add(&[f32::NAN; 12]);
+        let none = [0.0; 12];
+        profile.add(&loud, &none);
+        profile.add(&quiet, &quiet);
+        profile.add(&none, &none);
+        profile.add(&[f32::NAN; 12], &none);
         let mean = profile.mean().unwrap();
-        assert_eq!((mean[0], mean[7]), (0.5, 0.5));
+        assert_eq!((mean.chroma[0], mean.chroma[7]), (0.5, 0.5));
+        // The bass counts its own frames.
+        assert_eq!(mean.bass[7], 1.0);
         // Faded, the older frames count less than a new one.
         profile.fade(0.5);
-        profile.add(&loud);
-        let mean = profile.mean().unwrap();
+        profile.add(&loud, &none);
+        let mean = profile.mean().unwrap().chroma;
         assert_eq!((mean[0], mean[7]), (0.75, 0.25));
         // Faded to nothing, it is empty.
         (0..100).for_each(|_| profile.fade(0.5));

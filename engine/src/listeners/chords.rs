@@ -1,5 +1,6 @@
-//! Chords in the live engine: the chord pipeline's forward filter hears the stream on the
-//! worker; the chord it names is published with the next snapshot, placed on the timeline.
+//! Chords and key in the live engine: the chord pipeline hears the stream on the worker; the
+//! chord its forward filter names is published with the next snapshot, placed on the
+//! timeline, with the key of what was heard (older frames fading).
 
 use mirador_models::chords::ChordPipeline;
 use mirador_models::{Pipeline, SAMPLE_RATE};
@@ -58,6 +59,7 @@ impl Listener for ChordListener {
 
     fn update(&mut self, heard: &mut Heard) {
         heard.chord = self.newest;
+        heard.key = self.pipeline.key();
     }
 
     fn reset(&mut self) {

@@ -1,6 +1,6 @@
 //! The key section of `models/REPORT.md`: Mirador's key on the GTZAN clips here with audio
 //! and a single-key label (Lerch's annotations; classical clips have none) whose ids are odd
-//! (the even ones fit the key profiles, `cargo xtask models key`): the batch key `analyze`
+//! (the even ones fit the key weights, `cargo xtask models key`): the batch key `analyze`
 //! prints and the live key the engine shows while the clip plays, scored with mir_eval's
 //! MIREX weighted score next to Essentia's KeyExtractor and a librosa Krumhansl-Schmuckler
 //! estimator in the same run (`models/training/key_eval.py`).
@@ -22,7 +22,7 @@ use super::Fills;
 use crate::python::venv;
 
 /// The sets, as (title, folder, file name prefix and suffix). The originals (id 00000)
-/// only fit the profiles.
+/// only fit the weights.
 const SETS: [(&str, &str, &str, &str); 4] = [
     ("GTZAN originals, 30 s", "gtzan/full", "", ".flac"),
     ("GTZAN pop, 30 s", "gtzan/full", "pop.", ".ogg"),
@@ -61,7 +61,7 @@ fn label(data: &Path, stem: &str) -> Result<Option<String>> {
 }
 
 /// (set title, clip path under the data folder, label) of every labelled clip whose id is
-/// odd (`held_out`) or even (the profiles' fitting clips).
+/// odd (`held_out`) or even (the weights' fitting clips).
 pub(crate) fn clips(data: &Path, held_out: bool) -> Result<Vec<(&'static str, String, String)>> {
     let mut clips = Vec::new();
     for (title, dir, prefix, suffix) in SETS {
@@ -83,9 +83,13 @@ pub(crate) fn clips(data: &Path, held_out: bool) -> Result<Vec<(&'static str, St
 /// The key the live engine shows every [`LIVE_EVERY`] s while the clip plays.
 fn live_keys(path: &Path) -> Result<Vec<Option<String>>> {
     let mut keys = Vec::new();
-    replay_live(path, Vec::new(), (LIVE_EVERY, LIVE_EVERY), |shown| {
-        keys.push(shown.key.map(|k| k.name()))
-    })?;
+    let chords = mirador_engine::listeners::chords::ChordListener::new();
+    replay_live(
+        path,
+        vec![Box::new(chords)],
+        (LIVE_EVERY, LIVE_EVERY),
+        |shown| keys.push(shown.key.map(|k| k.name())),
+    )?;
     Ok(keys)
 }
 
@@ -106,7 +110,7 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<Fills> {
             "label": label,
             "batch": analysis.key.map(|k| k.name()),
             // What the estimator says where `analyze` withholds the key (under 3 s).
-            "estimate": analysis.tonal_profile.as_ref().and_then(key_of).map(|k| k.name()),
+            "estimate": analysis.tonality.as_ref().and_then(key_of).map(|k| k.name()),
             "live": live,
             "seconds": {"batch": batch_seconds, "live": started.elapsed().as_secs_f64()},
         }));
@@ -128,7 +132,7 @@ fn report(scores: &serde_json::Value) -> String {
     const SYSTEMS: [(&str, &str); 7] = [
         (
             "batch",
-            "**Mirador, files**: `analyze`'s key (tonal profile, fitted profiles)",
+            "**Mirador, files**: `analyze`'s key (chroma and bass, fitted weights)",
         ),
         (
             "estimate",
