@@ -46,9 +46,7 @@ fn clips(data: &Path) -> Result<Vec<(&'static str, String)>> {
     let mut clips = Vec::new();
     for (title, dir, prefix, suffix) in SETS {
         for name in super::sets::files(data, dir, prefix, suffix)? {
-            let stem = name.rsplit('/').next().unwrap_or_default();
-            let id: u32 = stem.split('.').nth(1).unwrap_or_default().parse()?;
-            if id.is_multiple_of(2) {
+            if super::sets::gtzan_id(&name)?.1.is_multiple_of(2) {
                 clips.push((title, name));
             }
         }

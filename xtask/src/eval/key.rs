@@ -66,9 +66,7 @@ pub(crate) fn clips(data: &Path, held_out: bool) -> Result<Vec<(&'static str, St
     let mut clips = Vec::new();
     for (title, dir, prefix, suffix) in SETS {
         for clip in super::sets::files(data, dir, prefix, suffix)? {
-            let name = clip.rsplit('/').next().unwrap_or_default();
-            let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
-            let id: u32 = stem.rsplit('.').next().unwrap_or_default().parse()?;
+            let (stem, id) = super::sets::gtzan_id(&clip)?;
             if id % 2 != u32::from(held_out) {
                 continue;
             }

@@ -226,6 +226,14 @@ pub(super) fn files(data: &Path, dir: &str, prefix: &str, suffix: &str) -> Resul
     Ok(names)
 }
 
+/// A GTZAN clip's stem (`blues.00003`) and id (3), from its path under the data folder.
+pub(super) fn gtzan_id(clip: &str) -> Result<(&str, u32)> {
+    let name = clip.rsplit('/').next().unwrap_or_default();
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    let id = stem.rsplit('.').next().unwrap_or_default().parse();
+    Ok((stem, id.with_context(|| format!("a GTZAN id in {clip}"))?))
+}
+
 /// Plays `path` through the live engine with `listeners`, in 512-sample blocks, and hands
 /// `read` what the engine shows every `every` seconds of the clip from `from` on.
 pub(super) fn replay_live(
