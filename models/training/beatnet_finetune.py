@@ -48,7 +48,10 @@ def clips(data):
             ann = Path(data) / f"gtzan/annotations/beat_this/beats/gtzan_{genre}_{number}.beats"
             if not ann.exists():
                 continue
-            beats = np.atleast_2d(np.loadtxt(ann))
+            beats = np.loadtxt(ann, ndmin=2)
+            if beats.shape[1] == 1:
+                # Beat times only (no bar positions), as a few clips have: no downbeats.
+                beats = np.column_stack([beats[:, 0], np.zeros(len(beats))])
             out.append((int(number), f"{genre}.{number}", Path(data) / folder / name, beats))
     return out
 
@@ -56,7 +59,7 @@ def clips(data):
 def targets(beats, frames):
     """[frames, 3] soft targets in BeatNet's order: beat (not downbeat), downbeat, none."""
     t = np.zeros((frames, 3), np.float32)
-    for time, position in beats[:, :2]:
+    for time, position in beats:
         frame = int(round(time * FPS))
         cls = 1 if int(position) == 1 else 0
         for offset, weight in [(0, 1.0), (-1, NEIGHBOUR), (1, NEIGHBOUR)]:
