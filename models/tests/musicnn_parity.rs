@@ -1,6 +1,6 @@
 //! tract runs both patch networks as onnxruntime does: the golden patches of
 //! models/musicnn/golden.json (written by models/training/musicnn_export.py from two GTZAN
-//! clips) and models/cnn/golden.json (the same patches through the distilled CNN, written by
+//! clips, through musicnn's MSD and MTT graphs) and models/cnn/golden.json (the same patches through the distilled CNN, written by
 //! models/training/distill.py) give the same embedding and tags.
 
 use std::sync::Arc;
@@ -19,6 +19,11 @@ struct Case {
     mel: Vec<Vec<f32>>,
     embedding: Vec<f32>,
     tags: Vec<f32>,
+    /// musicnn's MTT graph on the same patch (the heads read both).
+    #[serde(default)]
+    mtt_embedding: Vec<f32>,
+    #[serde(default)]
+    mtt_tags: Vec<f32>,
 }
 
 fn golden(variant: Variant) -> Golden {
@@ -60,6 +65,24 @@ fn tract_matches_onnxruntime(variant: Variant) {
         assert!(
             tags < 1e-5,
             "{variant:?} {}: tags off by {tags}",
+            case.source
+        );
+        // What the heads read: musicnn's MSD and MTT embeddings, then their tags; the CNN's
+        // embedding.
+        let head_input = match variant {
+            Variant::Musicnn => [
+                case.embedding.as_slice(),
+                &case.mtt_embedding,
+                &case.tags,
+                &case.mtt_tags,
+            ]
+            .concat(),
+            Variant::Cnn => case.embedding.clone(),
+        };
+        let worst = max_difference(&out.head_input, &head_input);
+        assert!(
+            worst < 1e-4,
+            "{variant:?} {}: head input off by {worst}",
             case.source
         );
     }

@@ -1,8 +1,10 @@
-"""Trains the genre and mood heads on a patch network's 200-d embedding: musicnn's
-(models/musicnn/msd_musicnn.onnx) or the distilled CNN's (models/cnn/cnn.onnx).
+"""Trains the genre and mood heads on what a patch network gives: for musicnn, the 200-d
+embeddings and 50 tag likelihoods of both its models (models/musicnn/msd_musicnn.onnx and
+mtt_musicnn.onnx, 500 values in all: both embeddings, then both tag sets); for the distilled
+CNN (models/cnn/cnn.onnx), its 200-d embedding.
 
-Embeddings come from the reference pipeline: musicnn's own log-mel front end
-(musicnn_logmel.py, librosa) and onnxruntime on the network, kept in target/heads-cache/.
+They come from the reference pipeline: musicnn's own log-mel front end (musicnn_logmel.py,
+librosa) and onnxruntime on the networks, kept in target/heads-cache/.
 A clip gives one embedding per 3 s patch (187 frames, no overlap); a clip shorter than a
 patch is repeated to fill one, as Mirador does. Every patch of a clip trains.
 
@@ -21,7 +23,8 @@ negative log-likelihood of the out-of-fold clip probabilities of that cross-vali
 it is fitted on clips the folds' heads did not see (Guo et al., 2017). Writes
 models/musicnn/{genre,mood}_head.json and heads_evaluation.json.
 
-Usage: python heads.py --data ../shared/data --model models/musicnn [--onnx msd_musicnn.onnx]
+Usage: python heads.py --data ../shared/data --model models/musicnn \
+           [--onnx msd_musicnn.onnx mtt_musicnn.onnx --tags]
 """
 
 import argparse
@@ -55,15 +58,21 @@ def patches(mel):
 
 
 class Embedder:
-    """A clip's patch embeddings, kept in target/heads-cache/ by the network's hash and the
-    clip's path (retraining the network, or another checkout, starts a new cache)."""
+    """What the heads read from each of a clip's patches: the networks' embeddings, then
+    (with `tags`) their tag likelihoods, as Mirador's `tagger::Network` gives them. Kept in
+    target/heads-cache/ by the networks' hash and the clip's path (retraining a network, or
+    another checkout, starts a new cache)."""
 
-    def __init__(self, onnx_path):
+    def __init__(self, onnx_paths, tags=False):
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 2
-        self.session = onnxruntime.InferenceSession(onnx_path, options)
-        with open(onnx_path, "rb") as f:
-            digest = hashlib.sha256(f.read()).hexdigest()[:16]
+        self.sessions = [onnxruntime.InferenceSession(p, options) for p in onnx_paths]
+        self.outputs = ["embedding", "tags"] if tags else ["embedding"]
+        digest = hashlib.sha256(str(self.outputs).encode())
+        for p in onnx_paths:
+            with open(p, "rb") as f:
+                digest.update(f.read())
+        digest = digest.hexdigest()[:16]
         root = os.path.join(os.path.dirname(__file__), "..", "..", "target", "heads-cache")
         os.makedirs(root, exist_ok=True)
         self.cache_path = os.path.join(root, f"{digest}.pkl")
@@ -76,12 +85,15 @@ class Embedder:
     def __call__(self, path):
         key = os.path.realpath(path)
         if key not in self.cache:
-            self.cache[key] = np.array([self.session.run(["embedding"], {"mel": p[None]})[0][0]
-                                        for p in patches(log_mel(path))])
+            self.cache[key] = np.array([self.features(p) for p in patches(log_mel(path))])
             self.unsaved += 1
             if self.unsaved >= 200:
                 self.save()
         return self.cache[key]
+
+    def features(self, patch):
+        runs = [s.run(self.outputs, {"mel": patch[None]}) for s in self.sessions]
+        return np.concatenate([run[i][0] for i in range(len(self.outputs)) for run in runs])
 
     def save(self):
         if self.unsaved:
@@ -245,9 +257,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
     ap.add_argument("--model", required=True, help="models/musicnn or models/cnn")
-    ap.add_argument("--onnx", default="msd_musicnn.onnx", help="the network in --model")
+    ap.add_argument("--onnx", nargs="+", default=["msd_musicnn.onnx"],
+                    help="the networks in --model")
+    ap.add_argument("--tags", action="store_true", help="heads read the tags too")
     args = ap.parse_args()
-    embed = Embedder(os.path.join(args.model, args.onnx))
+    embed = Embedder([os.path.join(args.model, n) for n in args.onnx], args.tags)
     evaluation = {}
 
     # The 4Q artists held out from both heads.

@@ -1,8 +1,9 @@
-"""Converts the pretrained musicnn MSD_musicnn tagger (PyPI musicnn 0.1.0, ISC licence) from its
-TensorFlow 1 checkpoint to ONNX, without TensorFlow.
+"""Converts the two pretrained musicnn taggers (PyPI musicnn 0.1.0, ISC licence) from their
+TensorFlow 1 checkpoints to ONNX, without TensorFlow: MSD_musicnn (Million Song Dataset tags)
+and MTT_musicnn (MagnaTagATune tags). Mirador's musicnn genre and mood heads read both.
 
-Architecture: musicnn's `models.build_musicnn` (Pons and Serra 2019) with 96 mel bands,
-num_filt_midend=64, num_units_backend=200 and the 50 Million Song Dataset tags. The checkpoint
+Architecture (both): musicnn's `models.build_musicnn` (Pons and Serra 2019) with 96 mel bands,
+num_filt_midend=64, num_units_backend=200 and 50 tags. The checkpoint
 is read with `tf_checkpoint.py`; each conv2d_N / batch_normalization_N / dense_N is matched to
 its place in the graph by creation order and checked by shape. The model is run in inference
 mode: batch norms use their moving statistics (epsilon 0.001, the tf.compat.v1.layers default)
@@ -10,14 +11,15 @@ and dropout is off.
 
 Outputs, for one (187 frames x 96 bands) log-mel patch (3 s):
   embedding  [1, 200]  the penultimate layer (batch-normalized ReLU dense), musicnn's 'penultimate'
-  tags       [1, 50]   sigmoid of the logits, in configuration.MSD_LABELS order
+  tags       [1, 50]   sigmoid of the logits, in configuration.MSD_LABELS (MTT_LABELS) order
   mean_pool  [1, 753]  temporal mean of the front+mid-end features
   max_pool   [1, 753]  temporal max of the same
 
 A float64 numpy re-implementation that follows the TF graph op for op is the reference; the ONNX
 graph (folded batch norms, channels-first convolutions) is checked against it with onnxruntime on
 real audio, the top tags of a few GTZAN clips are printed as a sanity check, and the ONNX
-outputs on two real patches are written to golden.json for the Rust parity test.
+outputs on two real patches are written to golden.json for the Rust parity test (MSD's
+embedding and tags, and MTT's as mtt_embedding and mtt_tags).
 
 Usage: python musicnn_export.py [--wheel-dir DIR] --out models/musicnn
        [--data ../shared/data] [--librosa-python target/pyenv/bin/python]
@@ -50,7 +52,9 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 WHEEL = "musicnn==0.1.0"
 WHEEL_FILE = "musicnn-0.1.0-py3-none-any.whl"
 WHEEL_SHA256 = "f38a4890c648c1ddbb141c5d96d2b0a8cfcd36746002d896989f7b88beb65cfa"
-MODEL = "MSD_musicnn"
+# (checkpoint folder in the wheel, its labels in configuration.py, the ONNX file written)
+MODELS = [("MSD_musicnn", "MSD_LABELS", "msd_musicnn.onnx"),
+          ("MTT_musicnn", "MTT_LABELS", "mtt_musicnn.onnx")]
 
 N_FRAMES = 187  # librosa.time_to_frames(3 s, sr 16000, n_fft 512, hop 256) + 1
 N_MELS = 96
@@ -99,19 +103,19 @@ def fetch_wheel(tmp):
     return os.path.join(pinned_wheel.fetch(WHEEL, WHEEL_FILE, WHEEL_SHA256, tmp), "musicnn")
 
 
-def msd_labels(wheel_dir):
+def tag_labels(wheel_dir, name):
     # configuration.py is plain assignments: read it without executing the package
     with open(os.path.join(wheel_dir, "configuration.py")) as f:
         tree = ast.parse(f.read())
     for node in tree.body:
-        if isinstance(node, ast.Assign) and node.targets[0].id == "MSD_LABELS":
+        if isinstance(node, ast.Assign) and node.targets[0].id == name:
             return ast.literal_eval(node.value)
-    raise ValueError("MSD_LABELS not in configuration.py")
+    raise ValueError(f"{name} not in configuration.py")
 
 
-def load_layers(wheel_dir):
+def load_layers(wheel_dir, model):
     """Checkpoint variables -> {"conv": {name: (kernel, bias)}, "bn": {...}, "dense": {...}}."""
-    ckpt = read_checkpoint(os.path.join(wheel_dir, MODEL) + "/")
+    ckpt = read_checkpoint(os.path.join(wheel_dir, model) + "/")
     used = set()
 
     def take(name, shape):
@@ -121,7 +125,7 @@ def load_layers(wheel_dir):
         used.add(name)
         return array.astype(np.float64)
 
-    print("checkpoint variable -> musicnn layer")
+    print(f"{model}: checkpoint variable -> musicnn layer")
     layers = {"conv": {}, "bn": {}, "dense": {}}
     for i, (name, shape, padding) in enumerate(CONVS):
         v = tf_name("conv2d", i)
@@ -206,7 +210,7 @@ def ref_forward(layers, x):
 
 # ---- the ONNX graph: channels-first, batch norms folded where no ReLU/max is in between ----
 
-def build_onnx(layers, labels):
+def build_onnx(layers, labels, model_name):
     conv, dense = layers["conv"], layers["dense"]
     inits, nodes = [], []
 
@@ -282,13 +286,13 @@ def build_onnx(layers, labels):
         return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
 
     graph = helper.make_graph(
-        nodes, "msd_musicnn", [f32("mel", [1, N_FRAMES, N_MELS])],
+        nodes, model_name.lower(), [f32("mel", [1, N_FRAMES, N_MELS])],
         [f32("embedding", [1, 200]), f32("tags", [1, 50]),
          f32("mean_pool", [1, 753]), f32("max_pool", [1, 753])], inits)
     model = helper.make_model(graph, producer_name="mirador musicnn_export.py",
                               opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 8  # the IR of opset 17
-    model.doc_string = ("musicnn MSD_musicnn (PyPI musicnn 0.1.0, ISC, (c) Music Technology "
+    model.doc_string = (f"musicnn {model_name} (PyPI musicnn 0.1.0, ISC, (c) Music Technology "
                         "Group, Universitat Pompeu Fabra 2019), converted from its TF checkpoint. "
                         "Input: log10(10000 mel + 1), 187 frames x 96 Slaney mel bands, 16 kHz, "
                         "n_fft 512, hop 256.")
@@ -335,60 +339,65 @@ def main():
         tmp = tempfile.mkdtemp(prefix="musicnn-")
         wheel_dir = fetch_wheel(tmp)
     try:
-        layers = load_layers(wheel_dir)
-        labels = msd_labels(wheel_dir)
+        models = {file: (load_layers(wheel_dir, name), tag_labels(wheel_dir, labels), name)
+                  for name, labels, file in MODELS}
         os.makedirs(args.out, exist_ok=True)
         shutil.copyfile(os.path.join(os.path.dirname(wheel_dir), "musicnn-0.1.0.dist-info",
                                      "LICENSE.md"), os.path.join(args.out, "LICENSE-musicnn.md"))
     finally:
         if tmp is not None:
             shutil.rmtree(tmp)
-    assert len(labels) == 50
-
-    model = build_onnx(layers, labels)
-    path = os.path.join(args.out, "msd_musicnn.onnx")
-    onnx.save(model, path)
-    with open(os.path.join(args.out, "msd_labels.json"), "w") as f:
-        json.dump(labels, f, indent=0)
-        f.write("\n")
-    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1
-    session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-    names = ["embedding", "tags", "mean_pool", "max_pool"]
-
-    def run(patch):
-        out = session.run(names, {"mel": patch[None].astype(np.float32)})
-        return {n: o[0] for n, o in zip(names, out)}
 
     mels = logmels(args.data, args.librosa_python)
-    worst = dict.fromkeys(names, 0.0)
-    print("\ntop 5 MSD tags (mean over non-overlapping 3 s patches):")
-    for clip in CLIPS:
-        tags = []
-        for patch in patches(mels[clip]):
-            ref, got = ref_forward(layers, patch), run(patch)
-            for n in names:
-                worst[n] = max(worst[n], float(np.abs(ref[n] - got[n]).max()))
-            tags.append(got["tags"])
-        mean = np.mean(tags, axis=0)
-        top = ", ".join(f"{labels[i]} {mean[i]:.2f}" for i in np.argsort(-mean)[:5])
-        print(f"  {os.path.basename(clip):22s} ({len(tags)} patches) {top}")
-    print("\nmax |onnxruntime - numpy float64 reference| over all those patches:")
-    for n in names:
-        print(f"  {n:10s} {worst[n]:.2e}")
-        if worst[n] > 1e-3:
-            sys.exit(f"{n}: ONNX and the reference disagree")
+    names = ["embedding", "tags", "mean_pool", "max_pool"]
+    runs = {}
+    for file, (layers, labels, name) in models.items():
+        assert len(labels) == 50
+        path = os.path.join(args.out, file)
+        onnx.save(build_onnx(layers, labels, name), path)
+        with open(os.path.join(args.out, file.replace("_musicnn.onnx", "_labels.json")), "w") as f:
+            json.dump(labels, f, indent=0)
+            f.write("\n")
+        print(f"wrote {path} ({os.path.getsize(path)} bytes)")
 
-    golden = {"model": "msd_musicnn.onnx", "labels": labels, "cases": []}
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        session = onnxruntime.InferenceSession(path, options,
+                                               providers=["CPUExecutionProvider"])
+
+        def run(patch, session=session):
+            out = session.run(names, {"mel": patch[None].astype(np.float32)})
+            return {n: o[0] for n, o in zip(names, out)}
+
+        runs[file] = run
+        worst = dict.fromkeys(names, 0.0)
+        print(f"\ntop 5 {name} tags (mean over non-overlapping 3 s patches):")
+        for clip in CLIPS:
+            tags = []
+            for patch in patches(mels[clip]):
+                ref, got = ref_forward(layers, patch), run(patch)
+                for n in names:
+                    worst[n] = max(worst[n], float(np.abs(ref[n] - got[n]).max()))
+                tags.append(got["tags"])
+            mean = np.mean(tags, axis=0)
+            top = ", ".join(f"{labels[i]} {mean[i]:.2f}" for i in np.argsort(-mean)[:5])
+            print(f"  {os.path.basename(clip):22s} ({len(tags)} patches) {top}")
+        print("\nmax |onnxruntime - numpy float64 reference| over all those patches:")
+        for n in names:
+            print(f"  {n:10s} {worst[n]:.2e}")
+            if worst[n] > 1e-3:
+                sys.exit(f"{name} {n}: ONNX and the reference disagree")
+
+    golden = {"model": "msd_musicnn.onnx and mtt_musicnn.onnx",
+              "labels": models["msd_musicnn.onnx"][1], "cases": []}
     for clip, index in GOLDEN:
         patch = patches(mels[clip])[index]
-        out = run(patch)
+        msd, mtt = runs["msd_musicnn.onnx"](patch), runs["mtt_musicnn.onnx"](patch)
         golden["cases"].append({
             "source": f"{clip}, frames {index * N_FRAMES}..{(index + 1) * N_FRAMES}",
-            "mel": f32_list(patch), "embedding": f32_list(out["embedding"]),
-            "tags": f32_list(out["tags"])})
+            "mel": f32_list(patch), "embedding": f32_list(msd["embedding"]),
+            "tags": f32_list(msd["tags"]), "mtt_embedding": f32_list(mtt["embedding"]),
+            "mtt_tags": f32_list(mtt["tags"])})
     with open(os.path.join(args.out, "golden.json"), "w") as f:
         json.dump(golden, f, separators=(",", ":"))
         f.write("\n")

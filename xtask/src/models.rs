@@ -50,18 +50,22 @@ pub fn run_all() -> Result<()> {
         .arg(&data)
         .arg("--librosa-python")
         .arg(&python))?;
-    let heads = |model: &str, onnx: &str| {
+    let heads = |model: &str, inputs: &[&str]| {
         let mut command = script("heads.py");
         command
             .arg("--data")
             .arg(&data)
             .arg("--model")
             .arg(root.join("models").join(model))
-            .args(["--onnx", onnx]);
+            .arg("--onnx")
+            .args(inputs);
         command
     };
-    eprintln!("xtask: training the genre and mood heads on musicnn's embedding");
-    run(&mut heads("musicnn", "msd_musicnn.onnx"))?;
+    eprintln!("xtask: training the genre and mood heads on musicnn's embeddings and tags");
+    run(&mut heads(
+        "musicnn",
+        &["msd_musicnn.onnx", "mtt_musicnn.onnx", "--tags"],
+    ))?;
     let torch_python = beatnet_python()?;
     eprintln!("xtask: distilling musicnn into Mirador's CNN");
     run(Command::new(&torch_python)
@@ -74,7 +78,7 @@ pub fn run_all() -> Result<()> {
         .arg("--out")
         .arg(root.join("models/cnn")))?;
     eprintln!("xtask: training the genre and mood heads on the CNN's embedding");
-    run(&mut heads("cnn", "cnn.onnx"))?;
+    run(&mut heads("cnn", &["cnn.onnx"]))?;
     eprintln!("xtask: checking the CNN in int8 (three ways) against fp32 on real audio");
     run(script("quantize.py")
         .arg("--data")

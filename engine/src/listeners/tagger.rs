@@ -1,7 +1,7 @@
 //! The patch networks in the live engine: the distilled CNN runs about once a second on the
 //! last 3 s heard and names the mood, and the genre too unless musicnn does, from a patch
-//! every 5 s on its own thread (right 5-9 points more often by a held-out clip's end, for
-//! 1.5 % of a core: `models/REPORT.md`). The listener smooths the probabilities it publishes.
+//! every 5 s on its own thread (right 5-15 points more often by a held-out clip's end, for
+//! 2.6 % of a core: `models/REPORT.md`). The listener smooths the probabilities it publishes.
 
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ use crate::snapshot::{ClassProbabilities, SaliencyCell};
 
 /// Mel frames (62.5 per second) between two runs of the CNN: about one second.
 pub const CNN_EVERY: usize = 62;
-/// Between two runs of musicnn: 5 s, about 90 ms of network each.
+/// Between two runs of musicnn: 5 s, about 130 ms of networks each (MSD and MTT).
 pub const MUSICNN_EVERY: usize = 312;
 /// How long the published genre remembers (seconds): a run weighs 1 - exp(-seconds since the
 /// last / this). Longer memories name the genre right more often once a song has played a

@@ -1,5 +1,5 @@
-//! A classifier on a patch network's embedding (genre or mood), trained by
-//! `models/training/heads.py` and shipped as JSON: standardization, dense layers, and a
+//! A classifier on what a patch network gives (genre or mood; see `Output::head_input`),
+//! trained by `models/training/heads.py` and shipped as JSON: standardization, dense layers, and a
 //! temperature that calibrates the probabilities (fitted on the training clips'
 //! out-of-fold predictions).
 
@@ -53,31 +53,56 @@ impl Head {
         Ok(serde_json::from_str(json)?)
     }
 
-    /// Calibrated class probabilities for one embedding.
-    pub fn predict(&self, embedding: &[f32]) -> Result<Vec<f64>, ModelError> {
-        self.probabilities(embedding, self.temperature)
-    }
-
-    /// Class probabilities for one embedding at `temperature` (1: uncalibrated).
-    pub fn probabilities(
-        &self,
-        embedding: &[f32],
-        temperature: f64,
-    ) -> Result<Vec<f64>, ModelError> {
-        if embedding.len() != self.standardizer.len() {
+    /// Calibrated class probabilities for one patch's head input.
+    pub fn predict(&self, input: &[f32]) -> Result<Vec<f64>, ModelError> {
+        if input.len() != self.standardizer.len() {
             return Err(ModelError::Input(format!(
                 "head {} expects {} inputs, got {}",
                 self.name,
                 self.standardizer.len(),
-                embedding.len()
+                input.len()
             )));
         }
-        let x = self
-            .standardizer
-            .apply(embedding.iter().map(|&v| f64::from(v)));
+        let x = self.standardizer.apply(input.iter().map(|&v| f64::from(v)));
         let mut z = self.network.logits(&x);
-        z.iter_mut().for_each(|v| *v /= temperature);
+        z.iter_mut().for_each(|v| *v /= self.temperature);
         crate::dense::softmax(&mut z);
         Ok(z)
+    }
+
+    /// The probabilities before the temperature, from calibrated ones: softmax(T ln p) is
+    /// softmax(z) for p = softmax(z / T).
+    pub fn uncalibrated(&self, calibrated: &[f64]) -> Vec<f64> {
+        let mut z: Vec<f64> = calibrated
+            .iter()
+            .map(|p| self.temperature * p.ln())
+            .collect();
+        crate::dense::softmax(&mut z);
+        z
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uncalibrated_undoes_the_temperature() {
+        let head = |temperature: f64| {
+            Head::from_json(&format!(
+                r#"{{"name": "test", "classes": ["a", "b", "c"], "mean": [0, 0], "scale": [1, 2],
+                "network": {{"layers": [{{"weights": [[1, -2], [0.5, 3], [-1, 0]],
+                "bias": [0.1, 0, -0.2]}}]}}, "temperature": {temperature}}}"#
+            ))
+            .unwrap()
+        };
+        let (calibrated, raw) = (head(0.6), head(1.0));
+        let input = [0.7, -1.3];
+        let expected = raw.predict(&input).unwrap();
+        let got = calibrated.uncalibrated(&calibrated.predict(&input).unwrap());
+        assert_ne!(calibrated.predict(&input).unwrap(), expected);
+        for (g, e) in got.iter().zip(&expected) {
+            assert!((g - e).abs() < 1e-12, "{got:?} vs {expected:?}");
+        }
     }
 }

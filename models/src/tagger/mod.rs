@@ -1,7 +1,8 @@
 //! The networks that read a 3 s log-mel patch and give a 200-d embedding and 50 MSD tag
 //! likelihoods, run with tract ([`Network`]):
 //! - musicnn (Pons and Serra, 2019), the Million Song Dataset model from PyPI `musicnn` 0.1.0
-//!   (ISC licence), converted to ONNX by `models/training/musicnn_export.py`;
+//!   (ISC licence), converted to ONNX by `models/training/musicnn_export.py`, with the same
+//!   package's MagnaTagATune model beside it for the heads;
 //! - Mirador's own small CNN, distilled from musicnn by `models/training/distill.py`, which
 //!   gives the same outputs for a fraction of the cost and is what runs live.
 //!
@@ -89,7 +90,7 @@ pub const TAGS: [&str; 50] = [
 /// Which network reads the patches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
-    /// musicnn MSD itself (3.1 MB).
+    /// musicnn MSD itself, with musicnn MTT for the heads (3.1 MB each).
     Musicnn,
     /// The CNN distilled from it (`models/cnn/`).
     Cnn,
@@ -107,23 +108,41 @@ impl Variant {
     /// A short digest of the shipped graph and heads: what a stored embedding or prediction
     /// was made by, so a library notices when a model changes.
     pub fn fingerprint(self) -> String {
-        let onnx = self.onnx().unwrap_or_default();
-        let heads = [head::genre_json(self), head::mood_json(self)];
-        crate::fingerprint(&[onnx, heads[0].as_bytes(), heads[1].as_bytes()])
+        let mut parts = self.graphs().unwrap_or_default();
+        parts.extend([head::genre_json(self), head::mood_json(self)].map(str::as_bytes));
+        crate::fingerprint(&parts)
     }
 
-    /// The shipped graph; musicnn's only when the `musicnn` feature built it in (the
-    /// plugin, which runs the CNN, leaves it out).
-    fn onnx(self) -> Result<&'static [u8], ModelError> {
+    /// Whether this build has the variant's graphs (musicnn's need the `musicnn` feature).
+    pub fn is_built_in(self) -> bool {
+        match self {
+            Variant::Musicnn => cfg!(feature = "musicnn"),
+            Variant::Cnn => true,
+        }
+    }
+
+    /// The shipped graphs, the one whose embedding and tags a patch gives first (musicnn's
+    /// only when the `musicnn` feature built them in: the plugin, which runs the CNN, leaves
+    /// them out).
+    pub fn graphs(self) -> Result<Vec<&'static [u8]>, ModelError> {
         match self {
             #[cfg(feature = "musicnn")]
-            Variant::Musicnn => Ok(include_bytes!("../../musicnn/msd_musicnn.onnx")),
+            Variant::Musicnn => Ok(vec![
+                include_bytes!("../../musicnn/msd_musicnn.onnx"),
+                include_bytes!("../../musicnn/mtt_musicnn.onnx"),
+            ]),
             #[cfg(not(feature = "musicnn"))]
             Variant::Musicnn => Err(ModelError::Input(
                 "musicnn is not built in (mirador-models' `musicnn` feature)".into(),
             )),
-            Variant::Cnn => Ok(include_bytes!("../../cnn/cnn.onnx")),
+            Variant::Cnn => Ok(vec![include_bytes!("../../cnn/cnn.onnx")]),
         }
+    }
+
+    /// Whether the heads read the graphs' tags after their embeddings: musicnn's heads do
+    /// (cross-validated on the training clips, they name Emotify's genres better).
+    fn heads_read_tags(self) -> bool {
+        self == Variant::Musicnn
     }
 }
 
@@ -147,31 +166,38 @@ pub fn compress(power: f32) -> f32 {
     (10_000.0 * rounded + 1.0).log10()
 }
 
-/// One of the patch networks, loaded.
+/// One of the patch networks, loaded: its graphs (see [`Variant::graphs`]).
 pub struct Network {
     pub variant: Variant,
-    plan: Arc<TypedRunnableModel>,
+    plans: Vec<Arc<TypedRunnableModel>>,
 }
 
 /// What one patch gives.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Output {
+    /// The first graph's embedding (musicnn MSD's).
     pub embedding: Vec<f32>,
-    /// Sigmoid likelihoods of [`TAGS`].
+    /// The first graph's sigmoid likelihoods of [`TAGS`].
     pub tags: Vec<f32>,
+    /// What the genre and mood heads read: every graph's embedding, then (musicnn) every
+    /// graph's tags, as `models/training/heads.py` trains them.
+    pub head_input: Vec<f32>,
 }
 
 impl Network {
-    /// Loads and optimizes the shipped graph (up to a second; do it once).
+    /// Loads and optimizes the shipped graphs (up to a second each; do it once).
     pub fn load(variant: Variant) -> Result<Self, ModelError> {
-        Self::from_onnx(variant, variant.onnx()?)
+        Self::from_onnx(variant, &variant.graphs()?)
     }
 
-    /// Another graph with `variant`'s inputs and outputs, such as an int8 candidate to time.
-    pub fn from_onnx(variant: Variant, onnx: &[u8]) -> Result<Self, ModelError> {
+    /// Other graphs with `variant`'s inputs and outputs, such as an int8 candidate to time.
+    pub fn from_onnx(variant: Variant, graphs: &[&[u8]]) -> Result<Self, ModelError> {
         Ok(Self {
             variant,
-            plan: crate::onnx::runnable(onnx)?,
+            plans: graphs
+                .iter()
+                .map(|onnx| crate::onnx::runnable(onnx))
+                .collect::<Result<_, _>>()?,
         })
     }
 
@@ -183,18 +209,29 @@ impl Network {
                 patch.len()
             )));
         }
-        let input = Tensor::from_shape(&[1, PATCH_FRAMES, N_MELS], patch)?;
-        let outputs = self.plan.run(tvec![input.into()])?;
-        let flat = |i: usize| -> Result<Vec<f32>, ModelError> {
-            Ok(outputs[i]
-                .to_plain_array_view::<f32>()?
-                .iter()
-                .copied()
-                .collect())
-        };
+        let input: TValue = Tensor::from_shape(&[1, PATCH_FRAMES, N_MELS], patch)?.into();
+        let mut embeddings = Vec::with_capacity(self.plans.len());
+        let mut tags = Vec::with_capacity(self.plans.len());
+        for plan in &self.plans {
+            let outputs = plan.run(tvec![input.clone()])?;
+            let flat = |i: usize| -> Result<Vec<f32>, ModelError> {
+                Ok(outputs[i]
+                    .to_plain_array_view::<f32>()?
+                    .iter()
+                    .copied()
+                    .collect())
+            };
+            embeddings.push(flat(0)?);
+            tags.push(flat(1)?);
+        }
+        let mut head_input = embeddings.concat();
+        if self.variant.heads_read_tags() {
+            head_input.extend(tags.concat());
+        }
         Ok(Output {
-            embedding: flat(0)?,
-            tags: flat(1)?,
+            embedding: embeddings.swap_remove(0),
+            tags: tags.swap_remove(0),
+            head_input,
         })
     }
 }
@@ -219,8 +256,8 @@ impl Tagger {
     pub fn probabilities(&self, patch: &[f32]) -> Result<(Vec<f64>, Vec<f64>), ModelError> {
         let out = self.network.run(patch)?;
         Ok((
-            self.genre.predict(&out.embedding)?,
-            self.mood.predict(&out.embedding)?,
+            self.genre.predict(&out.head_input)?,
+            self.mood.predict(&out.head_input)?,
         ))
     }
 }

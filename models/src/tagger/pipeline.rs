@@ -162,8 +162,8 @@ impl Patches {
         let end = self.origin.unwrap_or(0) + analysis_samples(self.frames);
         let patch = self.keep_patches.then(|| self.patch.clone());
         let result = tagger.network.run(&self.patch).and_then(|out| {
-            let genre = tagger.genre.predict(&out.embedding)?;
-            let mood = tagger.mood.predict(&out.embedding)?;
+            let genre = tagger.genre.predict(&out.head_input)?;
+            let mood = tagger.mood.predict(&out.head_input)?;
             let saliency = self
                 .explain
                 .then(|| PatchSaliency::of(tagger, &self.patch, &genre, &mood))

@@ -37,8 +37,9 @@ impl Said {
             vec![0.0; network.mood.classes.len()],
         ];
         for out in outputs {
-            for (mean, head) in uncalibrated.iter_mut().zip([&network.genre, &network.mood]) {
-                let p = head.probabilities(&out.embedding, 1.0)?;
+            let heads = [(&network.genre, &out.genre), (&network.mood, &out.mood)];
+            for (mean, (head, calibrated)) in uncalibrated.iter_mut().zip(heads) {
+                let p = head.uncalibrated(calibrated);
                 mean.iter_mut()
                     .zip(p)
                     .for_each(|(m, p)| *m += p / outputs.len() as f64);

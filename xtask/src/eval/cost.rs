@@ -1,7 +1,7 @@
 //! The cost section: every graph in tract and onnxruntime, and the live models together.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use mirador_dsp::clip::{Replay, Samples};
@@ -25,8 +25,9 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<Fills> {
          |---|---|---:|---:|---:|\n",
     );
     let cnn = root.join("models/cnn/cnn.onnx");
-    let musicnn = root.join("models/musicnn/msd_musicnn.onnx");
-    let fp32 = patch_cost(root, &python, Variant::Cnn, &cnn)?;
+    let musicnn =
+        ["msd_musicnn.onnx", "mtt_musicnn.onnx"].map(|f| root.join("models/musicnn").join(f));
+    let fp32 = patch_cost(root, &python, Variant::Cnn, &[cnn])?;
     // Batch: one patch per 3 s of audio; live: the CNN's one a second, musicnn's one per 5 s.
     let patch_rows = |out: &mut String, name: &str, ms, live_hop: usize| {
         let live_seconds = live_hop as f64 * frame_seconds();
@@ -58,7 +59,7 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<Fills> {
         if !onnx.exists() {
             continue;
         }
-        let ms = patch_cost(root, &python, Variant::Cnn, &onnx)?;
+        let ms = patch_cost(root, &python, Variant::Cnn, &[onnx])?;
         patch_rows(
             &mut out,
             &format!("cnn int8, {what} (not shipped)"),
@@ -88,7 +89,7 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<Fills> {
     }
     patch_rows(
         &mut out,
-        "musicnn",
+        "musicnn (MSD and MTT)",
         patch_cost(root, &python, Variant::Musicnn, &musicnn)?,
         MUSICNN_EVERY,
     );
@@ -128,13 +129,13 @@ pub(super) fn cost_rows(
     }
 }
 
-/// Mean ms per 3 s patch of the graph `onnx` (`variant`'s interface) on the first golden
-/// patch: tract, then onnxruntime.
+/// Mean ms per 3 s patch of the graphs `graphs` (`variant`'s interface, all run on each
+/// patch) on the first golden patch: tract, then onnxruntime.
 pub(super) fn patch_cost(
     root: &Path,
     python: &Path,
     variant: Variant,
-    onnx: &Path,
+    graphs: &[PathBuf],
 ) -> Result<(f64, f64)> {
     const RUNS: u32 = 20;
     let golden = root.join("models").join(variant.name()).join("golden.json");
@@ -145,22 +146,32 @@ pub(super) fn patch_cost(
         .flat_map(|row| row.as_array().into_iter().flatten())
         .map(|v| v.as_f64().unwrap_or(0.0) as f32)
         .collect();
-    let model = Network::from_onnx(variant, &std::fs::read(onnx)?)?;
+    let bytes = graphs
+        .iter()
+        .map(std::fs::read)
+        .collect::<Result<Vec<_>, _>>()?;
+    let model = Network::from_onnx(
+        variant,
+        &bytes.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+    )?;
     model.run(&patch)?;
     let started = std::time::Instant::now();
     for _ in 0..RUNS {
         model.run(&patch)?;
     }
     let tract_ms = started.elapsed().as_secs_f64() * 1e3 / f64::from(RUNS);
-    let ort_ms = onnxruntime_ms(
-        python,
-        &[
-            "patch".as_ref(),
-            onnx.as_os_str(),
-            golden.as_os_str(),
-            RUNS.to_string().as_ref(),
-        ],
-    )?;
+    let mut ort_ms = 0.0;
+    for onnx in graphs {
+        ort_ms += onnxruntime_ms(
+            python,
+            &[
+                "patch".as_ref(),
+                onnx.as_os_str(),
+                golden.as_os_str(),
+                RUNS.to_string().as_ref(),
+            ],
+        )?;
+    }
     Ok((tract_ms, ort_ms))
 }
 

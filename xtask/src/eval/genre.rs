@@ -152,7 +152,7 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<(Fills, Vec<Arc<Tagger
     for (n, network) in NETWORKS.iter().enumerate() {
         let what = match network {
             Variant::Cnn => "Mirador's CNN distilled from musicnn, logistic head",
-            Variant::Musicnn => "musicnn (MSD) embedding, logistic head",
+            Variant::Musicnn => "musicnn MSD and MTT embeddings and tags, logistic head",
         };
         let _ = write!(table, "| {} | {what} |", network.name());
         for s in 0..sets.len() {
