@@ -1,6 +1,7 @@
 //! The models the live engine runs, loaded once and given to each new engine as listeners:
 //! the CNN distilled from musicnn for mood (about once a second), musicnn for genre (every
-//! 5 s, on its own thread), BeatNet for beats
+//! 5 s, on its own thread; where it is not built in, as in the plugin, the CNN names the
+//! genre too), BeatNet for beats
 //! (every frame), the chord HMM (every 93 ms), CREPE for the tuner (every 50 ms), when asked
 //! basic-pitch for the notes (every 302 ms) and, with a library, the reference tracks.
 
@@ -26,7 +27,8 @@ use crate::EngineError;
 
 pub struct LiveModels {
     tagger: Arc<Tagger>,
-    musicnn: Arc<Tagger>,
+    /// Where mirador-models' `musicnn` feature built it in (the app, not the plugin).
+    musicnn: Option<Arc<Tagger>>,
     beats: Arc<BeatNet>,
     pitch: Arc<CrepeNet>,
     /// basic-pitch, when the notes are transcribed live ([`LiveModels::transcribing`]).
@@ -37,7 +39,10 @@ impl LiveModels {
     pub fn load() -> Result<Self, ModelError> {
         Ok(Self {
             tagger: Arc::new(Tagger::load(Variant::Cnn)?),
-            musicnn: Arc::new(Tagger::load(Variant::Musicnn)?),
+            musicnn: Variant::Musicnn
+                .is_built_in()
+                .then(|| Tagger::load(Variant::Musicnn).map(Arc::new))
+                .transpose()?,
             beats: Arc::new(BeatNet::load()?),
             pitch: Arc::new(CrepeNet::load()?),
             notes: None,
@@ -62,11 +67,12 @@ impl LiveModels {
         input_rate: u32,
         library: Option<&Arc<Catalog>>,
     ) -> Result<Vec<Box<dyn Listener>>, EngineError> {
+        let mut tagger = TaggerListener::new(self.tagger.clone())?;
+        if let Some(musicnn) = &self.musicnn {
+            tagger = tagger.with_genre_thread(musicnn.clone())?;
+        }
         let mut listeners: Vec<Box<dyn Listener>> = vec![
-            Box::new(
-                TaggerListener::new(self.tagger.clone())?
-                    .with_genre_thread(self.musicnn.clone())?,
-            ),
+            Box::new(tagger),
             Box::new(BeatListener::new(self.beats.clone(), input_rate)),
             Box::new(ChordListener::new()),
             Box::new(TunerListener::new(self.pitch.clone())?),
