@@ -220,7 +220,7 @@ fn check_osc(packets: &[rosc::OscPacket], report: &serde_json::Value) {
         seen["/mirador/chord"]
     );
     // Beats counted from 1 in order, timetagged on the timeline: from the beat model, on the
-    // kicks (every 0.5 s), and the newest is the one the view showed last.
+    // kicks (every 0.5 s), and the view showed one of the newest two.
     assert!(beats.len() > 10, "{beats:?}");
     for (i, (time, args)) in beats.iter().enumerate() {
         assert_eq!(args[0], OscType::Int(i as i32 + 1));
@@ -233,9 +233,14 @@ fn check_osc(packets: &[rosc::OscPacket], report: &serde_json::Value) {
             assert!((bpm - 120.0).abs() < 3.0, "{bpm} BPM");
         }
     }
-    let last = beats.last().unwrap().0;
+    // The view shows the newest beat sent, or the one before when the window closed between
+    // a snapshot's OSC and its drawing (on a loaded machine).
     let shown = report["last_beat_time"].as_f64().unwrap();
-    assert!((last - shown).abs() < 1e-6, "OSC {last} s, view {shown} s");
+    let sent: Vec<f64> = beats.iter().rev().take(2).map(|(time, _)| *time).collect();
+    assert!(
+        sent.iter().any(|time| (time - shown).abs() < 1e-6),
+        "OSC {sent:?} s, view {shown} s"
+    );
 }
 
 #[test]
