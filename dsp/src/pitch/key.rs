@@ -177,8 +177,7 @@ pub fn key_scores(t: &Tonality, weights: &KeyWeights) -> [f32; 24] {
 
 /// The most probable key, `None` when the chroma is flat (silence) or not finite.
 pub fn estimate_key(t: &Tonality, weights: &KeyWeights) -> Option<Key> {
-    let chroma_mean = t.chroma.iter().sum::<f32>() / 12.0;
-    if !chroma_mean.is_finite() || t.chroma.iter().all(|&c| (c - chroma_mean).abs() < 1e-6) {
+    if !t.chroma.iter().sum::<f32>().is_finite() || is_flat(&t.chroma) {
         return None;
     }
     let scores = key_scores(t, weights);
@@ -195,8 +194,7 @@ pub fn estimate_key(t: &Tonality, weights: &KeyWeights) -> Option<Key> {
 /// `None` when the chroma is flat. Keys a fifth apart or relative share most of their
 /// profile, so these correlations place related keys close together.
 pub fn key_correlations(chroma: &[f32; 12], profiles: &KeyProfiles) -> Option<[f32; 24]> {
-    let mean = chroma.iter().sum::<f32>() / 12.0;
-    if chroma.iter().all(|&c| (c - mean).abs() < 1e-6) {
+    if is_flat(chroma) {
         return None;
     }
     Some(std::array::from_fn(|i| {
@@ -208,6 +206,12 @@ pub fn key_correlations(chroma: &[f32; 12], profiles: &KeyProfiles) -> Option<[f
         let rotated: [f32; 12] = std::array::from_fn(|pc| profile[(pc + 12 - tonic) % 12]);
         pearson(chroma, &rotated)
     }))
+}
+
+/// Whether every pitch class is within 1e-6 of the mean: silence, or no key to read.
+fn is_flat(chroma: &[f32; 12]) -> bool {
+    let mean = chroma.iter().sum::<f32>() / 12.0;
+    chroma.iter().all(|&c| (c - mean).abs() < 1e-6)
 }
 
 fn pearson(a: &[f32; 12], b: &[f32; 12]) -> f32 {
