@@ -2,10 +2,11 @@
 beat annotations, keeping the even clip ids out: they evaluate it (`cargo xtask eval`).
 
 Training clips: odd ids in gtzan/full, gtzan/first_15_20s and gtzan/classical_first15s
-(beat_this annotations; past a clip's end they do not apply). A fifth of them (ids whose
-half is a multiple of 5) validate: the epoch whose network gives the best beat F-measure on
-them through madmom's DBN (the decoder `mirador analyze` ports) is kept. Runs in the BeatNet
-venv (`models/training/beatnet_venv.sh`) on CPU, deterministic.
+(beat_this annotations; past a clip's end they do not apply). A fifth of them validate, those
+whose id // 2 % 5 is `--fold` (0 unless told): the epoch whose network gives the best beat
+F-measure on them through madmom's DBN (the decoder `mirador analyze` ports) is kept. Runs
+in the BeatNet venv (`models/training/beatnet_venv.sh`) on CPU, deterministic.
+`--held-out K` leaves the fifth K out of both (`beatnet_crossval.py`).
 
     target/beatnet-venv/bin/python models/training/beatnet_finetune.py --data ../shared/data \
         --out target/beatnet-finetuned.pt
@@ -99,6 +100,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default=os.environ.get("MIRADOR_DATA", ROOT.parent / "shared" / "data"))
     parser.add_argument("--out", default=ROOT / "target" / "beatnet-finetuned.pt")
+    parser.add_argument("--fold", type=int, default=0, help="the fifth of odd ids that validates")
+    parser.add_argument("--held-out", type=int, help="a fifth of odd ids left out altogether")
     args = parser.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(2)
@@ -106,13 +109,13 @@ def main():
 
     train, valid = [], []
     for number, stem, path, beats in clips(args.data):
-        if number % 2 == 0:
-            continue  # held out for the eval
+        if number % 2 == 0 or (number // 2) % 5 == args.held_out:
+            continue  # held out for the eval (or the cross-validation)
         audio, _ = librosa.load(path, sr=22050)
         feats = features(audio)
         beats = beats[beats[:, 0] < len(audio) / 22050]
         item = (feats, targets(beats, len(feats)), beats)
-        (valid if (number // 2) % 5 == 0 else train).append(item)
+        (valid if (number // 2) % 5 == args.fold else train).append(item)
     print(f"train {len(train)} clips, validate {len(valid)}", flush=True)
 
     net = load_network()
