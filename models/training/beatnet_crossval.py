@@ -9,11 +9,11 @@ networks: the phase whose beats have the highest mean log-odds of the two networ
 downbeat share. Prints beat F, downbeat F and tempo Acc1 (mir_eval, means over clips, as
 beat_eval.py scores them) per set. Runs in the BeatNet venv, about 6 minutes on two cores.
 
-    target/beatnet-venv/bin/python models/training/beatnet_crossval.py --data ../shared/data
+    target/beatnet-venv/bin/python models/training/beatnet_crossval.py --data ../shared/data \
+        [--split-weight W]
 """
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -60,6 +60,7 @@ def rephased(found, shares):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", required=True)
+    parser.add_argument("--split-weight", default="0", help="passed to beatnet_finetune.py")
     args = parser.parse_args()
     data = Path(args.data)
     dbn = DBNDownBeatTrackingProcessor(beats_per_bar=[3, 4], fps=50)
@@ -70,7 +71,8 @@ def main():
             weights = Path(tmp) / f"fold{k}.pt"
             subprocess.run([sys.executable, "-W", "ignore", Path(__file__).parent / "beatnet_finetune.py",
                             "--data", str(data), "--out", str(weights), "--held-out", str(k),
-                            "--fold", str((k + 1) % FOLDS)], check=True, stdout=sys.stderr)
+                            "--fold", str((k + 1) % FOLDS), "--split-weight", args.split_weight],
+                           check=True, stdout=sys.stderr)
             tuned = load_network(weights)
             for number, stem, path, beats in clips(data):
                 if number % 2 == 0 or (number // 2) % FOLDS != k:

@@ -6,7 +6,9 @@ Training clips: odd ids in gtzan/full, gtzan/first_15_20s and gtzan/classical_fi
 whose id // 2 % 5 is `--fold` (0 unless told): the epoch whose network gives the best beat
 F-measure on them through madmom's DBN (the decoder `mirador analyze` ports) is kept. Runs
 in the BeatNet venv (`models/training/beatnet_venv.sh`) on CPU, deterministic.
-`--held-out K` leaves the fifth K out of both (`beatnet_crossval.py`).
+`--held-out K` leaves the fifth K out of both (`beatnet_crossval.py`). `--split-weight W`
+learns which beats are downbeats from model 1 instead of the annotations (a lever tried for
+the downbeats, not shipped: models/beatnet/README.md).
 
     target/beatnet-venv/bin/python models/training/beatnet_finetune.py --data ../shared/data \
         --out target/beatnet-finetuned.pt
@@ -81,6 +83,23 @@ def logits(net, x):
     return net.linear(y)
 
 
+def loss_of(net, model1, x, t, split_weight):
+    """Soft cross-entropy against the annotations' beat, downbeat or neither; with a
+    `split_weight`, against beat or not only, plus that weight times the cross-entropy of
+    the beat/downbeat split against model 1's at the annotated beats."""
+    log_p = torch.log_softmax(logits(net, x), -1)
+    if not split_weight:
+        return -(t * log_p).sum(-1).mean()
+    log_beat = torch.logsumexp(log_p[..., :2], -1)
+    is_beat = t[..., 0] + t[..., 1]
+    beat_or_not = -(is_beat * log_beat + t[..., 2] * log_p[..., 2]).mean()
+    with torch.no_grad():
+        split = torch.softmax(logits(model1, x), -1)[..., :2]
+        split = split / split.sum(-1, keepdim=True)
+    log_split = log_p[..., :2] - log_beat[..., None]
+    return beat_or_not - split_weight * (is_beat * (split * log_split).sum(-1)).mean()
+
+
 def beat_f(net, items):
     """Mean beat F-measure (mir_eval, first 5 s skipped) of madmom's DBN over the network."""
     dbn = DBNDownBeatTrackingProcessor(beats_per_bar=[3, 4], fps=FPS)
@@ -102,6 +121,8 @@ def main():
     parser.add_argument("--out", default=ROOT / "target" / "beatnet-finetuned.pt")
     parser.add_argument("--fold", type=int, default=0, help="the fifth of odd ids that validates")
     parser.add_argument("--held-out", type=int, help="a fifth of odd ids left out altogether")
+    parser.add_argument("--split-weight", type=float, default=0.0,
+                        help="learn which beats are downbeats from model 1 (not shipped)")
     args = parser.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(2)
@@ -119,6 +140,7 @@ def main():
     print(f"train {len(train)} clips, validate {len(valid)}", flush=True)
 
     net = load_network()
+    model1 = load_network() if args.split_weight else None
     best = beat_f(net, valid)
     print(f"epoch 0 (BeatNet's weights): validation F {best:.4f}", flush=True)
     best_state = {k: v.clone() for k, v in net.state_dict().items()}
@@ -137,7 +159,7 @@ def main():
                 xs.append(np.pad(f[s : s + CHUNK], ((0, max(0, s + CHUNK - len(f))), (0, 0))))
                 ts.append(np.pad(t[s : s + CHUNK], ((0, max(0, s + CHUNK - len(t))), (0, 0))))
             x, t = torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ts))
-            loss = -(t * torch.log_softmax(logits(net, x), -1)).sum(-1).mean()
+            loss = loss_of(net, model1, x, t, args.split_weight)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
