@@ -1,7 +1,8 @@
 //! tract runs both patch networks as onnxruntime does: the golden patches of
 //! models/musicnn/golden.json (written by models/training/musicnn_export.py from two GTZAN
-//! clips, through musicnn's MSD and MTT graphs) and models/cnn/golden.json (the same patches through the distilled CNN, written by
-//! models/training/distill.py) give the same embedding and tags.
+//! clips, through musicnn's MSD and MTT graphs) and models/cnn/golden.json (the same patches
+//! through the distilled CNN, written by models/training/distill.py) give the same embedding
+//! and tags.
 
 use std::sync::Arc;
 

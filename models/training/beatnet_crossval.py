@@ -26,11 +26,10 @@ warnings.filterwarnings("ignore")
 import librosa  # noqa: E402
 from madmom.features.downbeats import DBNDownBeatTrackingProcessor  # noqa: E402
 
-from beat_eval import median_tempo, score  # noqa: E402
+from beat_eval import annotation, median_tempo, score  # noqa: E402
 from beatnet_export import features, load_network, sequence_activations  # noqa: E402
-from beatnet_finetune import clips  # noqa: E402
+from beatnet_finetune import FOLDS, clips, fold  # noqa: E402
 
-FOLDS = 5
 ROWS = ["model 1", "fine-tuned", "fine-tuned, bar phase from both"]
 
 
@@ -74,17 +73,11 @@ def main():
                             "--fold", str((k + 1) % FOLDS), "--split-weight", args.split_weight],
                            check=True, stdout=sys.stderr)
             tuned = load_network(weights)
-            for number, stem, path, beats in clips(data):
-                if number % 2 == 0 or (number // 2) % FOLDS != k:
+            for number, _, path, _ in clips(data):
+                if number % 2 == 0 or fold(number) != k:
                     continue
-                audio, _ = librosa.load(path, sr=22050)
-                feats = features(audio)
-                beats = beats[beats[:, 0] < len(audio) / 22050]
-                genre, digits = stem.split(".")
-                tempo_file = data / f"gtzan/annotations/boeck2019/tempo/gtzan_{genre}_{digits}.bpm"
-                has_downbeats = beats[:, 1].max() > 0
-                reference = (beats[:, 0], beats[beats[:, 1] == 1, 0] if has_downbeats else None,
-                             float(np.loadtxt(tempo_file, ndmin=1)[0]))
+                reference = annotation(data, path.relative_to(data))
+                feats = features(librosa.load(path, sr=22050)[0])
                 acts = {"model 1": sequence_activations(model1, feats),
                         "fine-tuned": sequence_activations(tuned, feats)}
                 found = {name: dbn(np.clip(a[:, :2], 1e-6, 1)) for name, a in acts.items()}

@@ -39,6 +39,12 @@ EPOCHS = 8
 LEARNING_RATE = 3e-5
 # Frames next to an annotated beat are half beat: the annotations are not frame-exact.
 NEIGHBOUR = 0.5
+FOLDS = 5
+
+
+def fold(number):
+    """Which fifth of the odd ids a clip's id falls in (0 validates unless told)."""
+    return (number // 2) % FOLDS
 
 
 def clips(data):
@@ -130,13 +136,13 @@ def main():
 
     train, valid = [], []
     for number, stem, path, beats in clips(args.data):
-        if number % 2 == 0 or (number // 2) % 5 == args.held_out:
+        if number % 2 == 0 or fold(number) == args.held_out:
             continue  # held out for the eval (or the cross-validation)
         audio, _ = librosa.load(path, sr=22050)
         feats = features(audio)
         beats = beats[beats[:, 0] < len(audio) / 22050]
         item = (feats, targets(beats, len(feats)), beats)
-        (valid if (number // 2) % 5 == args.fold else train).append(item)
+        (valid if fold(number) == args.fold else train).append(item)
     print(f"train {len(train)} clips, validate {len(valid)}", flush=True)
 
     net = load_network()

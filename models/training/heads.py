@@ -202,6 +202,22 @@ EMOTIFY_GENRES = ["classical", "pop", "rock"]
 EMOTIFY_TRAIN_LAST = 50
 
 
+def four_q_split(data):
+    """4Q's clips as (path, quadrant index, artist), and the indices of the training and the
+    held-out artists' clips (held out from both heads)."""
+    with open(os.path.join(data, "4q", "panda_dataset_taffc_metadata.csv")) as f:
+        artist = {r["Song"]: r["Artist"] for r in csv.DictReader(f)}
+    clips = []
+    for q in QUADRANTS:
+        for name in sorted(os.listdir(os.path.join(data, "4q", q))):
+            song = name.rsplit(".", 1)[0]
+            clips.append((os.path.join(data, "4q", q, name), QUADRANTS.index(q),
+                          artist.get(song, song)))
+    split = GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=SEED)
+    train, test = next(split.split(clips, groups=[c[2] for c in clips]))
+    return clips, train, test
+
+
 def genre_clips(data, four_q_train):
     """(path, accepted GTZAN genres, group) of every clip the genre head may train on."""
     held_out = split_ids(data, "test")
@@ -264,17 +280,7 @@ def main():
     embed = Embedder([os.path.join(args.model, n) for n in args.onnx], args.tags)
     evaluation = {}
 
-    # The 4Q artists held out from both heads.
-    with open(os.path.join(args.data, "4q", "panda_dataset_taffc_metadata.csv")) as f:
-        artist = {r["Song"]: r["Artist"] for r in csv.DictReader(f)}
-    clips = []
-    for q in QUADRANTS:
-        for name in sorted(os.listdir(os.path.join(args.data, "4q", q))):
-            song = name.rsplit(".", 1)[0]
-            clips.append((os.path.join(args.data, "4q", q, name), QUADRANTS.index(q),
-                          artist.get(song, song)))
-    split = GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=SEED)
-    train, test = next(split.split(clips, groups=[c[2] for c in clips]))
+    clips, train, test = four_q_split(args.data)
 
     # ---- genre ----
     genre_training = genre_clips(args.data, [clips[i] for i in train])

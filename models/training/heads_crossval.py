@@ -8,12 +8,11 @@ Usage: python heads_crossval.py --data ../shared/data --model ../musicnn
 """
 
 import argparse
-import csv
 import os
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold, GroupShuffleSplit
+from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import StandardScaler
 
 import heads
@@ -43,15 +42,7 @@ def main():
     args = ap.parse_args()
     embed = heads.Embedder([os.path.join(args.model, n)
                             for n in ("msd_musicnn.onnx", "mtt_musicnn.onnx")], tags=True)
-    with open(os.path.join(args.data, "4q", "panda_dataset_taffc_metadata.csv")) as f:
-        artist = {r["Song"]: r["Artist"] for r in csv.DictReader(f)}
-    four_q = []
-    for q in heads.QUADRANTS:
-        for name in sorted(os.listdir(os.path.join(args.data, "4q", q))):
-            song = name.rsplit(".", 1)[0]
-            four_q.append((os.path.join(args.data, "4q", q, name), q, artist.get(song, song)))
-    split = GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=heads.SEED)
-    train, _ = next(split.split(four_q, groups=[c[2] for c in four_q]))
+    four_q, train, _ = heads.four_q_split(args.data)
     clips = heads.genre_clips(args.data, [four_q[i] for i in train])
 
     print("| heads read | GTZAN | Emotify 1-50 | 4Q | mean |\n|---|---:|---:|---:|---:|")
