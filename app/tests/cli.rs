@@ -12,11 +12,12 @@ fn mirador(args: &[&str]) -> Output {
         .expect("run mirador")
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mirador-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh folder, removed when the test ends (even when it fails).
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("mirador-cli-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// A chord pulsing twice a second, `seconds` long. Band-limited (smooth envelope), so it is
@@ -81,7 +82,8 @@ fn json_files(out: &Output) -> Vec<serde_json::Value> {
 
 #[test]
 fn csv_has_exactly_the_gtzan_columns() {
-    let dir = temp_dir("columns");
+    let tmp = temp_dir("columns");
+    let dir = tmp.path();
     write_wav(&dir.join("a.wav"), 22050, 1, false, 3.0);
     let out = mirador(&["analyze", "--features-only", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -106,7 +108,8 @@ harmony_var,perceptr_mean,perceptr_var,tempo";
 
 #[test]
 fn channels_rates_and_formats_all_analyze_alike() {
-    let dir = temp_dir("formats");
+    let tmp = temp_dir("formats");
+    let dir = tmp.path();
     // Float files carry the same music at every rate; 16-bit ones add rate-dependent noise.
     write_wav(&dir.join("mono22.wav"), 22050, 1, true, 4.0);
     write_wav(&dir.join("stereo44.wav"), 44100, 2, true, 4.0);
@@ -162,7 +165,8 @@ fn channels_rates_and_formats_all_analyze_alike() {
 
 #[test]
 fn bad_files_are_named_and_the_rest_still_analyzed() {
-    let dir = temp_dir("bad");
+    let tmp = temp_dir("bad");
+    let dir = tmp.path();
     write_wav(&dir.join("good.wav"), 44100, 2, false, 2.0);
     std::fs::write(dir.join("empty.wav"), b"").unwrap();
     std::fs::write(
@@ -220,7 +224,8 @@ fn bad_files_are_named_and_the_rest_still_analyzed() {
 
 #[test]
 fn output_file_and_usage_errors() {
-    let dir = temp_dir("output");
+    let tmp = temp_dir("output");
+    let dir = tmp.path();
     write_wav(&dir.join("a.wav"), 22050, 1, false, 1.0);
     let target = dir.join("table.csv");
     let out = mirador(&[
@@ -250,7 +255,8 @@ fn output_file_and_usage_errors() {
 
 #[test]
 fn folders_links_streams_and_outputs_are_handled_safely() {
-    let dir = temp_dir("paths");
+    let tmp = temp_dir("paths");
+    let dir = tmp.path();
     let music = dir.join("music");
     for sub in ["a", "b"] {
         std::fs::create_dir_all(music.join(sub)).unwrap();
@@ -330,7 +336,8 @@ fn folders_links_streams_and_outputs_are_handled_safely() {
 
 #[test]
 fn silence_and_clips_shorter_than_a_patch_get_no_prediction() {
-    let dir = temp_dir("abstain");
+    let tmp = temp_dir("abstain");
+    let dir = tmp.path();
     write_wav(&dir.join("music.wav"), 22050, 1, false, 4.0);
     write_wav(&dir.join("short.wav"), 22050, 1, false, 0.1);
     let spec = hound::WavSpec {
@@ -390,7 +397,8 @@ fn silence_and_clips_shorter_than_a_patch_get_no_prediction() {
 
 #[test]
 fn rows_are_written_as_files_finish_and_ctrl_c_keeps_them() {
-    let dir = temp_dir("streaming");
+    let tmp = temp_dir("streaming");
+    let dir = tmp.path();
     for i in 0..12 {
         write_wav(&dir.join(format!("{i:02}.wav")), 22050, 1, false, 20.0);
     }
@@ -403,7 +411,7 @@ fn rows_are_written_as_files_finish_and_ctrl_c_keeps_them() {
         let child = Command::new(env!("CARGO_BIN_EXE_mirador"))
             .args(["analyze", "--jobs", "1", "--format", format, "-o"])
             .arg(&out_path)
-            .arg(&dir)
+            .arg(dir)
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
@@ -459,7 +467,8 @@ fn demo_is_the_bundled_recording_analyzed_like_a_file() {
     );
     let demo = &json_files(&out)[0];
     // The same recording as a file on disk gives the same answers.
-    let dir = temp_dir("demo");
+    let tmp = temp_dir("demo");
+    let dir = tmp.path();
     let file = dir.join("demo.ogg");
     std::fs::write(&file, std::fs::read("assets/demo.ogg").unwrap()).unwrap();
     let out = mirador(&["analyze", "--format", "json", file.to_str().unwrap()]);
@@ -540,7 +549,8 @@ fn completions_and_manual_pages_follow_the_options() {
     assert!(out.status.success());
     let script = String::from_utf8_lossy(&out.stdout);
     assert!(script.contains("--features-only") && script.contains("analyze"));
-    let dir = temp_dir("man");
+    let tmp = temp_dir("man");
+    let dir = tmp.path();
     let out = mirador(&["man", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let page = std::fs::read_to_string(dir.join("mirador-analyze.1")).unwrap();
@@ -587,7 +597,8 @@ fn write_kick_pattern(path: &Path) {
 
 #[test]
 fn a_120_bpm_pattern_reads_as_120_bpm() {
-    let dir = temp_dir("kick");
+    let tmp = temp_dir("kick");
+    let dir = tmp.path();
     let file = dir.join("kick-120.wav");
     write_kick_pattern(&file);
     let out = mirador(&["analyze", "--format", "json", file.to_str().unwrap()]);
@@ -624,7 +635,8 @@ fn a_120_bpm_pattern_reads_as_120_bpm() {
 /// Decoding streams packet by packet: a 100 MB file is analyzed in far less memory.
 #[test]
 fn memory_stays_flat_for_a_large_file() {
-    let dir = temp_dir("large");
+    let tmp = temp_dir("large");
+    let dir = tmp.path();
     let path = dir.join("long.wav");
     // 9.5 minutes of 44.1 kHz stereo 16-bit: 100 MB.
     let spec = hound::WavSpec {
@@ -691,7 +703,8 @@ fn sound_device_errors_are_clear() {
         "{listing}"
     );
 
-    let dir = temp_dir("devices");
+    let tmp = temp_dir("devices");
+    let dir = tmp.path();
     let wav = dir.join("music.wav");
     write_wav(&wav, 44_100, 2, false, 1.0);
     let out = mirador(&[
@@ -735,7 +748,8 @@ fn sound_device_errors_are_clear() {
 
 #[test]
 fn play_and_live_options_are_checked_before_anything_starts() {
-    let dir = temp_dir("play-options");
+    let tmp = temp_dir("play-options");
+    let dir = tmp.path();
     let wav = dir.join("music.wav");
     write_wav(&wav, 22_050, 1, false, 1.0);
     for bad in ["nan", "-1", "0", "inf", "1e12"] {
@@ -868,7 +882,8 @@ fn patch_network_predicts_genre_mood_and_tags(model: &str) {
 
 #[test]
 fn explain_draws_the_map_and_names_what_the_prediction_rests_on() {
-    let dir = temp_dir("explain");
+    let tmp = temp_dir("explain");
+    let dir = tmp.path();
     let pictures = dir.join("pictures");
     let out = mirador(&[
         "analyze",
@@ -934,12 +949,12 @@ fn explain_draws_the_map_and_names_what_the_prediction_rests_on() {
     assert!(stderr(&out).contains("--explain needs --model cnn or musicnn"));
     let out = mirador(&["analyze", "--demo", "--explain-dir", "x"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn notes_come_as_json_and_as_midi_files_on_the_beat_grid() {
-    let dir = temp_dir("notes");
+    let tmp = temp_dir("notes");
+    let dir = tmp.path();
     let short = dir.join("short.wav");
     write_wav(&short, 44_100, 2, false, 0.1);
     let midi = dir.join("midi");

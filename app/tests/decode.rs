@@ -27,8 +27,11 @@ fn damage(from: &Path, to: &Path, edit: impl FnOnce(&mut Vec<u8>)) {
 
 #[test]
 fn formats_and_damaged_files_decode_to_their_full_length() {
-    let dir = std::env::temp_dir().join(format!("mirador-decode-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("mirador-decode-")
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path();
     let source = data_dir().join("gtzan/full/rock.00000.flac");
     let src = source.to_str().unwrap();
     let at = |name: &str| dir.join(name);
@@ -116,7 +119,7 @@ fn formats_and_damaged_files_decode_to_their_full_length() {
 
     let out = Command::new(env!("CARGO_BIN_EXE_mirador"))
         .args(["analyze", "--format", "json", "--no-beats"])
-        .arg(&dir)
+        .arg(dir)
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -199,5 +202,4 @@ fn formats_and_damaged_files_decode_to_their_full_length() {
         err.contains("damaged.flac: warning: skipped damaged audio"),
         "{err}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -100,10 +100,18 @@ fn receive_osc(socket: std::net::UdpSocket, quiet: Duration) -> Vec<rosc::OscPac
     packets
 }
 
+/// A fresh folder, removed when the test ends (even when it fails).
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("mirador-gui-{name}-"))
+        .tempdir()
+        .unwrap()
+}
+
 #[test]
 fn play_shows_the_live_view_reads_known_music_and_sends_it_over_osc() {
-    let dir = std::env::temp_dir().join(format!("mirador-gui-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = temp_dir("osc");
+    let dir = tmp.path();
     let music = dir.join("c-major-120.wav");
     write_music(&music);
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -112,7 +120,7 @@ fn play_shows_the_live_view_reads_known_music_and_sends_it_over_osc() {
         socket.local_addr().unwrap().port()
     );
     let receiver = std::thread::spawn(move || receive_osc(socket, Duration::from_secs(3)));
-    let (report, shot_size) = play_in_window(&dir, &music, 13, &osc);
+    let (report, shot_size) = play_in_window(dir, &music, 13, &osc);
     let packets = receiver.join().unwrap();
     assert!(
         shot_size > 50_000,
@@ -147,7 +155,6 @@ fn play_shows_the_live_view_reads_known_music_and_sends_it_over_osc() {
     let lufs = report["short_term_lufs"].as_f64().unwrap();
     assert!((-30.0..-5.0).contains(&lufs), "{report}");
     check_osc(&packets, &report);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// What `--osc` sent while the known music played: one message per bundle, each address
@@ -245,10 +252,10 @@ fn check_osc(packets: &[rosc::OscPacket], report: &serde_json::Value) {
 
 #[test]
 fn play_names_the_genre_and_mood_of_real_music_as_analyze_does() {
-    let dir = std::env::temp_dir().join(format!("mirador-gui-real-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = temp_dir("real");
+    let dir = tmp.path();
     let music = data_dir().join("gtzan/full/metal.00000.flac");
-    let (live, _) = play_in_window(&dir, &music, 12, "--why");
+    let (live, _) = play_in_window(dir, &music, 12, "--why");
     let out = Command::new(env!("CARGO_BIN_EXE_mirador"))
         .args([
             "analyze",
@@ -279,7 +286,6 @@ fn play_names_the_genre_and_mood_of_real_music_as_analyze_does() {
     // from the first patch (3 s in) on.
     assert_eq!(live["why"]["class"], "metal", "{live}");
     assert!(live["why"]["cells"].as_u64().unwrap() >= 12, "{live}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Mean brightness (0..1) of a region of a PNG, by ImageMagick.
@@ -294,8 +300,8 @@ fn mean_brightness(png: &Path, geometry: &str) -> f64 {
 
 #[test]
 fn the_window_finds_what_it_plays_in_the_library() {
-    let dir = std::env::temp_dir().join(format!("mirador-gui-library-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = temp_dir("library");
+    let dir = tmp.path();
     let (library, report, shot) = (
         dir.join("library.db"),
         dir.join("report.json"),
@@ -345,13 +351,12 @@ fn the_window_finds_what_it_plays_in_the_library() {
     // The panel is drawn: the window's right part, beyond the view's 1100 points, is not
     // the black of an empty screen.
     assert!(mean_brightness(&shot, "300x400+1120+200") > 0.03);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn view_scales_to_2x() {
-    let dir = std::env::temp_dir().join(format!("mirador-gui-2x-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = temp_dir("2x");
+    let dir = tmp.path();
     let (music, shot) = (dir.join("music.wav"), dir.join("shot.png"));
     write_music(&music);
     let script = format!(
@@ -373,13 +378,12 @@ fn view_scales_to_2x() {
     let beyond_2x = mean_brightness(&shot, "150x1600+2250+0");
     assert!(beyond_1x > 0.03, "nothing drawn beyond 1x: {beyond_1x}");
     assert!(beyond_2x < 0.01, "drawn beyond 2x: {beyond_2x}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn ctrl_c_closes_the_window_and_writes_the_report() {
-    let dir = std::env::temp_dir().join(format!("mirador-gui-int-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = temp_dir("int");
+    let dir = tmp.path();
     let (music, report) = (dir.join("music.wav"), dir.join("report.json"));
     write_music(&music);
     // No --exit-after: only the interrupt ends it.
@@ -400,5 +404,4 @@ fn ctrl_c_closes_the_window_and_writes_the_report() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).expect("a report")).unwrap();
     assert!(report["frames_received"].as_u64().unwrap() > 50, "{report}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }

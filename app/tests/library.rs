@@ -17,11 +17,12 @@ fn mirador(args: &[&str]) -> Output {
         .expect("run mirador")
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mirador-library-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh folder, removed when the test ends (even when it fails).
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("mirador-library-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// A folder with the GTZAN originals of `genres`.
@@ -47,8 +48,9 @@ fn s(p: &Path) -> &str {
 
 #[test]
 fn index_skips_unchanged_files_follows_moves_and_marks_vanished_ones() {
-    let dir = temp_dir("incremental");
-    let music = music(&dir, &["blues", "classical", "metal", "jazz"]);
+    let tmp = temp_dir("incremental");
+    let dir = tmp.path();
+    let music = music(dir, &["blues", "classical", "metal", "jazz"]);
     std::fs::write(
         music.join("broken.flac"),
         b"fLaC but nothing after the marker",
@@ -229,8 +231,9 @@ fn index_skips_unchanged_files_follows_moves_and_marks_vanished_ones() {
 
 #[test]
 fn a_killed_run_resumes_without_losing_or_duplicating_a_track() {
-    let dir = temp_dir("killed");
-    let music = music(&dir, &GTZAN_GENRES);
+    let tmp = temp_dir("killed");
+    let dir = tmp.path();
+    let music = music(dir, &GTZAN_GENRES);
     let db = dir.join("library.db");
     let mut run = Command::new(env!("CARGO_BIN_EXE_mirador"))
         .args(["index", s(&music), "--library", s(&db), "-j", "1"])
@@ -287,7 +290,8 @@ fn a_killed_run_resumes_without_losing_or_duplicating_a_track() {
 
 #[test]
 fn bad_libraries_and_queries_get_one_clear_line() {
-    let dir = temp_dir("bad");
+    let tmp = temp_dir("bad");
+    let dir = tmp.path();
     let none = dir.join("none.db");
     let out = mirador(&["similar", "x", "--library", s(&none)]);
     assert_eq!(out.status.code(), Some(2));
@@ -297,7 +301,7 @@ fn bad_libraries_and_queries_get_one_clear_line() {
     let notes = dir.join("notes.db");
     std::fs::write(&notes, "my notes").unwrap();
     for command in ["similar", "index"] {
-        let out = mirador(&[command, s(&dir), "--library", s(&notes)]);
+        let out = mirador(&[command, s(dir), "--library", s(&notes)]);
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{err}");
         assert!(err.contains("not a Mirador library, or damaged"), "{err}");
@@ -322,7 +326,7 @@ fn bad_libraries_and_queries_get_one_clear_line() {
         text(&out.stderr)
     );
 
-    let music = music(&dir, &["rock"]);
+    let music = music(dir, &["rock"]);
     mirador(&["index", s(&music), "--library", s(&db)]);
     let out = mirador(&["similar", s(&broken), "--library", s(&db)]);
     let err = text(&out.stderr);

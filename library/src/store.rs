@@ -616,11 +616,14 @@ fn f32_values(data: &[u8]) -> Vec<f32> {
 mod tests {
     use super::*;
 
-    fn temp(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("mirador-store-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join("library.db")
+    /// A library file in a fresh folder, which is removed when the test ends.
+    fn temp(name: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("mirador-store-{name}-"))
+            .tempdir()
+            .unwrap();
+        let path = dir.path().join("library.db");
+        (dir, path)
     }
 
     fn recipe() -> Recipe {
@@ -655,7 +658,7 @@ mod tests {
 
     #[test]
     fn tracks_and_vectors_survive_reopening() {
-        let path = temp("roundtrip");
+        let (_dir, path) = temp("roundtrip");
         let mut library = Library::open_for_update(&path).unwrap();
         let id = library
             .put_track(&track("/a.flac"), STAMP, &recipe())
@@ -695,7 +698,7 @@ mod tests {
 
     #[test]
     fn moves_and_missing_files_keep_the_track() {
-        let path = temp("moves");
+        let (_dir, path) = temp("moves");
         let mut library = Library::open_for_update(&path).unwrap();
         let id = library
             .put_track(&track("/a.flac"), STAMP, &recipe())
@@ -711,7 +714,7 @@ mod tests {
 
     #[test]
     fn one_writer_at_a_time_and_foreign_files_are_left_alone() {
-        let path = temp("lock");
+        let (_dir, path) = temp("lock");
         let first = Library::open_for_update(&path).unwrap();
         assert!(matches!(
             Library::open_for_update(&path),
@@ -748,7 +751,7 @@ mod tests {
 
     #[test]
     fn a_library_from_a_newer_mirador_is_refused() {
-        let path = temp("newer");
+        let (_dir, path) = temp("newer");
         drop(Library::open_for_update(&path).unwrap());
         Connection::open(&path)
             .unwrap()

@@ -28,9 +28,11 @@ fn clip(genre: &str) -> PathBuf {
 }
 
 fn library() -> Arc<Catalog> {
-    let dir = std::env::temp_dir().join(format!("mirador-references-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let path = dir.join("library.db");
+    let dir = tempfile::Builder::new()
+        .prefix("mirador-references-")
+        .tempdir()
+        .unwrap();
+    let path = dir.path().join("library.db");
     let mut library = Library::open_for_update(&path).unwrap();
     let (models, recipe) = indexing::models("cnn", false).unwrap();
     let files: Vec<PathBuf> = GENRES.iter().map(|g| clip(g)).collect();
@@ -38,7 +40,6 @@ fn library() -> Arc<Catalog> {
     assert_eq!(outcome.analyzed, GENRES.len());
     drop(library);
     let catalog = Catalog::open(&path).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
     Arc::new(catalog)
 }
 

@@ -91,8 +91,11 @@ fn other_rates_and_identical_stereo_give_the_same_answers() {
         beats: Some(Arc::new(BeatNet::load().unwrap())),
         ..Models::default()
     };
-    let dir = std::env::temp_dir().join(format!("mirador-same-music-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("mirador-same-music-")
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path();
     let mut scores = Vec::new();
     for clip in CLIPS {
         let original_path = data_dir().join(format!("gtzan/full/{clip}.00000.flac"));
@@ -146,5 +149,4 @@ fn other_rates_and_identical_stereo_give_the_same_answers() {
     );
     assert!(scores.iter().all(|s| s.2 >= MIN_BEAT_F), "{table}");
     assert!(mean >= MIN_MEAN_BEAT_F, "mean F {mean:.3}\n{table}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
