@@ -5,19 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use mirador_tests::temp_dir;
+
 fn mirador(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mirador"))
         .args(args)
         .output()
         .expect("run mirador")
-}
-
-/// A fresh folder, removed when the test ends (even when it fails).
-fn temp_dir(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("mirador-cli-{name}-"))
-        .tempdir()
-        .unwrap()
 }
 
 /// A chord pulsing twice a second, `seconds` long. Band-limited (smooth envelope), so it is
@@ -82,7 +76,7 @@ fn json_files(out: &Output) -> Vec<serde_json::Value> {
 
 #[test]
 fn csv_has_exactly_the_gtzan_columns() {
-    let tmp = temp_dir("columns");
+    let tmp = temp_dir("cli-columns");
     let dir = tmp.path();
     write_wav(&dir.join("a.wav"), 22050, 1, false, 3.0);
     let out = mirador(&["analyze", "--features-only", dir.to_str().unwrap()]);
@@ -108,7 +102,7 @@ harmony_var,perceptr_mean,perceptr_var,tempo";
 
 #[test]
 fn channels_rates_and_formats_all_analyze_alike() {
-    let tmp = temp_dir("formats");
+    let tmp = temp_dir("cli-formats");
     let dir = tmp.path();
     // Float files carry the same music at every rate; 16-bit ones add rate-dependent noise.
     write_wav(&dir.join("mono22.wav"), 22050, 1, true, 4.0);
@@ -165,7 +159,7 @@ fn channels_rates_and_formats_all_analyze_alike() {
 
 #[test]
 fn bad_files_are_named_and_the_rest_still_analyzed() {
-    let tmp = temp_dir("bad");
+    let tmp = temp_dir("cli-bad");
     let dir = tmp.path();
     write_wav(&dir.join("good.wav"), 44100, 2, false, 2.0);
     std::fs::write(dir.join("empty.wav"), b"").unwrap();
@@ -224,7 +218,7 @@ fn bad_files_are_named_and_the_rest_still_analyzed() {
 
 #[test]
 fn output_file_and_usage_errors() {
-    let tmp = temp_dir("output");
+    let tmp = temp_dir("cli-output");
     let dir = tmp.path();
     write_wav(&dir.join("a.wav"), 22050, 1, false, 1.0);
     let target = dir.join("table.csv");
@@ -255,7 +249,7 @@ fn output_file_and_usage_errors() {
 
 #[test]
 fn folders_links_streams_and_outputs_are_handled_safely() {
-    let tmp = temp_dir("paths");
+    let tmp = temp_dir("cli-paths");
     let dir = tmp.path();
     let music = dir.join("music");
     for sub in ["a", "b"] {
@@ -336,7 +330,7 @@ fn folders_links_streams_and_outputs_are_handled_safely() {
 
 #[test]
 fn silence_and_clips_shorter_than_a_patch_get_no_prediction() {
-    let tmp = temp_dir("abstain");
+    let tmp = temp_dir("cli-abstain");
     let dir = tmp.path();
     write_wav(&dir.join("music.wav"), 22050, 1, false, 4.0);
     write_wav(&dir.join("short.wav"), 22050, 1, false, 0.1);
@@ -397,7 +391,7 @@ fn silence_and_clips_shorter_than_a_patch_get_no_prediction() {
 
 #[test]
 fn rows_are_written_as_files_finish_and_ctrl_c_keeps_them() {
-    let tmp = temp_dir("streaming");
+    let tmp = temp_dir("cli-streaming");
     let dir = tmp.path();
     for i in 0..12 {
         write_wav(&dir.join(format!("{i:02}.wav")), 22050, 1, false, 20.0);
@@ -467,7 +461,7 @@ fn demo_is_the_bundled_recording_analyzed_like_a_file() {
     );
     let demo = &json_files(&out)[0];
     // The same recording as a file on disk gives the same answers.
-    let tmp = temp_dir("demo");
+    let tmp = temp_dir("cli-demo");
     let dir = tmp.path();
     let file = dir.join("demo.ogg");
     std::fs::write(&file, std::fs::read("assets/demo.ogg").unwrap()).unwrap();
@@ -549,7 +543,7 @@ fn completions_and_manual_pages_follow_the_options() {
     assert!(out.status.success());
     let script = String::from_utf8_lossy(&out.stdout);
     assert!(script.contains("--features-only") && script.contains("analyze"));
-    let tmp = temp_dir("man");
+    let tmp = temp_dir("cli-man");
     let dir = tmp.path();
     let out = mirador(&["man", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -597,7 +591,7 @@ fn write_kick_pattern(path: &Path) {
 
 #[test]
 fn a_120_bpm_pattern_reads_as_120_bpm() {
-    let tmp = temp_dir("kick");
+    let tmp = temp_dir("cli-kick");
     let dir = tmp.path();
     let file = dir.join("kick-120.wav");
     write_kick_pattern(&file);
@@ -635,7 +629,7 @@ fn a_120_bpm_pattern_reads_as_120_bpm() {
 /// Decoding streams packet by packet: a 100 MB file is analyzed in far less memory.
 #[test]
 fn memory_stays_flat_for_a_large_file() {
-    let tmp = temp_dir("large");
+    let tmp = temp_dir("cli-large");
     let dir = tmp.path();
     let path = dir.join("long.wav");
     // 9.5 minutes of 44.1 kHz stereo 16-bit: 100 MB.
@@ -703,7 +697,7 @@ fn sound_device_errors_are_clear() {
         "{listing}"
     );
 
-    let tmp = temp_dir("devices");
+    let tmp = temp_dir("cli-devices");
     let dir = tmp.path();
     let wav = dir.join("music.wav");
     write_wav(&wav, 44_100, 2, false, 1.0);
@@ -748,7 +742,7 @@ fn sound_device_errors_are_clear() {
 
 #[test]
 fn play_and_live_options_are_checked_before_anything_starts() {
-    let tmp = temp_dir("play-options");
+    let tmp = temp_dir("cli-play-options");
     let dir = tmp.path();
     let wav = dir.join("music.wav");
     write_wav(&wav, 22_050, 1, false, 1.0);
@@ -882,7 +876,7 @@ fn patch_network_predicts_genre_mood_and_tags(model: &str) {
 
 #[test]
 fn explain_draws_the_map_and_names_what_the_prediction_rests_on() {
-    let tmp = temp_dir("explain");
+    let tmp = temp_dir("cli-explain");
     let dir = tmp.path();
     let pictures = dir.join("pictures");
     let out = mirador(&[
@@ -953,7 +947,7 @@ fn explain_draws_the_map_and_names_what_the_prediction_rests_on() {
 
 #[test]
 fn notes_come_as_json_and_as_midi_files_on_the_beat_grid() {
-    let tmp = temp_dir("notes");
+    let tmp = temp_dir("cli-notes");
     let dir = tmp.path();
     let short = dir.join("short.wav");
     write_wav(&short, 44_100, 2, false, 0.1);

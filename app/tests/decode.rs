@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use mirador_tests::data_dir;
+use mirador_tests::{data_dir, temp_dir};
 
 fn ffmpeg(args: &[&str], out: &Path) {
     let status = Command::new("ffmpeg")
@@ -27,10 +27,7 @@ fn damage(from: &Path, to: &Path, edit: impl FnOnce(&mut Vec<u8>)) {
 
 #[test]
 fn formats_and_damaged_files_decode_to_their_full_length() {
-    let tmp = tempfile::Builder::new()
-        .prefix("mirador-decode-")
-        .tempdir()
-        .unwrap();
+    let tmp = temp_dir("decode");
     let dir = tmp.path();
     let source = data_dir().join("gtzan/full/rock.00000.flac");
     let src = source.to_str().unwrap();

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use mirador_tests::data_dir;
+use mirador_tests::{data_dir, temp_dir};
 
 /// `mirador play --no-audio` of `music` for `seconds` under Xvfb, with `options`: the report
 /// it wrote and a screenshot a second before it closed.
@@ -100,17 +100,9 @@ fn receive_osc(socket: std::net::UdpSocket, quiet: Duration) -> Vec<rosc::OscPac
     packets
 }
 
-/// A fresh folder, removed when the test ends (even when it fails).
-fn temp_dir(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("mirador-gui-{name}-"))
-        .tempdir()
-        .unwrap()
-}
-
 #[test]
 fn play_shows_the_live_view_reads_known_music_and_sends_it_over_osc() {
-    let tmp = temp_dir("osc");
+    let tmp = temp_dir("gui-osc");
     let dir = tmp.path();
     let music = dir.join("c-major-120.wav");
     write_music(&music);
@@ -252,7 +244,7 @@ fn check_osc(packets: &[rosc::OscPacket], report: &serde_json::Value) {
 
 #[test]
 fn play_names_the_genre_and_mood_of_real_music_as_analyze_does() {
-    let tmp = temp_dir("real");
+    let tmp = temp_dir("gui-real");
     let dir = tmp.path();
     let music = data_dir().join("gtzan/full/metal.00000.flac");
     let (live, _) = play_in_window(dir, &music, 12, "--why");
@@ -300,7 +292,7 @@ fn mean_brightness(png: &Path, geometry: &str) -> f64 {
 
 #[test]
 fn the_window_finds_what_it_plays_in_the_library() {
-    let tmp = temp_dir("library");
+    let tmp = temp_dir("gui-library");
     let dir = tmp.path();
     let (library, report, shot) = (
         dir.join("library.db"),
@@ -355,7 +347,7 @@ fn the_window_finds_what_it_plays_in_the_library() {
 
 #[test]
 fn view_scales_to_2x() {
-    let tmp = temp_dir("2x");
+    let tmp = temp_dir("gui-2x");
     let dir = tmp.path();
     let (music, shot) = (dir.join("music.wav"), dir.join("shot.png"));
     write_music(&music);
@@ -382,7 +374,7 @@ fn view_scales_to_2x() {
 
 #[test]
 fn ctrl_c_closes_the_window_and_writes_the_report() {
-    let tmp = temp_dir("int");
+    let tmp = temp_dir("gui-int");
     let dir = tmp.path();
     let (music, report) = (dir.join("music.wav"), dir.join("report.json"));
     write_music(&music);

@@ -7,7 +7,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use mirador_library::Library;
-use mirador_tests::{data_dir, GTZAN_GENRES};
+use mirador_tests::{data_dir, temp_dir, GTZAN_GENRES};
 
 fn mirador(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mirador"))
@@ -15,14 +15,6 @@ fn mirador(args: &[&str]) -> Output {
         .env_remove("MIRADOR_LIBRARY")
         .output()
         .expect("run mirador")
-}
-
-/// A fresh folder, removed when the test ends (even when it fails).
-fn temp_dir(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("mirador-library-{name}-"))
-        .tempdir()
-        .unwrap()
 }
 
 /// A folder with the GTZAN originals of `genres`.
@@ -48,7 +40,7 @@ fn s(p: &Path) -> &str {
 
 #[test]
 fn index_skips_unchanged_files_follows_moves_and_marks_vanished_ones() {
-    let tmp = temp_dir("incremental");
+    let tmp = temp_dir("library-incremental");
     let dir = tmp.path();
     let music = music(dir, &["blues", "classical", "metal", "jazz"]);
     std::fs::write(
@@ -231,7 +223,7 @@ fn index_skips_unchanged_files_follows_moves_and_marks_vanished_ones() {
 
 #[test]
 fn a_killed_run_resumes_without_losing_or_duplicating_a_track() {
-    let tmp = temp_dir("killed");
+    let tmp = temp_dir("library-killed");
     let dir = tmp.path();
     let music = music(dir, &GTZAN_GENRES);
     let db = dir.join("library.db");
@@ -290,7 +282,7 @@ fn a_killed_run_resumes_without_losing_or_duplicating_a_track() {
 
 #[test]
 fn bad_libraries_and_queries_get_one_clear_line() {
-    let tmp = temp_dir("bad");
+    let tmp = temp_dir("library-bad");
     let dir = tmp.path();
     let none = dir.join("none.db");
     let out = mirador(&["similar", "x", "--library", s(&none)]);

@@ -1,6 +1,7 @@
 //! End-to-end tests of Mirador on real audio (see `tests/tests/`): whole files through
 //! decoding, analysis and the models, checked against published reference data. The library
-//! itself only locates the shared data set, for these tests, the plugin's and `cargo xtask`.
+//! itself only locates the shared data set, for these tests, the plugin's and `cargo xtask`,
+//! and makes the tests' scratch folders.
 
 use std::path::PathBuf;
 
@@ -37,4 +38,13 @@ pub fn data_dir() -> PathBuf {
                 .find(|d| d.is_dir())
         })
         .unwrap_or(built)
+}
+
+/// A fresh scratch folder named `mirador-{name}-…` in the temp dir, removed when dropped (so
+/// also when a test fails).
+pub fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("mirador-{name}-"))
+        .tempdir()
+        .unwrap()
 }

@@ -15,7 +15,7 @@ use mirador_dsp::clip::Replay;
 use mirador_dsp::AnalyzerConfig;
 use mirador_engine::{build, AudioStage, LiveModels, References, Worker};
 use mirador_library::{Catalog, Library};
-use mirador_tests::data_dir;
+use mirador_tests::{data_dir, temp_dir};
 
 const GENRES: [&str; 6] = ["blues", "classical", "disco", "jazz", "metal", "reggae"];
 /// The recording played.
@@ -28,10 +28,7 @@ fn clip(genre: &str) -> PathBuf {
 }
 
 fn library() -> Arc<Catalog> {
-    let dir = tempfile::Builder::new()
-        .prefix("mirador-references-")
-        .tempdir()
-        .unwrap();
+    let dir = temp_dir("references");
     let path = dir.path().join("library.db");
     let mut library = Library::open_for_update(&path).unwrap();
     let (models, recipe) = indexing::models("cnn", false).unwrap();

@@ -19,7 +19,7 @@ use mirador_dsp::clip::TableStyle;
 use mirador_models::beats::BeatNet;
 use mirador_models::clip::{analyze_clip, ClipAnalysis, GenreModel, Models};
 use mirador_models::tagger::{Tagger, Variant};
-use mirador_tests::data_dir;
+use mirador_tests::{data_dir, temp_dir};
 
 const CLIPS: [&str; 5] = ["blues", "country", "jazz", "metal", "rock"];
 /// The clip without a clear beat, whose tempo may differ between versions.
@@ -91,10 +91,7 @@ fn other_rates_and_identical_stereo_give_the_same_answers() {
         beats: Some(Arc::new(BeatNet::load().unwrap())),
         ..Models::default()
     };
-    let tmp = tempfile::Builder::new()
-        .prefix("mirador-same-music-")
-        .tempdir()
-        .unwrap();
+    let tmp = temp_dir("same-music");
     let dir = tmp.path();
     let mut scores = Vec::new();
     for clip in CLIPS {
