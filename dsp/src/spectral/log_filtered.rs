@@ -148,12 +148,32 @@ impl FrameSpectrum {
     }
 }
 
+/// Each band's centre frequency in Hz (madmom's `center_frequencies`), in feature order.
+pub fn band_centres_hz() -> Vec<f64> {
+    log_filterbank()
+        .iter()
+        .map(|band| {
+            // The triangle peaks (weight 1 before normalization) at its centre bin.
+            let peak = band
+                .weights
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map_or(0, |(i, _)| i);
+            bin_hz(band.start + peak)
+        })
+        .collect()
+}
+
+/// madmom's `fft_frequencies` spaces bins by sr / (2 * num_bins), not sr / frame_size.
+fn bin_hz(k: usize) -> f64 {
+    k as f64 * SAMPLE_RATE as f64 / (2 * (FRAME_SIZE / 2)) as f64
+}
+
 /// madmom `LogarithmicFilterbank(num_bands=24, fmin=30, fmax=17000, norm_filters=True,
 /// unique_filters=True)` over the bins of a 1411-point FFT.
 fn log_filterbank() -> Vec<SparseBand> {
     let num_bins = FRAME_SIZE / 2;
-    // madmom's `fft_frequencies` spaces bins by sr / (2 * num_bins), not sr / frame_size.
-    let bin_hz = |k: usize| k as f64 * SAMPLE_RATE as f64 / (2 * num_bins) as f64;
     let left = ((FMIN / FREF).log2() * BANDS_PER_OCTAVE).floor() as i32;
     let right = ((FMAX / FREF).log2() * BANDS_PER_OCTAVE).ceil() as i32;
     let frequencies = (left..right)
@@ -202,6 +222,18 @@ mod tests {
     fn has_beatnets_272_features() {
         let spec = LogFilteredSpectrogram::new();
         assert_eq!(spec.len(), 272);
+    }
+
+    #[test]
+    fn band_centres_are_madmoms() {
+        // madmom's `center_frequencies` of this filterbank: the first two and the last.
+        let centres = band_centres_hz();
+        assert_eq!(centres.len(), 136);
+        for (got, want) in [(centres[0], 46.914_893_6), (centres[1], 62.553_191_5)] {
+            assert!((got - want).abs() < 1e-6, "{got}");
+        }
+        assert!((centres[135] - 10_852.978_723_4).abs() < 1e-6);
+        assert!(centres.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

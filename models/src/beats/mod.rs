@@ -7,6 +7,7 @@
 //! downbeat probabilities into beat events. [`BeatPipeline`] is the whole chain, for files
 //! and live input.
 
+mod bar_phase;
 mod bar_space;
 mod decoder;
 mod pipeline;

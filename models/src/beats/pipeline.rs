@@ -1,13 +1,15 @@
 //! BeatNet's chain, the same for a file and a live stream: every 20 ms frame of the
 //! log-filtered spectrogram goes through the network as soon as its last sample is heard.
 //! Live, the online tracker announces a beat within a frame of where it falls (no
-//! look-ahead); for a file, the offline decoder places beats with hindsight and hands them
-//! over up to a minute later, or at the end.
+//! look-ahead); for a file, the offline decoder places beats with hindsight, the bar's phase
+//! is weighed again from the audio ([`BarPhase`]), and they are handed over up to a minute
+//! later, or at the end.
 
 use std::sync::Arc;
 
 use mirador_dsp::spectral::log_filtered::{LogFilteredSpectrogram, HOP, SAMPLE_RATE};
 
+use super::bar_phase::BarPhase;
 use super::{BeatDecoder, BeatNet, BeatTracker, StreamState, TrackedBeat, TrackerConfig};
 use crate::{ModelError, Pipeline};
 
@@ -32,7 +34,13 @@ pub struct BeatPipeline {
 /// What turns activations into beats.
 enum Decoder {
     Online(BeatTracker),
-    Offline(BeatDecoder),
+    /// The Viterbi path, with the bar's phase weighed again from the audio.
+    Offline {
+        decoder: BeatDecoder,
+        phase: Box<BarPhase>,
+        /// Beats decided and not yet renumbered.
+        decided: Vec<TrackedBeat>,
+    },
 }
 
 /// What follows the spectrogram.
@@ -63,10 +71,19 @@ impl Chain {
                 let tracked = tracker.step(a.beat, a.downbeat);
                 self.beats.extend(tracked.map(|t| placed(origin, t)));
             }
-            Decoder::Offline(decoder) => {
+            Decoder::Offline {
+                decoder,
+                phase,
+                decided,
+            } => {
                 decoder.push(a.beat, a.downbeat);
-                self.beats
-                    .extend(decoder.take_beats().map(|t| placed(origin, t)));
+                phase.push_frame(features, a.beat, a.downbeat);
+                decided.extend(decoder.take_beats());
+                if !decided.is_empty() {
+                    phase.rephase(decided);
+                    self.beats
+                        .extend(decided.drain(..).map(|t| placed(origin, t)));
+                }
             }
         }
     }
@@ -76,10 +93,17 @@ impl Chain {
         let origin = self.origin.unwrap_or(0);
         match &mut self.decoder {
             Decoder::Online(tracker) => tracker.reset(),
-            Decoder::Offline(decoder) => {
+            Decoder::Offline {
+                decoder,
+                phase,
+                decided,
+            } => {
                 decoder.finish();
+                decided.extend(decoder.take_beats());
+                phase.rephase(decided);
                 self.beats
-                    .extend(decoder.take_beats().map(|t| placed(origin, t)));
+                    .extend(decided.drain(..).map(|t| placed(origin, t)));
+                phase.reset();
             }
         }
         self.state = StreamState::default();
@@ -111,7 +135,11 @@ impl BeatPipeline {
     pub fn for_clip(net: Arc<BeatNet>) -> Self {
         Self::with(
             net,
-            Decoder::Offline(BeatDecoder::new(TrackerConfig::default())),
+            Decoder::Offline {
+                decoder: BeatDecoder::new(TrackerConfig::default()),
+                phase: Box::default(),
+                decided: Vec::new(),
+            },
         )
     }
 

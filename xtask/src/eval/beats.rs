@@ -104,7 +104,7 @@ fn report(scores: &serde_json::Value) -> String {
     const SYSTEMS: [(&str, &str, &str); 5] = [
         (
             "offline",
-            "**Mirador, files**: fine-tuned BeatNet in tract + offline bar-pointer Viterbi (Rust)",
+            "**Mirador, files**: fine-tuned BeatNet in tract + offline bar-pointer Viterbi + bar phase (Rust)",
             "no",
         ),
         (
