@@ -1,7 +1,7 @@
 //! Which beat of the bar is the downbeat, for the offline decoder. The Viterbi path counts
-//! beats consistently, but on its own the fine-tuned network's downbeat probability often
+//! beats consistently (one meter, no skipped count), but on its own the fine-tuned network's downbeat probability often
 //! starts the bar on its third beat (`models/beatnet/README.md`). Three cues per beat are
-//! averaged over each beat of the bar, in units of their spread over the stretch so far, and
+//! averaged over each beat of the bar, in units of their spread over the stretch, and
 //! weighed: the network's downbeat share at the beat, the change of pitch-class profile from
 //! the two beats before to the two after (chords change at bar lines), and the onset in the
 //! bands under 150 Hz (the kick drum). `models/training/bar_phase.py` chose the cues and fits
@@ -134,12 +134,15 @@ impl BarPhase {
         });
     }
 
-    /// Weighs the cues of `beats` (newly decided, oldest first, on the frames pushed) with
-    /// those before them in the stretch and renumbers every beat's place in the bar.
-    pub fn rephase(&mut self, beats: &mut [TrackedBeat]) {
-        for beat in beats.iter() {
-            self.add(beat);
+    /// Takes the cues of `beats` (newly decided, oldest first, on the frames pushed).
+    pub fn add(&mut self, beats: &[TrackedBeat]) {
+        for beat in beats {
+            self.add_beat(beat);
         }
+    }
+
+    /// Renumbers each beat's place in the bar from the cues taken so far.
+    pub fn renumber(&self, beats: &mut [TrackedBeat]) {
         let meter = self.meter as usize;
         if meter == 0 {
             return;
@@ -156,7 +159,7 @@ impl BarPhase {
                 downbeat = b;
             }
         }
-        for beat in beats.iter_mut() {
+        for beat in beats.iter_mut().filter(|b| b.beats_per_bar == self.meter) {
             let from_downbeat = (beat.beat_in_bar as usize + meter - downbeat) % meter;
             beat.beat_in_bar = from_downbeat as u8 + 1;
         }
@@ -171,7 +174,7 @@ impl BarPhase {
         self.sums = Default::default();
     }
 
-    fn add(&mut self, beat: &TrackedBeat) {
+    fn add_beat(&mut self, beat: &TrackedBeat) {
         let meter = beat.beats_per_bar as usize;
         if !(1..=MAX_METER).contains(&meter) || !(1..=meter).contains(&(beat.beat_in_bar as usize))
         {
@@ -274,7 +277,8 @@ mod tests {
             let numbered = ((b + 4 - shift as u64) % 4) as u8 + 1;
             beats.push(beat(b * 25, numbered));
         }
-        phase.rephase(&mut beats);
+        phase.add(&beats);
+        phase.renumber(&mut beats);
         beats
     }
 
@@ -336,7 +340,6 @@ mod tests {
     fn without_cues_the_decoders_numbering_stands() {
         let beats = stretch(0, |_, _, _, _| {});
         assert_eq!(downbeats(&beats), [0, 4, 8]);
-        let mut phase = BarPhase::new();
-        phase.rephase(&mut []);
+        BarPhase::new().renumber(&mut []);
     }
 }

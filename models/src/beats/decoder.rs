@@ -18,9 +18,13 @@ const LAG: usize = 1500;
 /// Frames committed at a time.
 const CHUNK: usize = 1500;
 /// madmom's `threshold`: decoding starts at the first frame whose beat or downbeat
-/// probability reaches it, and a beat region whose strongest activation stays below it
-/// (silence inside a file) gives no beat.
+/// probability reaches it, and beats after the last such frame are dropped. Inside the music
+/// a beat whose region stays below it is kept, as madmom keeps it (a quiet beat of a steady
+/// groove), unless the weak beats last longer than [`MAX_WEAK_FRAMES`]: a silence.
 const THRESHOLD: f32 = 0.05;
+/// Frames (4 s) from a beat reaching [`THRESHOLD`] to the next one over which the weak beats
+/// between them are still kept.
+const MAX_WEAK_FRAMES: u64 = 200;
 
 pub struct BeatDecoder {
     space: BarSpace,
@@ -48,6 +52,10 @@ pub struct BeatDecoder {
     path: Vec<usize>,
     /// The beat region the committed path is in: its strongest frame so far.
     run: Option<Peak>,
+    /// The newest beat that reached [`THRESHOLD`], and the weak beats since (kept if another
+    /// strong one comes soon enough).
+    last_strong: Option<u64>,
+    weak: Vec<TrackedBeat>,
     beats: Vec<TrackedBeat>,
 }
 
@@ -86,6 +94,8 @@ impl BeatDecoder {
             frames: 0,
             path: Vec::new(),
             run: None,
+            last_strong: None,
+            weak: Vec::new(),
             beats: Vec::new(),
         }
     }
@@ -97,6 +107,8 @@ impl BeatDecoder {
         self.undecided_from = 0;
         self.frames = 0;
         self.run = None;
+        self.last_strong = None;
+        self.weak.clear();
     }
 
     /// Takes one frame's beat (not a downbeat) and downbeat probabilities.
@@ -251,17 +263,30 @@ impl BeatDecoder {
         let Some(peak) = self.run.take() else {
             return;
         };
-        if peak.strength < THRESHOLD {
-            return;
-        }
         let block = self.space.block_of(peak.state);
         let b = &self.space.blocks[block];
-        self.beats.push(TrackedBeat {
+        let beat = TrackedBeat {
             frame: peak.frame,
             beat_in_bar: ((peak.state - b.offset) / b.interval) as u8 + 1,
             beats_per_bar: b.beats as u8,
             tempo_bpm: self.space.bpm(block),
-        });
+        };
+        let within = self
+            .last_strong
+            .is_some_and(|last| peak.frame - last <= MAX_WEAK_FRAMES);
+        if peak.strength < THRESHOLD {
+            // Held while it may still be inside the music.
+            if within {
+                self.weak.push(beat);
+            }
+            return;
+        }
+        if within {
+            self.beats.append(&mut self.weak);
+        }
+        self.weak.clear();
+        self.last_strong = Some(peak.frame);
+        self.beats.push(beat);
     }
 }
 
@@ -373,6 +398,18 @@ mod tests {
             .iter()
             .all(|b| (500..1500).contains(&b.frame) || (5500..6500).contains(&b.frame)));
         assert!(beats.len() >= 78, "{}", beats.len());
+    }
+
+    #[test]
+    fn keeps_a_quiet_beat_of_a_steady_groove() {
+        // Every eighth beat well under the threshold, as in a syncopated groove.
+        let mut acts = pulse(25, 4, 1000);
+        for (f, a) in acts.iter_mut().enumerate() {
+            if f % 200 == 100 || f % 200 == 101 {
+                *a = (0.02, 0.0);
+            }
+        }
+        assert_eq!(decode(&acts).len(), 40);
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! log-filtered spectrogram goes through the network as soon as its last sample is heard.
 //! Live, the online tracker announces a beat within a frame of where it falls (no
 //! look-ahead); for a file, the offline decoder places beats with hindsight, the bar's phase
-//! is weighed again from the audio ([`BarPhase`]), and they are handed over up to a minute
-//! later, or at the end.
+//! is weighed again from the audio of the whole stretch ([`BarPhase`]), and they are handed
+//! over at its end (the file's, or a discontinuity).
 
 use std::sync::Arc;
 
@@ -38,7 +38,8 @@ enum Decoder {
     Offline {
         decoder: BeatDecoder,
         phase: Box<BarPhase>,
-        /// Beats decided and not yet renumbered.
+        /// The stretch's beats, held until its end: the phase is chosen from all of it, so a
+        /// long file does not change it halfway (24 bytes a beat).
         decided: Vec<TrackedBeat>,
     },
 }
@@ -65,9 +66,9 @@ impl Chain {
                 return;
             }
         };
-        let origin = self.origin.unwrap_or(0);
         match &mut self.decoder {
             Decoder::Online(tracker) => {
+                let origin = self.origin.unwrap_or(0);
                 let tracked = tracker.step(a.beat, a.downbeat);
                 self.beats.extend(tracked.map(|t| placed(origin, t)));
             }
@@ -78,12 +79,9 @@ impl Chain {
             } => {
                 decoder.push(a.beat, a.downbeat);
                 phase.push_frame(features, a.beat, a.downbeat);
+                let new = decided.len();
                 decided.extend(decoder.take_beats());
-                if !decided.is_empty() {
-                    phase.rephase(decided);
-                    self.beats
-                        .extend(decided.drain(..).map(|t| placed(origin, t)));
-                }
+                phase.add(&decided[new..]);
             }
         }
     }
@@ -99,8 +97,10 @@ impl Chain {
                 decided,
             } => {
                 decoder.finish();
+                let new = decided.len();
                 decided.extend(decoder.take_beats());
-                phase.rephase(decided);
+                phase.add(&decided[new..]);
+                phase.renumber(decided);
                 self.beats
                     .extend(decided.drain(..).map(|t| placed(origin, t)));
                 phase.reset();
