@@ -140,7 +140,8 @@ fn an_hour_with_a_stalling_worker() {
     assert!(snapshot.rhythm.is_some());
     let grown = late_floor - early_floor;
     println!(
-        "{stalls} stalls, {} frames dropped, {} received, heap {early_floor:.1} MiB, grew {grown:.2} MiB",
+        "{stalls} stalls, {} frames dropped, {} received, heap {early_floor:.1} MiB, \
+         grew {grown:.2} MiB",
         snapshot.frames_dropped, snapshot.frames_received
     );
     assert!(grown < 1.0, "the heap grew {grown:.2} MiB over 40 minutes");

@@ -1,11 +1,12 @@
 //! Which beat of the bar is the downbeat, for the offline decoder. The Viterbi path counts
-//! beats consistently (one meter, no skipped count), but on its own the fine-tuned network's downbeat probability often
-//! starts the bar on its third beat (`models/beatnet/README.md`). Three cues per beat are
-//! averaged over each beat of the bar, in units of their spread over the stretch, and
-//! weighed: the network's downbeat share at the beat, the change of pitch-class profile from
-//! the two beats before to the two after (chords change at bar lines), and the onset in the
-//! bands under 150 Hz (the kick drum). `models/training/bar_phase.py` chose the cues and fits
-//! the weights on the odd GTZAN ids, decoded with networks fine-tuned without them.
+//! beats consistently (one meter, no skipped count), but on its own the fine-tuned network's
+//! downbeat probability often starts the bar on its third beat (`models/beatnet/README.md`).
+//! Three cues per beat are averaged over each beat of the bar, in units of their spread over
+//! the stretch, and weighed: the network's downbeat share at the beat, the change of
+//! pitch-class profile from the two beats before to the two after (chords change at bar
+//! lines), and the onset in the bands under 150 Hz (the kick drum).
+//! `models/training/bar_phase.py` chose the cues and fits the weights on the odd GTZAN ids,
+//! decoded with networks fine-tuned without them.
 
 use std::collections::VecDeque;
 
