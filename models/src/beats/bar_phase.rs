@@ -92,10 +92,7 @@ impl BarPhase {
         Self {
             band_pitch_class: centres
                 .iter()
-                .map(|&hz| {
-                    (hz > LOW_HZ)
-                        .then(|| (12.0 * (hz / 440.0).log2()).round().rem_euclid(12.0) as usize)
-                })
+                .map(|&hz| (hz > LOW_HZ).then(|| pitch_class(hz)))
                 .collect(),
             band_is_low: centres.iter().map(|&hz| hz < LOW_HZ).collect(),
             frames: VecDeque::new(),
@@ -232,6 +229,11 @@ impl BarPhase {
     }
 }
 
+/// The nearest pitch class to `hz`, counted from A.
+fn pitch_class(hz: f64) -> usize {
+    (12.0 * (hz / 440.0).log2()).round().rem_euclid(12.0) as usize
+}
+
 fn profile<'a>(frames: impl Iterator<Item = &'a FrameCues>) -> [f64; 12] {
     let mut sum = [0.0; 12];
     for f in frames {
@@ -325,9 +327,8 @@ mod tests {
         let beats = stretch(1, |features, _, b, _| {
             let chord: [usize; 3] = if b / 4 % 2 == 0 { [0, 4, 7] } else { [5, 9, 0] };
             for (i, &hz) in centres.iter().enumerate() {
-                let pc = (12.0 * (hz / 440.0).log2()).round().rem_euclid(12.0) as usize;
                 // Pitch classes from A = 0: C is 3.
-                features[i] = if chord.contains(&((pc + 9) % 12)) {
+                features[i] = if chord.contains(&((pitch_class(hz) + 9) % 12)) {
                     2.0
                 } else {
                     0.1

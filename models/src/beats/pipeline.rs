@@ -79,9 +79,7 @@ impl Chain {
             } => {
                 decoder.push(a.beat, a.downbeat);
                 phase.push_frame(features, a.beat, a.downbeat);
-                let new = decided.len();
-                decided.extend(decoder.take_beats());
-                phase.add(&decided[new..]);
+                take_decided(decoder, phase, decided);
             }
         }
     }
@@ -97,9 +95,7 @@ impl Chain {
                 decided,
             } => {
                 decoder.finish();
-                let new = decided.len();
-                decided.extend(decoder.take_beats());
-                phase.add(&decided[new..]);
+                take_decided(decoder, phase, decided);
                 phase.renumber(decided);
                 self.beats
                     .extend(decided.drain(..).map(|t| placed(origin, t)));
@@ -109,6 +105,13 @@ impl Chain {
         self.state = StreamState::default();
         self.origin = None;
     }
+}
+
+/// Moves the beats `decoder` decided to `decided`, their cues to `phase`.
+fn take_decided(decoder: &mut BeatDecoder, phase: &mut BarPhase, decided: &mut Vec<TrackedBeat>) {
+    let new = decided.len();
+    decided.extend(decoder.take_beats());
+    phase.add(&decided[new..]);
 }
 
 /// A decoded beat on the stream's timeline: frame i is centred on sample i * HOP since
