@@ -24,7 +24,8 @@ the student gets to musicnn on the validation clips and on held-out audio).
 
 Seeded, deterministic torch on two threads: a rerun on the same machine gives the same weights.
 
-Usage: python distill.py --data ../shared/data --teacher models/musicnn --out models/cnn
+Usage: python distill.py --data ../shared/data --teacher models/musicnn --out models/cnn \
+           [--cache target/distill-cache.npz] [--seed N]
 """
 
 import argparse
@@ -147,10 +148,11 @@ def main():
     ap.add_argument("--teacher", required=True, help="models/musicnn")
     ap.add_argument("--out", required=True, help="models/cnn")
     ap.add_argument("--cache", help="an .npz to keep the patches and musicnn's outputs in")
+    ap.add_argument("--seed", type=int, default=SEED)
     args = ap.parse_args()
-    torch.manual_seed(SEED)
-    random.seed(SEED)
-    np.random.seed(SEED)
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
     torch.set_num_threads(2)
     torch.use_deterministic_algorithms(True)
     os.makedirs(args.out, exist_ok=True)
@@ -176,7 +178,7 @@ def main():
             np.savez(args.cache, x=x, emb=emb_t, tags=tags_t, clip=clip_of)
     print(f"distill: {len(files)} clips, {len(x)} patches", flush=True)
 
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(args.seed)
     valid_clips = set(rng.choice(len(files), len(files) // 10, replace=False).tolist())
     valid = np.array([c in valid_clips for c in clip_of])
     mean, std = emb_t[~valid].mean(0), emb_t[~valid].std(0) + 1e-3
