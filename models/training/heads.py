@@ -218,6 +218,26 @@ def four_q_split(data):
     return clips, train, test
 
 
+def allmusic_genres(data):
+    """A function from a 4Q clip's path to the GTZAN genres its AllMusic genres map onto."""
+    with open(os.path.join(data, "4q", "panda_dataset_taffc_metadata.csv")) as f:
+        genres = {r["Song"]: r["GenresStr"] for r in csv.DictReader(f)}
+
+    def mapped(path):
+        song = os.path.basename(path).rsplit(".", 1)[0]
+        return [g for listed in genres.get(song, "").split(";")
+                for g in ALLMUSIC_TO_GTZAN.get(listed.strip(), [])]
+    return mapped
+
+
+def test_excerpts(data):
+    """(path, genre) of the GTZAN excerpts in the fault-filtered test split."""
+    held_out = split_ids(data, "test")
+    root = os.path.join(data, "gtzan", "excerpts")
+    return [(os.path.join(root, name), name.split(".")[0]) for name in sorted(os.listdir(root))
+            if name.rsplit(".", 1)[0] in held_out]
+
+
 def genre_clips(data, four_q_train):
     """(path, accepted GTZAN genres, group) of every clip the genre head may train on."""
     held_out = split_ids(data, "test")
@@ -233,12 +253,9 @@ def genre_clips(data, four_q_train):
         for name in sorted(os.listdir(root), key=lambda n: int(n.split(".")[0])):
             if int(name.split(".")[0]) <= EMOTIFY_TRAIN_LAST:
                 clips.append((os.path.join(root, name), [genre], f"emotify/{genre}/{name}"))
-    with open(os.path.join(data, "4q", "panda_dataset_taffc_metadata.csv")) as f:
-        genres = {r["Song"]: r["GenresStr"] for r in csv.DictReader(f)}
+    gtzan_genres = allmusic_genres(data)
     for path, _, artist in four_q_train:
-        song = os.path.basename(path).rsplit(".", 1)[0]
-        mapped = [g for listed in genres.get(song, "").split(";")
-                  for g in ALLMUSIC_TO_GTZAN.get(listed.strip(), [])]
+        mapped = gtzan_genres(path)
         if mapped:
             clips.append((path, mapped, artist))
     return clips
@@ -288,10 +305,7 @@ def main():
     head["name"] = "genre"
     with open(os.path.join(args.model, "genre_head.json"), "w") as f:
         json.dump(head, f, separators=(",", ":"))
-    held_out = split_ids(args.data, "test")
-    test_clips = [(os.path.join(args.data, "gtzan", "excerpts", name), name.split(".")[0])
-                  for name in sorted(os.listdir(os.path.join(args.data, "gtzan", "excerpts")))
-                  if name.rsplit(".", 1)[0] in held_out]
+    test_clips = test_excerpts(args.data)
     reference_test = clip_accuracy(head, [embed(p) for p, _ in test_clips],
                                    [GENRES.index(g) for _, g in test_clips])
     print(f"genre: held-out test-split excerpts {reference_test:.3f} (python reference)",

@@ -14,7 +14,6 @@ Usage: python heads_augment.py --data ../shared/data --model ../musicnn [--copie
 """
 
 import argparse
-import csv
 import os
 import pickle
 import zlib
@@ -45,25 +44,14 @@ def augmented_logmel(path, rng):
 def held_out_sets(data, four_q, test):
     """(path, accepted genre indices) of each held-out set's clips."""
     genres = heads.GENRES
-    held = heads.split_ids(data, "test")
-    excerpts = os.path.join(data, "gtzan", "excerpts")
-    sets = {"GTZAN excerpts": [(os.path.join(excerpts, n), [genres.index(n.split(".")[0])])
-                               for n in sorted(os.listdir(excerpts))
-                               if n.rsplit(".", 1)[0] in held]}
+    sets = {"GTZAN excerpts": [(p, [genres.index(g)]) for p, g in heads.test_excerpts(data)]}
     sets["Emotify 51-100"] = [
         (os.path.join(data, "emotify", g, n), [genres.index(g)]) for g in heads.EMOTIFY_GENRES
         for n in sorted(os.listdir(os.path.join(data, "emotify", g)))
         if int(n.split(".")[0]) > heads.EMOTIFY_TRAIN_LAST]
-    with open(os.path.join(data, "4q", "panda_dataset_taffc_metadata.csv")) as f:
-        allmusic = {r["Song"]: r["GenresStr"] for r in csv.DictReader(f)}
-    sets["4Q held out"] = []
-    for i in test:
-        path = four_q[i][0]
-        song = os.path.basename(path).rsplit(".", 1)[0]
-        mapped = [genres.index(g) for listed in allmusic.get(song, "").split(";")
-                  for g in heads.ALLMUSIC_TO_GTZAN.get(listed.strip(), [])]
-        if mapped:
-            sets["4Q held out"].append((path, mapped))
+    gtzan_genres = heads.allmusic_genres(data)
+    sets["4Q held out"] = [(four_q[i][0], [genres.index(g) for g in gtzan_genres(four_q[i][0])])
+                           for i in test if gtzan_genres(four_q[i][0])]
     return sets
 
 
