@@ -1,5 +1,6 @@
-"""Mean milliseconds per run of an ONNX graph in a one-thread onnxruntime session, on the
-inputs a golden file holds: the peer `cargo xtask eval` times tract against.
+"""Milliseconds per run of an ONNX graph in a one-thread onnxruntime session, on the inputs a
+golden file holds: the peer `cargo xtask eval` times tract against (the median of RUNS for a
+patch, as tract's is taken; otherwise the mean).
 
     onnxruntime_cost.py patch GRAPH GOLDEN RUNS     # the first golden 3 s mel patch
     onnxruntime_cost.py beatnet GRAPH GOLDEN        # every golden frame, LSTM state carried
@@ -26,10 +27,12 @@ def patch(graph, golden, runs):
     s = session(graph)
     x = np.array(json.load(open(golden))["cases"][0]["mel"], dtype=np.float32)[None]
     s.run(None, {"mel": x})
-    started = time.perf_counter()
+    times = []
     for _ in range(runs):
+        started = time.perf_counter()
         s.run(None, {"mel": x})
-    return (time.perf_counter() - started) * 1e3 / runs
+        times.append((time.perf_counter() - started) * 1e3)
+    return float(np.median(times))
 
 
 def beatnet(graph, golden):

@@ -10,16 +10,22 @@ network was not calibrated on:
 
 Only these ops are quantized: tract's quantized Softmax gives wrong output and a quantized LSTM
 loses accuracy (DEVELOPERS.md); the patch networks have neither, but the rule keeps sigmoid,
-pooling and the rest in fp32 too. Calibration: 200 patches of GTZAN train-split excerpts.
+pooling and the rest in fp32 too. One-dimensional convolutions (musicnn's mid-end, 4 % of its
+multiply-adds) stay fp32 as well: onnxruntime 1.31's quantizer fails on their biases.
+Calibration: 200 patches of GTZAN train-split excerpts.
 Check: the GTZAN test-split excerpts and the 4Q held-out artists' clips, through each graph in
-onnxruntime: embedding cosine, tag error, and how often the genre and mood heads (trained on
-the fp32 embedding) pick the same class. The numbers go to MODEL/quantization.json, with
-whether the heads agree on at least 98 % of clips (the accuracy bar for shipping int8); the
-graphs are written to --out (NAME.int8-VARIANT.onnx), outside the shipped models, for
-`cargo xtask eval` to time in tract and onnxruntime (int8 ships only if also faster in tract).
+onnxruntime: embedding cosine, tag error (where the heads read tags), how often the genre and mood heads (trained on the
+fp32 graphs' output, as shipped, temperature included) pick the same class, and each head's
+accuracy (genre on the excerpts, quadrant on 4Q) with fp32 and int8. The numbers go to
+MODEL/quantization.json, with whether the heads agree on at least 98 % of clips (the accuracy
+bar for shipping int8); the graphs are written to --out (NAME.int8-VARIANT.onnx), outside the
+shipped models, for `cargo xtask eval` to time in tract and onnxruntime (int8 ships only if
+also faster in tract).
 
 Usage: python quantize.py --data ../shared/data --model models/cnn --onnx cnn.onnx
        --out target/quantized
+       python quantize.py --data ../shared/data --model models/musicnn
+       --onnx msd_musicnn.onnx mtt_musicnn.onnx --tags --out target/quantized
 """
 
 import argparse
@@ -28,15 +34,16 @@ import os
 import tempfile
 
 import numpy as np
-import onnxruntime
+import onnx
 from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
                                       quantize_dynamic, quantize_static)
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from heads import patches, split_ids
+import heads
 from musicnn_logmel import logmel
 
 AGREEMENT_TO_SHIP = 0.98
+VARIANTS = ("qdq", "qlinear", "dynamic")
 
 
 class Patches(CalibrationDataReader):
@@ -47,94 +54,104 @@ class Patches(CalibrationDataReader):
         return next(self.items, None)
 
 
-def head_probabilities(head, embeddings):
-    x = (np.array(embeddings) - np.array(head["mean"])) / np.array(head["scale"])
-    for i, layer in enumerate(head["network"]["layers"]):
-        x = x @ np.array(layer["weights"]).T + np.array(layer["bias"])
-        if i < len(head["network"]["layers"]) - 1:
-            x = np.maximum(x, 0)
-    p = np.exp(x - x.max(axis=1, keepdims=True))
-    return p / p.sum(axis=1, keepdims=True)
+def one_dimensional_convs(path):
+    """The Conv nodes of the graph at `path` whose weights have one spatial axis."""
+    graph = onnx.load(path).graph
+    rank = {i.name: len(i.dims) for i in graph.initializer}
+    return [n.name for n in graph.node if n.op_type == "Conv" and rank.get(n.input[1]) == 3]
+
+
+def quantize(fp32_path, paths, calibration):
+    """Writes `fp32_path`'s graph in int8 to paths[variant] for each variant."""
+    excluded = one_dimensional_convs(fp32_path)
+    with tempfile.TemporaryDirectory() as tmp:
+        prepared = os.path.join(tmp, "prepared.onnx")
+        quant_pre_process(fp32_path, prepared, skip_symbolic_shape=True)
+        quantize_static(prepared, paths["qdq"], Patches(calibration),
+                        quant_format=QuantFormat.QDQ,
+                        op_types_to_quantize=["Conv", "MatMul", "Gemm"], per_channel=True,
+                        nodes_to_exclude=excluded,
+                        activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+        quantize_static(prepared, paths["qlinear"], Patches(calibration),
+                        quant_format=QuantFormat.QOperator, op_types_to_quantize=["Conv"],
+                        per_channel=False, nodes_to_exclude=excluded,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        quantize_dynamic(prepared, paths["dynamic"],
+                         op_types_to_quantize=["Conv", "MatMul", "Gemm"],
+                         nodes_to_exclude=excluded, weight_type=QuantType.QUInt8)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
     ap.add_argument("--model", required=True)
-    ap.add_argument("--onnx", required=True)
+    ap.add_argument("--onnx", required=True, nargs="+", help="the graphs in --model")
+    ap.add_argument("--tags", action="store_true", help="the heads read the tags too")
     ap.add_argument("--out", required=True, help="the folder for the int8 graphs")
     args = ap.parse_args()
-    fp32_path = os.path.join(args.model, args.onnx)
     os.makedirs(args.out, exist_ok=True)
-    stem = args.onnx.rsplit(".", 1)[0]
-    int8_paths = {v: os.path.join(args.out, f"{stem}.int8-{v}.onnx")
-                  for v in ("qdq", "qlinear", "dynamic")}
+    fp32_paths = [os.path.join(args.model, n) for n in args.onnx]
+    int8_paths = {v: [os.path.join(args.out, n.rsplit(".", 1)[0] + f".int8-{v}.onnx")
+                      for n in args.onnx] for v in VARIANTS}
 
     gtzan = os.path.join(args.data, "gtzan", "excerpts")
-    test_ids = split_ids(args.data, "test")
+    test_ids = heads.split_ids(args.data, "test")
     names = sorted(os.listdir(gtzan))
     train = [n for n in names if n.rsplit(".", 1)[0] not in test_ids]
     calibration = [p for n in train[::max(len(train) // 200, 1)][:200]
-                   for p in patches(logmel(os.path.join(gtzan, n)))]
-    with tempfile.TemporaryDirectory() as tmp:
-        prepared = os.path.join(tmp, "prepared.onnx")
-        quant_pre_process(fp32_path, prepared, skip_symbolic_shape=True)
-        quantize_static(prepared, int8_paths["qdq"], Patches(calibration),
-                        quant_format=QuantFormat.QDQ,
-                        op_types_to_quantize=["Conv", "MatMul", "Gemm"], per_channel=True,
-                        activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
-        quantize_static(prepared, int8_paths["qlinear"], Patches(calibration),
-                        quant_format=QuantFormat.QOperator, op_types_to_quantize=["Conv"],
-                        per_channel=False, activation_type=QuantType.QUInt8,
-                        weight_type=QuantType.QInt8)
-        quantize_dynamic(prepared, int8_paths["dynamic"],
-                         op_types_to_quantize=["Conv", "MatMul", "Gemm"],
-                         weight_type=QuantType.QUInt8)
+                   for p in heads.patches(logmel(os.path.join(gtzan, n)))]
+    for i, fp32_path in enumerate(fp32_paths):
+        quantize(fp32_path, {v: paths[i] for v, paths in int8_paths.items()}, calibration)
 
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1
-    fp32 = onnxruntime.InferenceSession(fp32_path, options)
-    report = {variant: check(args, fp32_path, fp32, path, options)
-              for variant, path in int8_paths.items()}
+    fp32 = heads.Embedder(fp32_paths, args.tags)
+    report = {v: check(args, fp32, heads.Embedder(paths, args.tags), fp32_paths, paths)
+              for v, paths in int8_paths.items()}
     with open(os.path.join(args.model, "quantization.json"), "w") as f:
         json.dump(report, f, indent=1)
     print(json.dumps(report, indent=1))
 
 
-def check(args, fp32_path, fp32, int8_path, options):
-    """How close the int8 graph at `int8_path` comes to fp32 on held-out clips."""
-    sessions = [fp32, onnxruntime.InferenceSession(int8_path, options)]
-    gtzan = os.path.join(args.data, "gtzan", "excerpts")
-    test_ids = split_ids(args.data, "test")
-    test = [n for n in sorted(os.listdir(gtzan)) if n.rsplit(".", 1)[0] in test_ids]
+def check(args, fp32, int8, fp32_paths, int8_paths):
+    """How close the int8 graphs (`int8`) come to fp32 on held-out clips."""
+    gtzan = [(p, heads.GENRES.index(g)) for p, g in heads.test_excerpts(args.data)]
     with open(os.path.join(args.model, "mood_test.txt")) as f:
-        mood_clips = [os.path.join(args.data, "4q", line.strip()) for line in f if line.strip()]
-    clips = [os.path.join(gtzan, n) for n in test] + mood_clips
-    heads = {}
-    for name in ("genre", "mood"):
-        with open(os.path.join(args.model, f"{name}_head.json")) as f:
-            heads[name] = json.load(f)
-    cosines, tag_errors, agree = [], [], {"genre": 0, "mood": 0}
-    for path in clips:
-        outs = []
-        for s in sessions:
-            runs = [s.run(["embedding", "tags"], {"mel": p[None]}) for p in patches(logmel(path))]
-            outs.append((np.array([r[0][0] for r in runs]), np.array([r[1][0] for r in runs])))
-        (e32, t32), (e8, t8) = outs
+        four_q = [(os.path.join(args.data, "4q", line.strip()),
+                   heads.QUADRANTS.index(line.strip().split("/")[0])) for line in f if line.strip()]
+    genre, mood = (json.load(open(os.path.join(args.model, f"{n}_head.json")))
+                   for n in ("genre", "mood"))
+    dims = 200 * len(fp32_paths)  # each graph's 200-d embedding comes first
+    cosines, tag_errors = [], []
+    agree = {"genre": 0, "mood": 0}
+    right = {"genre_fp32": 0, "genre_int8": 0, "mood_fp32": 0, "mood_int8": 0}
+    clips = [(p, label, "genre") for p, label in gtzan] + [(p, q, "mood") for p, q in four_q]
+    for path, label, task in clips:
+        f32, f8 = fp32(path), int8(path)
+        e32, e8 = f32[:, :dims], f8[:, :dims]
         cosines += list((e32 * e8).sum(1) / (np.linalg.norm(e32, axis=1) * np.linalg.norm(e8, axis=1)))
-        tag_errors.append(float(np.abs(t32 - t8).max()))
-        for name, head in heads.items():
-            a = head_probabilities(head, e32).mean(0).argmax()
-            b = head_probabilities(head, e8).mean(0).argmax()
+        if f32.shape[1] > dims:
+            tag_errors.append(float(np.abs(f32[:, dims:] - f8[:, dims:]).max()))
+        for name, head in (("genre", genre), ("mood", mood)):
+            a = heads.clip_probability(head, f32).argmax()
+            b = heads.clip_probability(head, f8).argmax()
             agree[name] += int(a == b)
+            if name == task:
+                right[f"{name}_fp32"] += int(a == label)
+                right[f"{name}_int8"] += int(b == label)
+    fp32.save()
+    int8.save()
+    size = lambda paths: sum(os.path.getsize(p) for p in paths)  # noqa: E731
     report = {
         "clips": len(clips), "patches": len(cosines),
         "embedding_cosine_mean": float(np.mean(cosines)),
         "embedding_cosine_min": float(np.min(cosines)),
-        "tag_max_abs_error": float(np.max(tag_errors)),
+        "tag_max_abs_error": float(np.max(tag_errors)) if tag_errors else None,
         "genre_head_agreement": agree["genre"] / len(clips),
         "mood_head_agreement": agree["mood"] / len(clips),
-        "fp32_bytes": os.path.getsize(fp32_path), "int8_bytes": os.path.getsize(int8_path),
+        "genre_accuracy_fp32": right["genre_fp32"] / len(gtzan),
+        "genre_accuracy_int8": right["genre_int8"] / len(gtzan),
+        "mood_accuracy_fp32": right["mood_fp32"] / len(four_q),
+        "mood_accuracy_int8": right["mood_int8"] / len(four_q),
+        "fp32_bytes": size(fp32_paths), "int8_bytes": size(int8_paths),
     }
     report["accurate_enough_to_ship"] = min(report["genre_head_agreement"],
                                             report["mood_head_agreement"]) >= AGREEMENT_TO_SHIP

@@ -8,7 +8,7 @@
 //!   (nice-plug-xtask; `mirador` names the `mirador-plugin` package).
 //! - `models [facets]`: retrains every shipped model from `../shared/data` (or
 //!   `$MIRADOR_DATA`); `facets` only refits the library's facet scales.
-//! - `eval [beats|key|genre|explain|library|notes|melody|chords|sections]`: evaluates the shipped models end to end in Rust
+//! - `eval [beats|key|genre|explain|cost|library|notes|melody|chords|sections]`: evaluates the shipped models end to end in Rust
 //!   and writes `models/REPORT.md`, `library/REPORT.md`, `models/chords/REPORT.md` and
 //!   `models/sections/REPORT.md` (`beats` ... `sections`: that part alone, printed or written;
 //!   `chords dev` and `sections dev` print the development songs' table instead, and
@@ -33,6 +33,7 @@ fn main() -> anyhow::Result<()> {
         Some("eval") if args.get(1).is_some_and(|a| a == "key") => eval::key_only(),
         Some("eval") if args.get(1).is_some_and(|a| a == "genre") => eval::genre_only(),
         Some("eval") if args.get(1).is_some_and(|a| a == "explain") => eval::explain_only(),
+        Some("eval") if args.get(1).is_some_and(|a| a == "cost") => eval::cost_only(),
         Some("eval") if args.get(1).is_some_and(|a| a == "library") => eval::library_only(),
         Some("eval") if args.get(1).is_some_and(|a| a == "notes") => eval::notes_only(),
         Some("eval") if args.get(1).is_some_and(|a| a == "melody") => eval::melody_only(),
@@ -58,7 +59,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask bench [CLIP] | bench library [DB] | bundle mirador [--release] | models [facets] | eval [beats|key|genre|explain|library|notes|melody|chords [dev]|sections [dev|sweep]]"
+                "usage: cargo xtask bench [CLIP] | bench library [DB] | bundle mirador [--release] | models [facets] | eval [beats|key|genre|explain|cost|library|notes|melody|chords [dev]|sections [dev|sweep]]"
             );
             std::process::exit(2);
         }

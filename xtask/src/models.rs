@@ -12,11 +12,11 @@ use mirador_dsp::pitch::key::key_features;
 
 use crate::python::{beatnet_python, repo_root, run, venv, venv_from_script};
 
-/// Where `quantize.py` writes the CNN's int8 graphs for `cargo xtask eval` to time (not
-/// shipped): `cnn.int8-VARIANT.onnx`.
+/// Where `quantize.py` writes the patch networks' int8 graphs for `cargo xtask eval` to time
+/// (none shipped): `GRAPH.int8-VARIANT.onnx`.
 pub const INT8_DIR: &str = "target/quantized";
 
-/// `quantize.py`'s int8 variants of the CNN, as the cost table names them.
+/// `quantize.py`'s int8 variants, as the cost table names them.
 pub const INT8_VARIANTS: [(&str, &str); 3] = [
     ("qdq", "static QDQ, per-channel int8 weights"),
     ("qlinear", "static QLinearConv, per-tensor weights"),
@@ -62,10 +62,18 @@ pub fn run_all() -> Result<()> {
         command
     };
     eprintln!("xtask: training the genre and mood heads on musicnn's embeddings and tags");
-    run(&mut heads(
-        "musicnn",
-        &["msd_musicnn.onnx", "mtt_musicnn.onnx", "--tags"],
-    ))?;
+    let musicnn = ["msd_musicnn.onnx", "mtt_musicnn.onnx", "--tags"];
+    run(&mut heads("musicnn", &musicnn))?;
+    eprintln!("xtask: checking musicnn in int8 (three ways) against fp32 on real audio");
+    run(script("quantize.py")
+        .arg("--data")
+        .arg(&data)
+        .arg("--model")
+        .arg(root.join("models/musicnn"))
+        .arg("--onnx")
+        .args(musicnn)
+        .arg("--out")
+        .arg(root.join(INT8_DIR)))?;
     // The scripts that need torch (or madmom) run in the BeatNet venv, each on the data.
     let torch_python = beatnet_python()?;
     let torch_script = |name: &str| {

@@ -98,6 +98,14 @@ pub fn explain_only() -> Result<()> {
     Ok(())
 }
 
+/// Only the cost section, printed (every graph's time, the int8 checks, the live share).
+pub fn cost_only() -> Result<()> {
+    for (name, text) in cost::section(&repo_root(), &data_dir())? {
+        println!("{{{{{name}}}}}\n{text}");
+    }
+    Ok(())
+}
+
 /// Only the key section, printed.
 pub fn key_only() -> Result<()> {
     for (_, text) in key::section(&repo_root(), &data_dir())? {
