@@ -4,13 +4,16 @@ scored on the held-out sets (GTZAN test-split excerpts, Emotify tracks 51-100, t
 artists whose AllMusic genres map onto GTZAN's; clip right when the mean of its patches'
 probabilities peaks on a genre it maps onto), C 0.003 to 0.03, no temperature.
 
-A copy: the clip with white noise at 25-45 dB SNR, then an EQ on the mel power (a tilt of
-+-6 dB across the bands, a bell of +-6 dB at a random band and width) and a gain of +-6 dB,
-drawn per clip and copy. The copies' network outputs are kept in target/heads-cache/
-(about 13 minutes a copy on two cores). The Pop/Rock clips take the label a first head on the
-originals gives them; their copies take the same.
+A copy (--kind noise-eq): the clip with white noise at 25-45 dB SNR, then an EQ on the mel
+power (a tilt of +-6 dB across the bands, a bell of +-6 dB at a random band and width) and a
+gain of +-6 dB, drawn per clip and copy. A copy (--kind pitch-tempo): the clip shifted by up
+to +-2 semitones and played 0.9-1.1 times as fast (librosa's phase vocoder). The copies'
+network outputs are kept in target/heads-cache/ (about 13 minutes a copy on two cores, more
+for pitch-tempo). The Pop/Rock clips take the label a first head on the originals gives them;
+their copies take the same.
 
 Usage: python heads_augment.py --data ../shared/data --model ../musicnn [--copies 2]
+       [--kind noise-eq|pitch-tempo]
 """
 
 import argparse
@@ -27,7 +30,17 @@ import heads
 from musicnn_logmel import FFT_HOP, FFT_SIZE, N_MELS, SR
 
 
-def augmented_logmel(path, rng):
+def pitch_tempo_logmel(path, rng):
+    audio, sr = librosa.load(path, sr=SR)
+    audio = librosa.effects.pitch_shift(audio, sr=sr, n_steps=rng.uniform(-2, 2))
+    audio = librosa.effects.time_stretch(audio, rate=rng.uniform(0.9, 1.1))
+    mel = librosa.feature.melspectrogram(y=audio.astype(np.float32), sr=sr, hop_length=FFT_HOP,
+                                         n_fft=FFT_SIZE, n_mels=N_MELS).T
+    mel = mel.astype(np.float16).astype(np.float32)
+    return np.log10(np.float32(10000) * mel + np.float32(1)).astype(np.float32)
+
+
+def noise_eq_logmel(path, rng):
     audio, sr = librosa.load(path, sr=SR)
     power = np.mean(audio ** 2) + 1e-12
     noise_db = rng.uniform(25, 45)
@@ -72,14 +85,17 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--model", required=True, help="models/musicnn")
     ap.add_argument("--copies", type=int, default=2)
+    ap.add_argument("--kind", choices=("noise-eq", "pitch-tempo"), default="noise-eq")
     args = ap.parse_args()
+    augmented_logmel = {"noise-eq": noise_eq_logmel, "pitch-tempo": pitch_tempo_logmel}[args.kind]
     embed = heads.Embedder([os.path.join(args.model, n)
                             for n in ("msd_musicnn.onnx", "mtt_musicnn.onnx")], tags=True)
     four_q, train, test = heads.four_q_split(args.data)
     clips = heads.genre_clips(args.data, [four_q[i] for i in train])
     x = {path: embed(path) for path, _, _ in clips}
 
-    cache_path = embed.cache_path.replace(".pkl", "-augmented.pkl")
+    suffix = "-augmented.pkl" if args.kind == "noise-eq" else f"-{args.kind}.pkl"
+    cache_path = embed.cache_path.replace(".pkl", suffix)
     copies = {}
     if os.path.exists(cache_path):
         with open(cache_path, "rb") as f:
