@@ -27,17 +27,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 import heads
-from musicnn_logmel import FFT_HOP, FFT_SIZE, N_MELS, SR
+from musicnn_logmel import N_MELS, SR, compress, mel_power
 
 
 def pitch_tempo_logmel(path, rng):
     audio, sr = librosa.load(path, sr=SR)
     audio = librosa.effects.pitch_shift(audio, sr=sr, n_steps=rng.uniform(-2, 2))
     audio = librosa.effects.time_stretch(audio, rate=rng.uniform(0.9, 1.1))
-    mel = librosa.feature.melspectrogram(y=audio.astype(np.float32), sr=sr, hop_length=FFT_HOP,
-                                         n_fft=FFT_SIZE, n_mels=N_MELS).T
-    mel = mel.astype(np.float16).astype(np.float32)
-    return np.log10(np.float32(10000) * mel + np.float32(1)).astype(np.float32)
+    return compress(mel_power(audio))
 
 
 def noise_eq_logmel(path, rng):
@@ -45,13 +42,11 @@ def noise_eq_logmel(path, rng):
     power = np.mean(audio ** 2) + 1e-12
     noise_db = rng.uniform(25, 45)
     audio = audio + rng.normal(0, np.sqrt(power / 10 ** (noise_db / 10)), len(audio))
-    mel = librosa.feature.melspectrogram(y=audio.astype(np.float32), sr=sr, hop_length=FFT_HOP,
-                                         n_fft=FFT_SIZE, n_mels=N_MELS).T
+    mel = mel_power(audio)
     bands = np.linspace(-1, 1, N_MELS)
     bell = np.exp(-0.5 * ((bands - rng.uniform(-1, 1)) / rng.uniform(0.1, 0.4)) ** 2)
     db = rng.uniform(-6, 6) * bands + rng.uniform(-6, 6) * bell + rng.uniform(-6, 6)
-    mel = (mel * 10 ** (db / 10)).astype(np.float16).astype(np.float32)
-    return np.log10(np.float32(10000) * mel + np.float32(1)).astype(np.float32)
+    return compress(mel * 10 ** (db / 10))
 
 
 def held_out_sets(data, four_q, test):

@@ -21,12 +21,20 @@ FFT_SIZE = 512
 N_MELS = 96
 
 
-def logmel(path):
-    audio, sr = librosa.load(path, sr=SR)
-    mel = librosa.feature.melspectrogram(y=audio, sr=sr, hop_length=FFT_HOP,
-                                         n_fft=FFT_SIZE, n_mels=N_MELS).T
+def mel_power(audio):
+    """The mel power spectrogram of `audio` at SR, (frames, 96)."""
+    return librosa.feature.melspectrogram(y=np.asarray(audio, dtype=np.float32), sr=SR,
+                                          hop_length=FFT_HOP, n_fft=FFT_SIZE, n_mels=N_MELS).T
+
+
+def compress(mel):
+    """musicnn's float16 rounding and log compression of a mel power spectrogram."""
     mel = mel.astype(np.float16).astype(np.float32)
     return np.log10(np.float32(10000) * mel + np.float32(1)).astype(np.float32)
+
+
+def logmel(path):
+    return compress(mel_power(librosa.load(path, sr=SR)[0]))
 
 
 if __name__ == "__main__":
