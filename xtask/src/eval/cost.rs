@@ -86,28 +86,25 @@ fn network_costs(
             sets.push((Some((key, what)), paths));
         }
     }
-    let graph_sets: Vec<_> = sets.iter().map(|(_, paths)| paths.clone()).collect();
+    let graph_sets: Vec<_> = sets.iter().map(|(_, paths)| paths.as_slice()).collect();
     let costs = patch_costs(root, python, variant, &graph_sets)?;
+    let checks = read_json(&dir.join("quantization.json"))?;
     let (mut out, mut int8) = (String::new(), String::new());
     let live_seconds = live_hop as f64 * frame_seconds();
-    for ((int8_variant, _), &ms) in sets.iter().zip(&costs) {
-        let what = match int8_variant {
-            None => format!("{name}, one 3 s patch (187 x 96)"),
-            Some((_, what)) => {
-                format!("{name} int8, {what} (not shipped), one 3 s patch (187 x 96)")
-            }
-        };
-        cost_rows(&mut out, &what, ms, 1.0 / 3.0, 1.0 / live_seconds, 2);
-    }
     let fp32 = costs[0];
-    let _ = writeln!(
-        int8,
-        "| {name} fp32 (shipped) | {:.2} | 1.00 | {:.2} | — | — | — | — | yes |",
-        fp32.0, fp32.1
-    );
-    let checks = read_json(&dir.join("quantization.json"))?;
     for ((int8_variant, _), &ms) in sets.iter().zip(&costs) {
+        let label = match int8_variant {
+            None => name.to_owned(),
+            Some((_, what)) => format!("{name} int8, {what} (not shipped)"),
+        };
+        let label = format!("{label}, one 3 s patch (187 x 96)");
+        cost_rows(&mut out, &label, ms, 1.0 / 3.0, 1.0 / live_seconds, 2);
         let Some((key, what)) = int8_variant else {
+            let _ = writeln!(
+                int8,
+                "| {name} fp32 (shipped) | {:.2} | 1.00 | {:.2} | — | — | — | — | yes |",
+                ms.0, ms.1
+            );
             continue;
         };
         let check = &checks[key];
@@ -172,7 +169,7 @@ fn patch_costs(
     root: &Path,
     python: &Path,
     variant: Variant,
-    graph_sets: &[Vec<PathBuf>],
+    graph_sets: &[&[PathBuf]],
 ) -> Result<Vec<(f64, f64)>> {
     let golden = root.join("models").join(variant.name()).join("golden.json");
     let patch: Vec<f32> = read_json(&golden)?["cases"][0]["mel"]
@@ -207,7 +204,7 @@ fn patch_costs(
     for (graphs, mut times) in graph_sets.iter().zip(times) {
         times.sort_by(f64::total_cmp);
         let mut ort_ms = 0.0;
-        for onnx in graphs {
+        for onnx in *graphs {
             ort_ms += onnxruntime_ms(
                 python,
                 &[
