@@ -50,6 +50,14 @@ CANDIDATES = {
     "share + pitch-class change, a bar": ["share", "pitch-class change bar"],
     "share + spectrum change, 2 beats": ["share", "spectrum change 2"],
     "share + pitch-class change, 2 beats + low onset": ["share", "pitch-class change 2", "low onset"],
+    "the three + bass pitch-class change, 1 beat": ["share", "pitch-class change 2",
+                                                    "low onset", "bass change 1"],
+    "the three + bass pitch-class change, 2 beats": ["share", "pitch-class change 2",
+                                                     "low onset", "bass change 2"],
+    "the three + bass pitch-class change, a bar": ["share", "pitch-class change 2",
+                                                   "low onset", "bass change bar"],
+    "share + bass pitch-class change, 2 beats + low onset": ["share", "bass change 2",
+                                                             "low onset"],
     "all eight": ["share", "low onset", "onset", "pitch-class change 1", "pitch-class change 2",
                   "pitch-class change bar", "spectrum change 2", "spectrum change bar"],
 }
@@ -73,8 +81,10 @@ def cues(found, activations, feats):
     n = len(feats)
     frames = np.clip(np.round(found[:, 0] * 50).astype(int), 0, n - 1)
     spectrum, differences = feats[:, :136], feats[:, 136:]
-    pitch_classes = np.stack([spectrum[:, (CENTRES > LOW_HZ) & (PITCH_CLASS == pc)].sum(1)
-                              for pc in range(12)], 1)
+    classes = lambda bands: np.stack([spectrum[:, bands & (PITCH_CLASS == pc)].sum(1)  # noqa: E731
+                                      for pc in range(12)], 1)
+    pitch_classes = classes(CENTRES > LOW_HZ)
+    bass_classes = classes((CENTRES >= 40) & (CENTRES < 260))
     peaks = np.array([activations[max(0, f - 2):f + 3, :2].max(0) for f in frames])
     share = np.clip(peaks[:, 1] / peaks.sum(1).clip(1e-9), 1e-4, 1 - 1e-4)
     onset = lambda d: np.array([d[max(0, f - 1):f + 2].sum(1).max() for f in frames])  # noqa: E731
@@ -86,6 +96,9 @@ def cues(found, activations, feats):
         "pitch-class change 1": change(pitch_classes, frames, 1),
         "pitch-class change 2": change(pitch_classes, frames, 2),
         "pitch-class change bar": change(pitch_classes, frames, meter),
+        "bass change 1": change(bass_classes, frames, 1),
+        "bass change 2": change(bass_classes, frames, 2),
+        "bass change bar": change(bass_classes, frames, meter),
         "spectrum change 2": change(spectrum, frames, 2),
         "spectrum change bar": change(spectrum, frames, meter),
     }
