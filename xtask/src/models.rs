@@ -17,9 +17,13 @@ use crate::python::{beatnet_python, repo_root, run, venv, venv_from_script};
 pub const INT8_DIR: &str = "target/quantized";
 
 /// `quantize.py`'s int8 variants, as the cost table names them.
-pub const INT8_VARIANTS: [(&str, &str); 3] = [
+pub const INT8_VARIANTS: [(&str, &str); 4] = [
     ("qdq", "static QDQ, per-channel int8 weights"),
     ("qlinear", "static QLinearConv, per-tensor weights"),
+    (
+        "qlinear-eq",
+        "static QLinearConv, per-tensor weights, channels equalized",
+    ),
     ("dynamic", "int8 weights, dynamic activations"),
 ];
 
@@ -64,7 +68,7 @@ pub fn run_all() -> Result<()> {
     eprintln!("xtask: training the genre and mood heads on musicnn's embeddings and tags");
     let musicnn = ["msd_musicnn.onnx", "mtt_musicnn.onnx", "--tags"];
     run(&mut heads("musicnn", &musicnn))?;
-    eprintln!("xtask: checking musicnn in int8 (three ways) against fp32 on real audio");
+    eprintln!("xtask: checking musicnn in int8 (four ways) against fp32 on real audio");
     run(script("quantize.py")
         .arg("--data")
         .arg(&data)

@@ -58,7 +58,9 @@ pub(super) fn section(root: &Path, data: &Path) -> Result<Fills> {
 
 /// One patch network's rows: its shipped fp32 graphs and `quantize.py`'s int8 variants of them
 /// for the cost table, and each variant against fp32 for the int8 table. A variant would ship
-/// if it were faster in tract and its heads agreed with fp32's on 98 % of held-out clips.
+/// if it were faster in tract, its heads agreed with fp32's on 98 % of held-out clips and no
+/// metric of the whole eval, run with it in place, fell by more than a point; that last check
+/// is not made here (the report's text gives it).
 fn network_costs(
     root: &Path,
     python: &Path,
@@ -126,7 +128,7 @@ fn network_costs(
             share("mood_accuracy_int8"),
             check["embedding_cosine_min"].as_f64().unwrap_or(f64::NAN),
             match (faster, accurate) {
-                (true, true) => "qualifies: faster and within 98 %",
+                (true, true) => "faster and within 98 %; not shipped (text above)",
                 (false, true) => "no: slower in tract",
                 (true, false) => "no: below 98 % agreement",
                 (false, false) => "no: slower and below 98 %",
