@@ -86,7 +86,7 @@ def decode(activations, weight, mean, spread):
 
 
 def odd_clips(data):
-    """(set, path under `data`) of every odd-id clip with beat annotations."""
+    """(id, set, path under `data`) of every odd-id clip with beat annotations."""
     out = []
     for number, name, path, _ in clips(data):
         if number % 2 == 1:
