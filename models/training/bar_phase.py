@@ -58,6 +58,11 @@ CANDIDATES = {
                                                    "low onset", "bass change bar"],
     "share + bass pitch-class change, 2 beats + low onset": ["share", "bass change 2",
                                                              "low onset"],
+    "the three + model 1's share": ["share", "pitch-class change 2", "low onset",
+                                    "model 1 share"],
+    "model 1's share + pitch-class change, 2 beats + low onset": ["model 1 share",
+                                                                  "pitch-class change 2",
+                                                                  "low onset"],
     "all eight": ["share", "low onset", "onset", "pitch-class change 1", "pitch-class change 2",
                   "pitch-class change bar", "spectrum change 2", "spectrum change bar"],
 }
@@ -76,8 +81,9 @@ def change(matrix, frames, span):
     return out
 
 
-def cues(found, activations, feats):
-    """Each cue's value at every decoded beat, as `bar_phase.rs` computes it."""
+def cues(found, activations, model1, feats):
+    """Each cue's value at every decoded beat, as `bar_phase.rs` computes it (model 1's share,
+    from BeatNet's own model 1's activations `model1`, is not in Mirador)."""
     n = len(feats)
     frames = np.clip(np.round(found[:, 0] * 50).astype(int), 0, n - 1)
     spectrum, differences = feats[:, :136], feats[:, 136:]
@@ -85,12 +91,18 @@ def cues(found, activations, feats):
                                       for pc in range(12)], 1)
     pitch_classes = classes(CENTRES > LOW_HZ)
     bass_classes = classes((CENTRES >= 40) & (CENTRES < 260))
-    peaks = np.array([activations[max(0, f - 2):f + 3, :2].max(0) for f in frames])
-    share = np.clip(peaks[:, 1] / peaks.sum(1).clip(1e-9), 1e-4, 1 - 1e-4)
+
+    def share(activations):
+        """Log-odds of downbeat over beat of the peaks within 40 ms."""
+        peaks = np.array([activations[max(0, f - 2):f + 3, :2].max(0) for f in frames])
+        p = np.clip(peaks[:, 1] / peaks.sum(1).clip(1e-9), 1e-4, 1 - 1e-4)
+        return np.log(p / (1 - p))
+
     onset = lambda d: np.array([d[max(0, f - 1):f + 2].sum(1).max() for f in frames])  # noqa: E731
     meter = int(found[:, 1].max())
     return {
-        "share": np.log(share / (1 - share)),
+        "share": share(activations),
+        "model 1 share": share(model1),
         "low onset": onset(differences[:, CENTRES < LOW_HZ]),
         "onset": onset(differences),
         "pitch-class change 1": change(pitch_classes, frames, 1),
@@ -152,6 +164,7 @@ def main():
     args = parser.parse_args()
     data = Path(args.data)
     dbn = DBNDownBeatTrackingProcessor(beats_per_bar=[3, 4], fps=50)
+    model1 = load_network()
     items = []  # (fifth, (table, scores), own score)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.folds or tmp)
@@ -175,7 +188,8 @@ def main():
                 found = dbn(np.clip(activations[:, :2], 1e-6, 1))
                 if len(found) < 8:
                     continue
-                table, scores = clip_table(found, cues(found, activations, feats), reference)
+                values = cues(found, activations, sequence_activations(model1, feats), feats)
+                table, scores = clip_table(found, values, reference)
                 own = downbeat_f(reference, found[found[:, 1] == 1, 0])
                 items.append((k, (table, scores), own))
             print(f"fifth {k} done", file=sys.stderr, flush=True)
