@@ -18,7 +18,6 @@ fitted on all the odd ids and printed. Runs in the BeatNet venv, about 30 minute
 """
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import warnings
@@ -35,7 +34,7 @@ from madmom.audio.stft import fft_frequencies  # noqa: E402
 from madmom.features.downbeats import DBNDownBeatTrackingProcessor  # noqa: E402
 
 from beatnet_export import features, load_network, sequence_activations  # noqa: E402
-from beatnet_finetune import FOLDS, clips, fold  # noqa: E402
+from beatnet_finetune import FOLDS, clips, fold, held_out_network  # noqa: E402
 
 # BeatNet's bands (its LOG_SPECT at 22 050 Hz: 1411-sample frames, 24 bands per octave).
 CENTRES = LogarithmicFilterbank(fft_frequencies(705, 22050), num_bands=24, fmin=30, fmax=17000,
@@ -170,13 +169,7 @@ def main():
         folder = Path(args.folds or tmp)
         folder.mkdir(parents=True, exist_ok=True)
         for k in range(FOLDS):
-            weights = folder / f"fold{k}.pt"
-            if not weights.exists():
-                subprocess.run([sys.executable, "-W", "ignore",
-                                Path(__file__).parent / "beatnet_finetune.py", "--data", str(data),
-                                "--out", str(weights), "--held-out", str(k),
-                                "--fold", str((k + 1) % FOLDS)], check=True, stdout=sys.stderr)
-            tuned = load_network(weights)
+            tuned = load_network(held_out_network(data, folder, k))
             for number, _, path, beats in clips(data):
                 if number % 2 == 0 or fold(number) != k:
                     continue

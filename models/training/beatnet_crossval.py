@@ -14,7 +14,6 @@ beat_eval.py scores them) per set. Runs in the BeatNet venv, about 6 minutes on 
 """
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import warnings
@@ -28,7 +27,7 @@ from madmom.features.downbeats import DBNDownBeatTrackingProcessor  # noqa: E402
 
 from beat_eval import annotation, median_tempo, score  # noqa: E402
 from beatnet_export import features, load_network, sequence_activations  # noqa: E402
-from beatnet_finetune import FOLDS, clips, fold  # noqa: E402
+from beatnet_finetune import FOLDS, clips, fold, held_out_network  # noqa: E402
 
 ROWS = ["model 1", "fine-tuned", "fine-tuned, bar phase from both"]
 
@@ -67,12 +66,7 @@ def main():
     results = {}  # (set, row) -> [score dicts]
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(FOLDS):
-            weights = Path(tmp) / f"fold{k}.pt"
-            subprocess.run([sys.executable, "-W", "ignore", Path(__file__).parent / "beatnet_finetune.py",
-                            "--data", str(data), "--out", str(weights), "--held-out", str(k),
-                            "--fold", str((k + 1) % FOLDS), "--split-weight", args.split_weight],
-                           check=True, stdout=sys.stderr)
-            tuned = load_network(weights)
+            tuned = load_network(held_out_network(data, tmp, k, args.split_weight))
             for number, _, path, _ in clips(data):
                 if number % 2 == 0 or fold(number) != k:
                     continue

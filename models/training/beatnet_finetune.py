@@ -16,6 +16,8 @@ the downbeats, not shipped: models/beatnet/README.md).
 
 import argparse
 import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -119,6 +121,19 @@ def beat_f(net, items):
             ref = mir_eval.beat.trim_beats(beats[:, 0])
             scores.append(mir_eval.beat.f_measure(ref, mir_eval.beat.trim_beats(est)))
     return float(np.mean(scores))
+
+
+def held_out_network(data, folder, k, split_weight=0.0):
+    """The weights fine-tuned without the fifth `k` of odd ids (the next fifth validating), as
+    the cross-validations use them: `folder`/fold`k`.pt, made by running this script unless
+    it is already there. Returns the path."""
+    weights = Path(folder) / f"fold{k}.pt"
+    if not weights.exists():
+        subprocess.run([sys.executable, "-W", "ignore", __file__, "--data", str(data),
+                        "--out", str(weights), "--held-out", str(k),
+                        "--fold", str((k + 1) % FOLDS), "--split-weight", str(split_weight)],
+                       check=True, stdout=sys.stderr)
+    return weights
 
 
 def main():

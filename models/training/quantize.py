@@ -128,6 +128,13 @@ def quantize(fp32_path, paths, calibration):
     """Writes `fp32_path`'s graph in int8 to paths[variant] for each variant (qlinear-eq only
     where there is something to equalize)."""
     excluded = one_dimensional_convs(fp32_path)
+
+    def qlinear(prepared, out):
+        quantize_static(prepared, out, Patches(calibration),
+                        quant_format=QuantFormat.QOperator, op_types_to_quantize=["Conv"],
+                        per_channel=False, nodes_to_exclude=excluded,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+
     with tempfile.TemporaryDirectory() as tmp:
         prepared = os.path.join(tmp, "prepared.onnx")
         quant_pre_process(fp32_path, prepared, skip_symbolic_shape=True)
@@ -137,19 +144,13 @@ def quantize(fp32_path, paths, calibration):
         if equalize(fp32_path, equalized, calibration):
             prepared_eq = os.path.join(tmp, "prepared-equalized.onnx")
             quant_pre_process(equalized, prepared_eq, skip_symbolic_shape=True)
-            quantize_static(prepared_eq, paths["qlinear-eq"], Patches(calibration),
-                            quant_format=QuantFormat.QOperator, op_types_to_quantize=["Conv"],
-                            per_channel=False, nodes_to_exclude=excluded,
-                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+            qlinear(prepared_eq, paths["qlinear-eq"])
         quantize_static(prepared, paths["qdq"], Patches(calibration),
                         quant_format=QuantFormat.QDQ,
                         op_types_to_quantize=["Conv", "MatMul", "Gemm"], per_channel=True,
                         nodes_to_exclude=excluded,
                         activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
-        quantize_static(prepared, paths["qlinear"], Patches(calibration),
-                        quant_format=QuantFormat.QOperator, op_types_to_quantize=["Conv"],
-                        per_channel=False, nodes_to_exclude=excluded,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        qlinear(prepared, paths["qlinear"])
         quantize_dynamic(prepared, paths["dynamic"],
                          op_types_to_quantize=["Conv", "MatMul", "Gemm"],
                          nodes_to_exclude=excluded, weight_type=QuantType.QUInt8)

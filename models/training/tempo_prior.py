@@ -18,7 +18,6 @@ five fine-tuned networks and their activations (30 minutes to make, then about 5
 
 import argparse
 import pickle
-import subprocess
 import sys
 import tempfile
 import warnings
@@ -34,7 +33,7 @@ from madmom.ml.hmm import HiddenMarkovModel, ObservationModel  # noqa: E402
 
 from beatnet_export import features, load_network, sequence_activations  # noqa: E402
 from beat_eval import annotation, median_tempo, score  # noqa: E402
-from beatnet_finetune import FOLDS, clips, fold  # noqa: E402
+from beatnet_finetune import FOLDS, clips, fold, held_out_network  # noqa: E402
 
 FPS = 50
 WEIGHTS = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1]
@@ -112,7 +111,8 @@ def main():
     args = parser.parse_args()
     data = Path(args.data)
     odd = odd_clips(data)
-    tempi = [annotation(data, clip)[2] for _, _, clip in odd]
+    reference = {clip: annotation(data, clip) for _, _, clip in odd}
+    tempi = [beats_and_tempo[2] for beats_and_tempo in reference.values()]
     mean, spread = np.mean(np.log2(tempi)), np.std(np.log2(tempi))
     print(f"{len(tempi)} odd clips: log2 of the annotated tempo, mean {mean:.4f} "
           f"({2 ** mean:.1f} BPM), spread {spread:.4f} octaves\n")
@@ -125,13 +125,7 @@ def main():
         else:
             items = []  # (set, clip, activations)
             for k in range(FOLDS):
-                weights = folder / f"fold{k}.pt"
-                if not weights.exists():
-                    subprocess.run([sys.executable, "-W", "ignore",
-                                    Path(__file__).parent / "beatnet_finetune.py", "--data",
-                                    str(data), "--out", str(weights), "--held-out", str(k),
-                                    "--fold", str((k + 1) % FOLDS)], check=True, stdout=sys.stderr)
-                tuned = load_network(weights)
+                tuned = load_network(held_out_network(data, folder, k))
                 for number, kind, clip in odd:
                     if fold(number) == k:
                         feats = features(librosa.load(data / clip, sr=22050)[0])
@@ -147,9 +141,9 @@ def main():
         for kind, clip, activations in items:
             found = decode(activations, weight, mean, spread)
             estimate = (found[:, 0], found[found[:, 1] == 1, 0], median_tempo(found[:, 0]))
-            rows.append((kind, score(annotation(data, clip), estimate)))
+            rows.append((kind, score(reference[clip], estimate)))
             if weight == 0:
-                miss = ratio_name((estimate[2] or 0) / annotation(data, clip)[2])
+                miss = ratio_name((estimate[2] or 0) / reference[clip][2])
                 misses[(kind, miss)] = misses.get((kind, miss), 0) + 1
         for kind in ["pop, 30 s", "classical", "eight other genres, 15-20 s", "all"]:
             chosen = [r for k, r in rows if kind in ("all", k)]
