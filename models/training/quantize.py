@@ -1,4 +1,4 @@
-"""Quantizes a patch network to int8 three ways and checks each against fp32 on real audio the
+"""Quantizes a patch network to int8 five ways and checks each against fp32 on real audio the
 network was not calibrated on:
 - qdq: static QDQ, per-channel int8 weights, int8 activations, on Conv, MatMul and Gemm (what
   onnxruntime recommends on x86; tract keeps the QuantizeLinear/DequantizeLinear pairs and runs
@@ -14,7 +14,13 @@ network was not calibrated on:
   channel's output stays within the largest channel's output on the calibration patches (per-
   channel weights would do this directly, but tract 0.23 runs a per-channel QLinearConv more
   than twice as slowly as fp32);
-- dynamic: int8 weights, activations quantized per run (ConvInteger/MatMulInteger).
+- dynamic: int8 weights, activations quantized per run (ConvInteger/MatMulInteger);
+- convinteger: each convolution as ConvInteger on a uint8 input with a fixed scale (the
+  input's range on the calibration patches) and int8 weights with one scale per output
+  channel, its int32 output turned back to float by that channel's scale, then the bias
+  (written here, not by onnxruntime's quantizer). tract folds ConvInteger into its integer
+  matmul, per-channel weights cost nothing there as the scales come after it, and the output
+  is never rounded to int8.
 
 Only these ops are quantized: tract's quantized Softmax gives wrong output and a quantized LSTM
 loses accuracy (DEVELOPERS.md); the patch networks have neither, but the rule keeps sigmoid,
@@ -26,25 +32,30 @@ onnxruntime: embedding cosine, tag error (where the heads read tags), how often 
 fp32 graphs' output, as shipped, temperature included) pick the same class, and each head's
 accuracy (genre on the excerpts, quadrant on 4Q) with fp32 and int8. The numbers go to
 MODEL/quantization.json, with whether the heads agree on at least 98 % of clips (the accuracy
-bar for shipping int8); the graphs are written to --out (NAME.int8-VARIANT.onnx), outside the
-shipped models, for `cargo xtask eval` to time in tract and onnxruntime (int8 ships only if
-also faster in tract).
+bar for shipping int8); the graphs are written to --out (NAME.int8-VARIANT.onnx) for
+`cargo xtask eval` to time in tract and onnxruntime. int8 ships only if also faster in tract
+and no metric of the eval falls by more than a point with it in place; `--ship VARIANT` (the
+variant that passed) copies its graphs into the model's folder as NAME.int8.onnx and writes
+golden.int8.json: golden.json's patches through them in onnxruntime, for the parity test.
 
 Usage: python quantize.py --data ../shared/data --model models/cnn --onnx cnn.onnx
        --out target/quantized
        python quantize.py --data ../shared/data --model models/musicnn
        --onnx msd_musicnn.onnx mtt_musicnn.onnx --tags --out target/quantized
+       --ship convinteger
 """
 
 import argparse
 import json
 import os
+import shutil
 import tempfile
 
 import numpy as np
 import onnx
 import onnx.numpy_helper
 import onnxruntime
+from onnx import TensorProto, helper
 from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
                                       quantize_dynamic, quantize_static)
 from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -53,7 +64,7 @@ import heads
 from musicnn_logmel import logmel
 
 AGREEMENT_TO_SHIP = 0.98
-VARIANTS = ("qdq", "qlinear", "qlinear-eq", "dynamic")
+VARIANTS = ("qdq", "qlinear", "qlinear-eq", "dynamic", "convinteger")
 
 
 class Patches(CalibrationDataReader):
@@ -124,6 +135,68 @@ def equalize(fp32_path, out_path, calibration):
     return len(chains)
 
 
+def conv_integer(fp32_path, out_path, calibration):
+    """Writes `fp32_path`'s graph with each two-dimensional convolution as ConvInteger plus a
+    float per-channel scale and bias (module docstring)."""
+    model = onnx.load(fp32_path)
+    graph = model.graph
+    weights = {i.name: onnx.numpy_helper.to_array(i) for i in graph.initializer}
+    convs = [n for n in graph.node if n.op_type == "Conv" and n.input[1] in weights
+             and weights[n.input[1]].ndim == 4]
+    inputs = sorted({c.input[0] for c in convs})
+    # Each convolution input's range on the calibration patches, zero included.
+    probe = onnx.load(fp32_path)
+    probe.graph.output.extend(helper.make_tensor_value_info(i, TensorProto.FLOAT, None)
+                              for i in inputs)
+    session = onnxruntime.InferenceSession(probe.SerializeToString())
+    low, high = {i: 0.0 for i in inputs}, {i: 0.0 for i in inputs}
+    for patch in calibration:
+        for i, out in zip(inputs, session.run(inputs, {"mel": patch[None].astype(np.float32)})):
+            low[i], high[i] = min(low[i], float(out.min())), max(high[i], float(out.max()))
+    scale = {i: (high[i] - low[i]) / 255 or 1.0 for i in inputs}
+    constants = {}
+    for i in inputs:
+        constants[f"{i}.int8_scale"] = np.array(scale[i], np.float32)
+        constants[f"{i}.int8_zero"] = np.array(round(-low[i] / scale[i]), np.uint8)
+    nodes = []
+    for node in graph.node:
+        if node not in convs:
+            nodes.append(node)
+            continue
+        x, name = node.input[0], node.name
+        if f"{x}.int8" not in (o for n in nodes for o in n.output):
+            nodes.append(helper.make_node("QuantizeLinear", [x, f"{x}.int8_scale", f"{x}.int8_zero"],
+                                          [f"{x}.int8"], name=f"{x}.quantize"))
+        w = weights[node.input[1]]
+        bias = weights[node.input[2]] if len(node.input) > 2 else np.zeros(len(w), np.float32)
+        w_scale = np.maximum(np.abs(w).reshape(len(w), -1).max(1), 1e-12) / 127
+        constants[f"{name}.int8_weight"] = np.round(w / w_scale.reshape(-1, 1, 1, 1)).astype(np.int8)
+        constants[f"{name}.int8_weight_zero"] = np.array(0, np.int8)
+        constants[f"{name}.int8_out_scale"] = (scale[x] * w_scale).astype(np.float32).reshape(1, -1, 1, 1)
+        constants[f"{name}.int8_bias"] = bias.astype(np.float32).reshape(1, -1, 1, 1)
+        nodes += [
+            helper.make_node("ConvInteger", [f"{x}.int8", f"{name}.int8_weight", f"{x}.int8_zero",
+                                             f"{name}.int8_weight_zero"], [f"{name}.int32"],
+                             name=f"{name}.int8", **{a.name: helper.get_attribute_value(a)
+                                                     for a in node.attribute}),
+            helper.make_node("Cast", [f"{name}.int32"], [f"{name}.int32_float"],
+                             to=TensorProto.FLOAT, name=f"{name}.cast"),
+            helper.make_node("Mul", [f"{name}.int32_float", f"{name}.int8_out_scale"],
+                             [f"{name}.scaled"], name=f"{name}.scale"),
+            helper.make_node("Add", [f"{name}.scaled", f"{name}.int8_bias"], [node.output[0]],
+                             name=f"{name}.bias"),
+        ]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    used = {i for n in nodes for i in n.input}
+    kept = [i for i in graph.initializer if i.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(kept + [onnx.numpy_helper.from_array(v, k) for k, v in constants.items()])
+    del graph.value_info[:]
+    onnx.checker.check_model(model)
+    onnx.save(model, out_path)
+
+
 def quantize(fp32_path, paths, calibration):
     """Writes `fp32_path`'s graph in int8 to paths[variant] for each variant (qlinear-eq only
     where there is something to equalize)."""
@@ -154,6 +227,7 @@ def quantize(fp32_path, paths, calibration):
         quantize_dynamic(prepared, paths["dynamic"],
                          op_types_to_quantize=["Conv", "MatMul", "Gemm"],
                          nodes_to_exclude=excluded, weight_type=QuantType.QUInt8)
+    conv_integer(fp32_path, paths["convinteger"], calibration)
 
 
 def main():
@@ -163,6 +237,7 @@ def main():
     ap.add_argument("--onnx", required=True, nargs="+", help="the graphs in --model")
     ap.add_argument("--tags", action="store_true", help="the heads read the tags too")
     ap.add_argument("--out", required=True, help="the folder for the int8 graphs")
+    ap.add_argument("--ship", choices=VARIANTS, help="the variant that ships (module docstring)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     fp32_paths = [os.path.join(args.model, n) for n in args.onnx]
@@ -184,6 +259,32 @@ def main():
     with open(os.path.join(args.model, "quantization.json"), "w") as f:
         json.dump(report, f, indent=1)
     print(json.dumps(report, indent=1))
+    if args.ship:
+        ship(args, fp32_paths, int8_paths[args.ship], report[args.ship])
+
+
+def ship(args, fp32_paths, paths, report):
+    """Copies the shipped variant's graphs beside the fp32 ones as NAME.int8.onnx, and
+    writes golden.int8.json: golden.json's patches through them in onnxruntime."""
+    if not report["accurate_enough_to_ship"]:
+        raise SystemExit(f"quantize.py: {args.ship} agrees with fp32 on under 98 % of clips")
+    shipped = [p.rsplit(".", 1)[0] + ".int8.onnx" for p in fp32_paths]
+    for source, target in zip(paths, shipped):
+        shutil.copyfile(source, target)
+    with open(os.path.join(args.model, "golden.json")) as f:
+        golden = json.load(f)
+    sessions = [onnxruntime.InferenceSession(p) for p in shipped]
+    prefixes = ["", "mtt_"]  # golden.json's keys for the first and second graph
+    for case in golden["cases"]:
+        mel = np.array(case["mel"], np.float32)[None]
+        for prefix, session in zip(prefixes, sessions):
+            embedding, tags = session.run(["embedding", "tags"], {"mel": mel})
+            case[prefix + "embedding"] = [float(f"{v:.7g}") for v in embedding[0]]
+            case[prefix + "tags"] = [float(f"{v:.7g}") for v in tags[0]]
+    golden["graphs"] = [os.path.basename(p) for p in shipped]
+    with open(os.path.join(args.model, "golden.int8.json"), "w") as f:
+        json.dump(golden, f, separators=(",", ":"))
+        f.write("\n")
 
 
 def check(args, fp32, int8, fp32_paths, int8_paths):

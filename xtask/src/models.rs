@@ -9,15 +9,25 @@ use std::process::Command;
 use anyhow::{Context, Result};
 
 use mirador_dsp::pitch::key::key_features;
+use mirador_models::tagger::Variant;
 
 use crate::python::{beatnet_python, repo_root, run, venv, venv_from_script};
 
-/// Where `quantize.py` writes the patch networks' int8 graphs for `cargo xtask eval` to time
-/// (none shipped): `GRAPH.int8-VARIANT.onnx`.
+/// Where `quantize.py` writes the patch networks' int8 graphs for `cargo xtask eval` to time:
+/// `GRAPH.int8-VARIANT.onnx`.
 pub const INT8_DIR: &str = "target/quantized";
 
+/// The int8 variant each patch network ships (`quantize.py --ship` copies it beside the fp32
+/// graphs as `GRAPH.int8.onnx`); the CNN ships fp32.
+pub fn shipped_int8(variant: Variant) -> Option<&'static str> {
+    match variant {
+        Variant::Musicnn => Some("convinteger"),
+        Variant::Cnn => None,
+    }
+}
+
 /// `quantize.py`'s int8 variants, as the cost table names them.
-pub const INT8_VARIANTS: [(&str, &str); 4] = [
+pub const INT8_VARIANTS: [(&str, &str); 5] = [
     ("qdq", "static QDQ, per-channel int8 weights"),
     ("qlinear", "static QLinearConv, per-tensor weights"),
     (
@@ -25,6 +35,10 @@ pub const INT8_VARIANTS: [(&str, &str); 4] = [
         "static QLinearConv, per-tensor weights, channels equalized",
     ),
     ("dynamic", "int8 weights, dynamic activations"),
+    (
+        "convinteger",
+        "static ConvInteger, per-channel weights, float rescale",
+    ),
 ];
 
 pub fn run_all() -> Result<()> {
@@ -68,8 +82,9 @@ pub fn run_all() -> Result<()> {
     eprintln!("xtask: training the genre and mood heads on musicnn's embeddings and tags");
     let musicnn = ["msd_musicnn.onnx", "mtt_musicnn.onnx", "--tags"];
     run(&mut heads("musicnn", &musicnn))?;
-    eprintln!("xtask: checking musicnn in int8 (four ways) against fp32 on real audio");
-    run(script("quantize.py")
+    eprintln!("xtask: quantizing musicnn (five ways, checked against fp32 on real audio)");
+    let mut quantize = script("quantize.py");
+    quantize
         .arg("--data")
         .arg(&data)
         .arg("--model")
@@ -77,7 +92,11 @@ pub fn run_all() -> Result<()> {
         .arg("--onnx")
         .args(musicnn)
         .arg("--out")
-        .arg(root.join(INT8_DIR)))?;
+        .arg(root.join(INT8_DIR));
+    if let Some(shipped) = shipped_int8(Variant::Musicnn) {
+        quantize.args(["--ship", shipped]);
+    }
+    run(&mut quantize)?;
     // The scripts that need torch (or madmom) run in the BeatNet venv, each on the data.
     let torch_python = beatnet_python()?;
     let torch_script = |name: &str| {
@@ -97,7 +116,7 @@ pub fn run_all() -> Result<()> {
         .arg(root.join("models/cnn")))?;
     eprintln!("xtask: training the genre and mood heads on the CNN's embedding");
     run(&mut heads("cnn", &["cnn.onnx"]))?;
-    eprintln!("xtask: checking the CNN in int8 (three ways) against fp32 on real audio");
+    eprintln!("xtask: checking the CNN in int8 (four ways) against fp32 on real audio");
     run(script("quantize.py")
         .arg("--data")
         .arg(&data)

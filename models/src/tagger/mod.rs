@@ -123,13 +123,14 @@ impl Variant {
 
     /// The shipped graphs, the one whose embedding and tags a patch gives first (musicnn's
     /// only when the `musicnn` feature built them in: the plugin, which runs the CNN, leaves
-    /// them out).
+    /// them out). musicnn's are its int8 graphs (`models/musicnn/README.md`): faster than
+    /// fp32 in tract, and no metric moves by more than a point.
     pub fn graphs(self) -> Result<Vec<&'static [u8]>, ModelError> {
         match self {
             #[cfg(feature = "musicnn")]
             Variant::Musicnn => Ok(vec![
-                include_bytes!("../../musicnn/msd_musicnn.onnx"),
-                include_bytes!("../../musicnn/mtt_musicnn.onnx"),
+                include_bytes!("../../musicnn/msd_musicnn.int8.onnx"),
+                include_bytes!("../../musicnn/mtt_musicnn.int8.onnx"),
             ]),
             #[cfg(not(feature = "musicnn"))]
             Variant::Musicnn => Err(ModelError::Input(

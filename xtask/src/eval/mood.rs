@@ -37,7 +37,7 @@ pub(super) fn section(
         String::from("| quadrant macro F1 |"),
         String::from("| valence sign (Q1, Q4 positive) |"),
         String::from("| arousal sign (Q1, Q2 high) |"),
-        String::from("| Python reference quadrant accuracy (librosa + onnxruntime, every patch) |"),
+        String::from("| Python reference quadrant accuracy (librosa + onnxruntime on the fp32 graphs, every patch) |"),
         String::from("| quadrant ECE, before → after the head's temperature |"),
         String::from("| valence / arousal Spearman ρ against the quadrant's sign |"),
         String::from("| valence / arousal Spearman ρ against Emotify's listeners (GEMS proxy) |"),
