@@ -19,7 +19,6 @@ fitted on all the odd ids and printed. Runs in the BeatNet venv, about 30 minute
 
 import argparse
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from madmom.audio.stft import fft_frequencies  # noqa: E402
 from madmom.features.downbeats import DBNDownBeatTrackingProcessor  # noqa: E402
 
 from beatnet_export import features, load_network, sequence_activations  # noqa: E402
-from beatnet_finetune import FOLDS, clips, fold, held_out_network  # noqa: E402
+from beatnet_finetune import FOLDS, clips, fold, held_out_networks  # noqa: E402
 
 # BeatNet's bands (its LOG_SPECT at 22 050 Hz: 1411-sample frames, 24 bands per octave).
 CENTRES = LogarithmicFilterbank(fft_frequencies(705, 22050), num_bands=24, fmin=30, fmax=17000,
@@ -165,27 +164,24 @@ def main():
     dbn = DBNDownBeatTrackingProcessor(beats_per_bar=[3, 4], fps=50)
     model1 = load_network()
     items = []  # (fifth, (table, scores), own score)
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(args.folds or tmp)
-        folder.mkdir(parents=True, exist_ok=True)
-        for k in range(FOLDS):
-            tuned = load_network(held_out_network(data, folder, k))
-            for number, _, path, beats in clips(data):
-                if number % 2 == 0 or fold(number) != k:
-                    continue
-                reference = beats[beats[:, 1] == 1, 0]
-                if len(reference) == 0:
-                    continue
-                feats = features(librosa.load(path, sr=22050)[0])
-                activations = sequence_activations(tuned, feats)
-                found = dbn(np.clip(activations[:, :2], 1e-6, 1))
-                if len(found) < 8:
-                    continue
-                values = cues(found, activations, sequence_activations(model1, feats), feats)
-                table, scores = clip_table(found, values, reference)
-                own = downbeat_f(reference, found[found[:, 1] == 1, 0])
-                items.append((k, (table, scores), own))
-            print(f"fifth {k} done", file=sys.stderr, flush=True)
+    for k, weights in held_out_networks(data, args.folds):
+        tuned = load_network(weights)
+        for number, _, path, beats in clips(data):
+            if number % 2 == 0 or fold(number) != k:
+                continue
+            reference = beats[beats[:, 1] == 1, 0]
+            if len(reference) == 0:
+                continue
+            feats = features(librosa.load(path, sr=22050)[0])
+            activations = sequence_activations(tuned, feats)
+            found = dbn(np.clip(activations[:, :2], 1e-6, 1))
+            if len(found) < 8:
+                continue
+            values = cues(found, activations, sequence_activations(model1, feats), feats)
+            table, scores = clip_table(found, values, reference)
+            own = downbeat_f(reference, found[found[:, 1] == 1, 0])
+            items.append((k, (table, scores), own))
+        print(f"fifth {k} done", file=sys.stderr, flush=True)
 
     def cross_validated(names, penalty):
         out = []

@@ -15,7 +15,6 @@ beat_eval.py scores them) per set. Runs in the BeatNet venv, about 6 minutes on 
 
 import argparse
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from madmom.features.downbeats import DBNDownBeatTrackingProcessor  # noqa: E402
 
 from beat_eval import annotation, median_tempo, score  # noqa: E402
 from beatnet_export import features, load_network, sequence_activations  # noqa: E402
-from beatnet_finetune import FOLDS, clips, fold, held_out_network  # noqa: E402
+from beatnet_finetune import clips, fold, held_out_networks  # noqa: E402
 
 ROWS = ["model 1", "fine-tuned", "fine-tuned, bar phase from both"]
 
@@ -64,28 +63,27 @@ def main():
     dbn = DBNDownBeatTrackingProcessor(beats_per_bar=[3, 4], fps=50)
     model1 = load_network()
     results = {}  # (set, row) -> [score dicts]
-    with tempfile.TemporaryDirectory() as tmp:
-        for k in range(FOLDS):
-            tuned = load_network(held_out_network(data, tmp, k, args.split_weight))
-            for number, _, path, _ in clips(data):
-                if number % 2 == 0 or fold(number) != k:
-                    continue
-                reference = annotation(data, path.relative_to(data))
-                feats = features(librosa.load(path, sr=22050)[0])
-                acts = {"model 1": sequence_activations(model1, feats),
-                        "fine-tuned": sequence_activations(tuned, feats)}
-                found = {name: dbn(np.clip(a[:, :2], 1e-6, 1)) for name, a in acts.items()}
-                estimates = {name: (f[:, 0], f[f[:, 1] == 1, 0], median_tempo(f[:, 0]))
-                             for name, f in found.items()}
-                tuned_found = found["fine-tuned"]
-                frames = np.round(tuned_found[:, 0] * 50).astype(int)
-                shares = np.mean([downbeat_share(a, frames) for a in acts.values()], axis=0)
-                estimates[ROWS[2]] = (tuned_found[:, 0], rephased(tuned_found, shares),
-                                      estimates["fine-tuned"][2])
-                for row, estimate in estimates.items():
-                    for name in (set_name(path), "all"):
-                        results.setdefault((name, row), []).append(score(reference, estimate))
-            print(f"fold {k} done", file=sys.stderr, flush=True)
+    for k, weights in held_out_networks(data, split_weight=args.split_weight):
+        tuned = load_network(weights)
+        for number, _, path, _ in clips(data):
+            if number % 2 == 0 or fold(number) != k:
+                continue
+            reference = annotation(data, path.relative_to(data))
+            feats = features(librosa.load(path, sr=22050)[0])
+            acts = {"model 1": sequence_activations(model1, feats),
+                    "fine-tuned": sequence_activations(tuned, feats)}
+            found = {name: dbn(np.clip(a[:, :2], 1e-6, 1)) for name, a in acts.items()}
+            estimates = {name: (f[:, 0], f[f[:, 1] == 1, 0], median_tempo(f[:, 0]))
+                         for name, f in found.items()}
+            tuned_found = found["fine-tuned"]
+            frames = np.round(tuned_found[:, 0] * 50).astype(int)
+            shares = np.mean([downbeat_share(a, frames) for a in acts.values()], axis=0)
+            estimates[ROWS[2]] = (tuned_found[:, 0], rephased(tuned_found, shares),
+                                  estimates["fine-tuned"][2])
+            for row, estimate in estimates.items():
+                for name in (set_name(path), "all"):
+                    results.setdefault((name, row), []).append(score(reference, estimate))
+        print(f"fold {k} done", file=sys.stderr, flush=True)
 
     print("| set | clips | network | beat F | downbeat F | tempo Acc1 |\n|---|---:|---|---:|---:|---:|")
     for name in ["pop, 30 s", "classical", "eight other genres, 15-20 s", "all"]:

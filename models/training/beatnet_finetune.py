@@ -18,6 +18,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -134,6 +135,17 @@ def held_out_network(data, folder, k, split_weight=0.0):
                         "--fold", str((k + 1) % FOLDS), "--split-weight", str(split_weight)],
                        check=True, stdout=sys.stderr)
     return weights
+
+
+def held_out_networks(data, folder=None, split_weight=0.0):
+    """Yields (k, weights) for each fifth k of odd ids, from `held_out_network`: kept in
+    `folder` and reused when it is given, made in a temporary folder otherwise (removed once
+    the loop ends)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(folder or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        for k in range(FOLDS):
+            yield k, held_out_network(data, folder, k, split_weight)
 
 
 def main():

@@ -19,7 +19,6 @@ five fine-tuned networks and their activations (30 minutes to make, then about 5
 import argparse
 import pickle
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from madmom.ml.hmm import HiddenMarkovModel, ObservationModel  # noqa: E402
 
 from beatnet_export import features, load_network, sequence_activations  # noqa: E402
 from beat_eval import annotation, median_tempo, score  # noqa: E402
-from beatnet_finetune import FOLDS, clips, fold, held_out_network  # noqa: E402
+from beatnet_finetune import clips, fold, held_out_networks  # noqa: E402
 
 FPS = 50
 WEIGHTS = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1]
@@ -116,21 +115,20 @@ def main():
     mean, spread = np.mean(np.log2(tempi)), np.std(np.log2(tempi))
     print(f"{len(tempi)} odd clips: log2 of the annotated tempo, mean {mean:.4f} "
           f"({2 ** mean:.1f} BPM), spread {spread:.4f} octaves\n")
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(args.folds or tmp)
-        folder.mkdir(parents=True, exist_ok=True)
-        cache = folder / "activations.pkl"
-        if cache.exists():
-            items = pickle.loads(cache.read_bytes())
-        else:
-            items = []  # (set, clip, activations)
-            for k in range(FOLDS):
-                tuned = load_network(held_out_network(data, folder, k))
-                for number, kind, clip in odd:
-                    if fold(number) == k:
-                        feats = features(librosa.load(data / clip, sr=22050)[0])
-                        items.append((kind, clip, sequence_activations(tuned, feats)[:, :2]))
-                print(f"fifth {k} done", file=sys.stderr, flush=True)
+    # With --folds, the activations are kept beside the networks.
+    cache = Path(args.folds) / "activations.pkl" if args.folds else None
+    if cache and cache.exists():
+        items = pickle.loads(cache.read_bytes())
+    else:
+        items = []  # (set, clip, activations)
+        for k, weights in held_out_networks(data, args.folds):
+            tuned = load_network(weights)
+            for number, kind, clip in odd:
+                if fold(number) == k:
+                    feats = features(librosa.load(data / clip, sr=22050)[0])
+                    items.append((kind, clip, sequence_activations(tuned, feats)[:, :2]))
+            print(f"fifth {k} done", file=sys.stderr, flush=True)
+        if cache:
             cache.write_bytes(pickle.dumps(items))
 
     print("| weight | set | clips | beat F | downbeat F (own numbering) | tempo Acc1 |")
