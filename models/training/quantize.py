@@ -82,6 +82,17 @@ def one_dimensional_convs(path):
     return [n.name for n in graph.node if n.op_type == "Conv" and rank.get(n.input[1]) == 3]
 
 
+def probed(fp32_path, names, calibration):
+    """Yields the values of the graph's tensors `names` on each calibration patch (onnxruntime
+    on the fp32 graph with them added as outputs)."""
+    probe = onnx.load(fp32_path)
+    probe.graph.output.extend(helper.make_tensor_value_info(n, TensorProto.FLOAT, None)
+                              for n in names)
+    session = onnxruntime.InferenceSession(probe.SerializeToString())
+    for patch in calibration:
+        yield session.run(names, {"mel": patch[None].astype(np.float32)})
+
+
 def equalize(fp32_path, out_path, calibration):
     """Writes `fp32_path`'s graph with the channels of each Conv -> Relu -> Mul (per-channel
     scale) equalized (module docstring); returns how many convolutions changed."""
@@ -111,15 +122,8 @@ def equalize(fp32_path, out_path, calibration):
     if not chains:
         return 0
     # Each convolution's largest output per channel on the calibration patches.
-    probe = onnx.load(fp32_path)
-    for conv, _ in chains:
-        probe.graph.output.append(onnx.helper.make_tensor_value_info(conv.output[0],
-                                                                     onnx.TensorProto.FLOAT, None))
-    session = onnxruntime.InferenceSession(probe.SerializeToString())
-    names = [conv.output[0] for conv, _ in chains]
     peaks = [0.0] * len(chains)
-    for patch in calibration:
-        outs = session.run(names, {"mel": patch[None].astype(np.float32)})
+    for outs in probed(fp32_path, [conv.output[0] for conv, _ in chains], calibration):
         peaks = [np.maximum(p, np.abs(o).max(axis=(0, 2, 3))) for p, o in zip(peaks, outs)]
     array = lambda name: onnx.numpy_helper.to_array(weights[name])  # noqa: E731
     for (conv, scale), peak in zip(chains, peaks):
@@ -145,13 +149,9 @@ def conv_integer(fp32_path, out_path, calibration):
              and weights[n.input[1]].ndim == 4]
     inputs = sorted({c.input[0] for c in convs})
     # Each convolution input's range on the calibration patches, zero included.
-    probe = onnx.load(fp32_path)
-    probe.graph.output.extend(helper.make_tensor_value_info(i, TensorProto.FLOAT, None)
-                              for i in inputs)
-    session = onnxruntime.InferenceSession(probe.SerializeToString())
     low, high = {i: 0.0 for i in inputs}, {i: 0.0 for i in inputs}
-    for patch in calibration:
-        for i, out in zip(inputs, session.run(inputs, {"mel": patch[None].astype(np.float32)})):
+    for outs in probed(fp32_path, inputs, calibration):
+        for i, out in zip(inputs, outs):
             low[i], high[i] = min(low[i], float(out.min())), max(high[i], float(out.max()))
     scale = {i: (high[i] - low[i]) / 255 or 1.0 for i in inputs}
     constants = {}
